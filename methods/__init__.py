@@ -1,0 +1,81 @@
+"""Method plugins and their registry.
+
+Methods register in-repo with :func:`register` (BasicSR/timm style) and third parties through the
+``srnas.methods`` entry-point group. Entry points are loaded lazily, one at a time; a plugin that fails
+to import is reported by :func:`broken_methods` and never breaks the others.
+"""
+from __future__ import annotations
+
+import importlib
+import traceback
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from srnas.methods.base import Method
+
+ENTRY_POINT_GROUP = "srnas.methods"
+
+# In-repo plugins: name -> "module:attr". Loaded only when asked for.
+_BUILTIN: dict[str, str] = {
+    "bicubic": "srnas.methods.bicubic:BicubicMethod",
+}
+_REGISTRY: dict[str, type["Method"]] = {}
+_BROKEN: dict[str, str] = {}
+
+M = TypeVar("M", bound=type)
+
+
+def register(cls: M) -> M:
+    """Class decorator: add a Method subclass under ``cls.name`` (duplicate names are an error)."""
+    name = cls.name  # type: ignore[attr-defined]
+    if name in _REGISTRY and _REGISTRY[name] is not cls:
+        raise ValueError(f"method {name!r} is already registered by {_REGISTRY[name].__module__}")
+    _REGISTRY[name] = cls
+    return cls
+
+
+def _targets() -> dict[str, str]:
+    targets = dict(_BUILTIN)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        targets.setdefault(ep.name, ep.value)
+    return targets
+
+
+def _load(name: str, target: str) -> type["Method"] | None:
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    module, _, attr = target.partition(":")
+    try:
+        obj = getattr(importlib.import_module(module), attr)
+    except Exception:  # a broken plugin must not take the suite down
+        _BROKEN[name] = traceback.format_exc(limit=3)
+        return None
+    _REGISTRY.setdefault(name, obj)
+    return _REGISTRY[name]
+
+
+def list_methods() -> list[str]:
+    """Names of every method that loads, sorted."""
+    return sorted(n for n, t in _targets().items() if _load(n, t) is not None)
+
+
+def broken_methods() -> dict[str, str]:
+    """name -> short traceback, for plugins that failed to import."""
+    for n, t in _targets().items():
+        _load(n, t)
+    return dict(_BROKEN)
+
+
+def get_method(name: str) -> "Method":
+    """Instantiate the method plugin called ``name``."""
+    targets = _targets()
+    if name not in targets and name not in _REGISTRY:
+        raise KeyError(f"unknown method {name!r}; known: {', '.join(sorted(targets))} (see `srnas methods`)")
+    cls = _REGISTRY.get(name) or _load(name, targets[name])
+    if cls is None:
+        raise ImportError(f"method plugin {name!r} failed to load:\n{_BROKEN[name]}")
+    return cls()
+
+
+__all__: list[str] = ["register", "get_method", "list_methods", "broken_methods", "ENTRY_POINT_GROUP"]

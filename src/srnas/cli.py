@@ -1,0 +1,47 @@
+"""The ``srnas`` command line. Each subcommand lives in ``srnas.commands.<name>`` and is imported lazily."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> one-line help. The module srnas.commands.<name> defines add_arguments(parser) and run(args) -> int.
+COMMANDS: dict[str, str] = {
+    "eval": "evaluate a method (e.g. bicubic) on benchmark sets and print PSNR/SSIM",
+    "methods": "list the registered method plugins",
+    "run": "search -> train -> evaluate a method for one or more seeds, writing run records",
+    "table": "aggregate run records into mean±std markdown tables with verdicts",
+    "check": "exit non-zero when a judged table cell fails its reported number",
+    "plot": "PSNR vs FLOPs / params plots per scale",
+    "params": "parameter count (and MACs) of a method's built model",
+    "data": "verify or fetch datasets (checksums, DIV2K download)",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="srnas", description="NAS-for-SR reproducibility suite")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        try:
+            module = importlib.import_module(f"srnas.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"srnas.commands.{name}":
+                continue  # command not implemented in this build
+            raise
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    return int(args._run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

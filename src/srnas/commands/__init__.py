@@ -1,0 +1,1 @@
+"""Subcommands of the ``srnas`` CLI (one module each; see srnas.cli.COMMANDS)."""

@@ -1,0 +1,139 @@
+"""Y-channel PSNR and SSIM as the SR literature computes them, with each paper's variant as a preset.
+
+Canonical protocol (the default): SR output quantised to uint8, MATLAB ``rgb2ycbcr`` luma (BT.601,
++16 offset), border shave = scale, SSIM of Wang et al.'s MATLAB code (11x11 Gaussian, sigma 1.5, valid
+region, L=255). A single-channel HR image (Set14 ``bridge``) is used as Y directly; BasicSR's
+grey -> RGB -> Y path is a preset because it shifts bicubic PSNR by about 0.1 dB.
+
+Faithful presets reproduce how a paper's own code scored (see methods-spec section 6), so that the gap
+between a rerun and a reported number can be attributed to the metric rather than the method.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+_BT601 = (65.481, 128.553, 24.966)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Every choice that changes a PSNR/SSIM number, as one named record."""
+
+    name: str
+    shave: int | Literal["scale"] = "scale"  # border pixels dropped on each side
+    quantize: bool = True  # round SR output to uint8 levels before scoring
+    y_offset: bool = True  # Y = 16 + ...: irrelevant to PSNR, matters to SSIM's constants
+    y_round: bool = False  # round Y to integers (MATLAB rgb2ycbcr on uint8 input)
+    swap_rb: bool = False  # HiNAS eval bug: R and B luma weights swapped
+    ssim_padding: Literal["valid", "zero"] = "valid"
+    grey: Literal["as_y", "rgb_y"] = "as_y"  # single-channel HR: use as Y, or grey->RGB->Y (BasicSR)
+    note: str = ""
+
+    def shave_for(self, scale: int) -> int:
+        return scale if self.shave == "scale" else int(self.shave)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+PROTOCOLS: dict[str, Protocol] = {
+    p.name: p
+    for p in [
+        Protocol("canonical", note="MATLAB Y, shave=scale, uint8 SR, Wang SSIM (valid)"),
+        Protocol("basicsr", grey="rgb_y", note="canonical, but grey images go grey->RGB->Y (BasicSR)"),
+        Protocol("hnas", y_offset=False, note="HNAS code: Y of the RGB difference, shave=scale"),
+        Protocol(
+            "hinas",
+            shave=0,
+            quantize=False,
+            swap_rb=True,
+            ssim_padding="zero",
+            grey="rgb_y",
+            note="HiNAS tools/sr_eval.py: no shave, float output, R/B-swapped Y, zero-padded SSIM",
+        ),
+        Protocol("deconas", shave=2, note="DeCoNAS evaluate.py: fixed 2-px crop, 8-bit SR, BT.601 Y"),
+    ]
+}
+
+
+def to_y(img: np.ndarray, protocol: Protocol) -> np.ndarray:
+    """float64 Y in [0, 255] (or [16, 235]) from an HxW grey or HxWx3 RGB image in [0, 255]."""
+    a = img.astype(np.float64)
+    if a.ndim == 2:
+        if protocol.grey == "as_y":
+            return a
+        a = np.repeat(a[..., None], 3, axis=2)
+    coeffs = _BT601[::-1] if protocol.swap_rb else _BT601
+    y = (a[..., 0] * coeffs[0] + a[..., 1] * coeffs[1] + a[..., 2] * coeffs[2]) / 255.0
+    if protocol.y_offset:
+        y = y + 16.0
+    if protocol.y_round:
+        y = np.floor(y + 0.5)
+    return y
+
+
+def rgb2y(img: np.ndarray) -> np.ndarray:
+    """MATLAB ``rgb2ycbcr`` luma of an RGB image in [0, 255] (float64, unrounded)."""
+    return to_y(img, PROTOCOLS["canonical"])
+
+
+def _crop(a: np.ndarray, shave: int) -> np.ndarray:
+    return a[shave:-shave, shave:-shave] if shave > 0 else a
+
+
+def calc_psnr(y_sr: np.ndarray, y_hr: np.ndarray, peak: float = 255.0) -> float:
+    mse = float(np.mean((y_sr.astype(np.float64) - y_hr.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10.0 * np.log10(peak**2 / mse)
+
+
+def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    ax = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    g = torch.exp(-(ax**2) / (2 * sigma**2))
+    g = g / g.sum()
+    return torch.outer(g, g)[None, None]
+
+
+def calc_ssim(y_sr: np.ndarray, y_hr: np.ndarray, padding: Literal["valid", "zero"] = "valid", peak: float = 255.0) -> float:
+    """Mean SSIM of two single-channel images (Wang et al. 2004, MATLAB ``ssim_index``)."""
+    c1, c2 = (0.01 * peak) ** 2, (0.03 * peak) ** 2
+    x = torch.from_numpy(np.ascontiguousarray(y_sr, dtype=np.float64))[None, None]
+    y = torch.from_numpy(np.ascontiguousarray(y_hr, dtype=np.float64))[None, None]
+    win = _gaussian_window()
+    pad = 0 if padding == "valid" else 5
+    stack = torch.cat([x, y, x * x, y * y, x * y], dim=0)
+    mu_x, mu_y, xx, yy, xy = F.conv2d(stack, win, padding=pad)
+    sxx, syy, sxy = xx - mu_x**2, yy - mu_y**2, xy - mu_x * mu_y
+    num = (2 * mu_x * mu_y + c1) * (2 * sxy + c2)
+    den = (mu_x**2 + mu_y**2 + c1) * (sxx + syy + c2)
+    return float((num / den).mean())
+
+
+def _prepare_sr(sr: np.ndarray, hr: np.ndarray, protocol: Protocol) -> np.ndarray:
+    sr = sr.astype(np.float64)
+    if protocol.quantize:
+        sr = np.floor(np.clip(sr, 0, 255) + 0.5)
+    else:
+        sr = np.clip(sr, 0, 255)
+    if hr.ndim == 2 and sr.ndim == 3:
+        # A model fed R=G=B returns (nearly) equal channels: the grey estimate is their mean.
+        sr = sr.mean(axis=2)
+        if protocol.quantize:
+            sr = np.floor(sr + 0.5)
+    return sr
+
+
+def score_pair(sr: np.ndarray, hr: np.ndarray, scale: int, protocol: Protocol | str = "canonical") -> dict[str, float]:
+    """PSNR/SSIM of one SR image against its HR image, both in [0, 255] (SR may be float)."""
+    p = PROTOCOLS[protocol] if isinstance(protocol, str) else protocol
+    if sr.shape[:2] != hr.shape[:2]:
+        raise ValueError(f"SR {sr.shape} and HR {hr.shape} differ in size; crop HR with modcrop(hr, scale) first")
+    sr_ = _prepare_sr(sr, hr, p)
+    y_sr, y_hr = to_y(sr_, p), to_y(hr, p)
+    s = p.shave_for(scale)
+    y_sr, y_hr = _crop(y_sr, s), _crop(y_hr, s)
+    return {"psnr": calc_psnr(y_sr, y_hr), "ssim": calc_ssim(y_sr, y_hr, p.ssim_padding)}
