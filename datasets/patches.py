@@ -1,0 +1,114 @@
+"""Training data for search and training: HR images, their MATLAB-bicubic LR, random aligned patches.
+
+LR images are made once per (image, scale) with the protocol's imresize, so training sees the same
+degradation as evaluation. Batches are a pure function of (seed, step): a resumed run draws exactly the
+batches it would have drawn, and two runs with one seed see the same data.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from srnas.protocol.imresize import imresize, modcrop
+
+
+@dataclass
+class PatchSource:
+    """Paired (LR, HR) uint8 training images at one scale, held in memory as CHW tensors."""
+
+    names: list[str]
+    lr: list[torch.Tensor]  # uint8 [3, h, w]
+    hr: list[torch.Tensor]  # uint8 [3, h*s, w*s]
+    scale: int
+
+    @classmethod
+    def from_images(cls, items: Sequence[tuple[str, np.ndarray]], scale: int) -> "PatchSource":
+        names, lrs, hrs = [], [], []
+        for name, img in items:
+            if img.ndim == 2:
+                img = np.repeat(img[..., None], 3, axis=2)
+            hr = modcrop(img, scale)
+            lr = imresize(hr, 1 / scale)
+            names.append(name)
+            lrs.append(torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1))))
+            hrs.append(torch.from_numpy(np.ascontiguousarray(hr.transpose(2, 0, 1))))
+        return cls(names, lrs, hrs, scale)
+
+    @classmethod
+    def from_dataset(cls, name: str, scale: int, data_root: str | Path | None = None, limit: int | None = None) -> "PatchSource":
+        """Load a registered training set (T91, DIV2K_train, ...) through :mod:`srnas.datasets`."""
+        from srnas.datasets import load_hr
+
+        items = load_hr(name, data_root=data_root)
+        return cls.from_images(items[:limit] if limit else items, scale)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def split(self, fractions: Sequence[float]) -> list["PatchSource"]:
+        """Contiguous splits in name order (as HNAS's DIV2K 1-320 / 321-800), e.g. ``[0.4, 0.6]``."""
+        if abs(sum(fractions) - 1.0) > 1e-6 or any(f <= 0 for f in fractions):
+            raise ValueError(f"split fractions must be positive and sum to 1, got {list(fractions)}")
+        bounds = np.round(np.cumsum([0.0, *fractions]) * len(self)).astype(int)
+        parts = []
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            if b <= a:
+                raise ValueError(f"split {list(fractions)} of {len(self)} images leaves an empty part")
+            parts.append(PatchSource(self.names[a:b], self.lr[a:b], self.hr[a:b], self.scale))
+        return parts
+
+    def batch(self, step: int, seed: int, batch_size: int, lr_patch: int, augment: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """Batch number ``step`` of the stream for ``seed``: float LR [B,3,p,p], HR [B,3,p*s,p*s] in [0,1]."""
+        rng = np.random.default_rng([seed, step])
+        s, p = self.scale, lr_patch
+        eligible = [i for i, t in enumerate(self.lr) if t.shape[1] >= p and t.shape[2] >= p]
+        if not eligible:
+            raise ValueError(f"no training image is at least {p}x{p} at LR (scale {s}); use a smaller lr_patch")
+        lrs, hrs = [], []
+        for _ in range(batch_size):
+            i = eligible[int(rng.integers(len(eligible)))]
+            _, h, w = self.lr[i].shape
+            y, x = int(rng.integers(h - p + 1)), int(rng.integers(w - p + 1))
+            lr = self.lr[i][:, y : y + p, x : x + p]
+            hr = self.hr[i][:, y * s : (y + p) * s, x * s : (x + p) * s]
+            if augment:
+                hflip, vflip, transpose = rng.integers(2, size=3)
+                if hflip:
+                    lr, hr = lr.flip(2), hr.flip(2)
+                if vflip:
+                    lr, hr = lr.flip(1), hr.flip(1)
+                if transpose:
+                    lr, hr = lr.transpose(1, 2), hr.transpose(1, 2)
+            lrs.append(lr)
+            hrs.append(hr)
+        return torch.stack(lrs).float().div_(255), torch.stack(hrs).float().div_(255)
+
+    def batches(self, seed: int, batch_size: int, lr_patch: int, augment: bool = True, start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        step = start
+        while True:
+            yield self.batch(step, seed, batch_size, lr_patch, augment)
+            step += 1
+
+    def tiles(self, lr_patch: int, max_tiles: int | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Non-overlapping LR tiles (last one aligned to the border) with their HR tiles, for validation.
+
+        Used as the search's validation set (HiNAS scores stitched 64x64 tiles); deterministic.
+        """
+        out = []
+        s, p = self.scale, lr_patch
+        for lr, hr in zip(self.lr, self.hr):
+            _, h, w = lr.shape
+            if h < p or w < p:
+                continue
+            ys = sorted({*range(0, h - p + 1, p), h - p})
+            xs = sorted({*range(0, w - p + 1, p), w - p})
+            for y in ys:
+                for x in xs:
+                    out.append(
+                        (lr[:, y : y + p, x : x + p].float().div(255), hr[:, y * s : (y + p) * s, x * s : (x + p) * s].float().div(255))
+                    )
+        return out[:max_tiles] if max_tiles else out

@@ -1,0 +1,99 @@
+"""The one interface every method plugin implements: search -> derive -> build -> train.
+
+NASLib's split, SR-sized: a plugin owns its search space and search strategy and returns a genotype
+(plain JSON data); the harness owns seeding, data, evaluation, records and tables. Training is shared
+(:func:`srnas.train.fit`) and a plugin overrides :meth:`Method.train` only where its paper differs.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+import numpy as np
+import torch.nn as nn
+
+if TYPE_CHECKING:
+    from srnas.context import RunContext
+    from srnas.datasets.patches import PatchSource
+
+Genotype = dict[str, Any]
+"""A derived architecture as JSON-serialisable data (stored verbatim in the run record)."""
+
+
+@dataclass
+class SearchResult:
+    """What a search returns. ``model`` is set by one-phase methods whose search already trained it."""
+
+    genotype: Genotype
+    info: dict[str, Any] = field(default_factory=dict)  # curves, final entropy, cost... (JSON-serialisable)
+    model: nn.Module | None = None
+
+
+class WeightSharingSpace(Protocol):
+    """A discrete space with a weight-sharing supernet: what ENAS-style search and the ``random``
+    baseline (random search with weight sharing, Li & Talwalkar 2019) need from a plugin."""
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        """A random architecture (JSON data) drawn uniformly from the space."""
+
+    def supernet(self) -> nn.Module:
+        """A module whose ``forward(x, arch)`` runs architecture ``arch`` with the shared weights."""
+
+    def genotype(self, arch: Any) -> Genotype:
+        """The genotype the plugin's ``build`` accepts for ``arch``."""
+
+
+class Method(ABC):
+    """Base class of method plugins. Subclasses set ``name`` and register with ``@register``."""
+
+    name: ClassVar[str]
+    #: label of this method's rows in the reported numbers (benchmarks/reported.csv), None if it has none
+    paper_label: ClassVar[str | None] = None
+    #: False for methods with nothing to search (bicubic, hand-designed CNNs)
+    searches: ClassVar[bool] = True
+    #: False for methods with no trainable weights (bicubic)
+    trains: ClassVar[bool] = True
+    description: ClassVar[str] = ""
+
+    def variants(self) -> dict[str, dict[str, Any]]:
+        """Named option sets (config overrides). ``default`` is the paper's behaviour.
+
+        Known code-vs-paper deviations are variants too (e.g. ``official-code``), so the suite can run a
+        method "as published" and "as in the official code" and show the difference.
+        """
+        return {"default": {}}
+
+    def reported_variant(self, variant: str) -> str | None:
+        """The ``variant`` value of this method's rows in the reported numbers ('' for none)."""
+        return None if variant == "default" else variant
+
+    @abstractmethod
+    def profile(self, name: str) -> dict[str, Any]:
+        """Config overrides for budget profile ``smoke`` / ``short`` / ``paper``.
+
+        Merged over :data:`srnas.profiles.BASE_PROFILES`. The ``paper`` profile states the paper's
+        protocol (search split, epochs, loss, schedule) so a GPU rerun follows it.
+        """
+
+    def search(self, data: "PatchSource", config: dict[str, Any], seed: int, ctx: "RunContext") -> SearchResult:
+        """Run the architecture search on ``data`` and return the derived genotype."""
+        raise TypeError(f"{self.name} has nothing to search; the harness calls fixed_genotype()")
+
+    def fixed_genotype(self, config: dict[str, Any]) -> Genotype:
+        """The architecture of a method without search (or of a published genotype variant)."""
+        return {}
+
+    def search_space(self, config: dict[str, Any], scale: int) -> WeightSharingSpace | None:
+        """This method's space as a :class:`WeightSharingSpace` (for the ``random`` baseline), if any."""
+        return None
+
+    @abstractmethod
+    def build(self, genotype: Genotype, scale: int, config: dict[str, Any]) -> nn.Module:
+        """The final network: float RGB [N,3,h,w] in [0,1] -> [N,3,h*scale,w*scale] in [0,1]."""
+
+    def train(self, model: nn.Module, data: "PatchSource", config: dict[str, Any], seed: int, ctx: "RunContext") -> dict[str, Any]:
+        """Train the final network; the shared trainer unless the paper's protocol differs."""
+        from srnas.train import fit
+
+        return fit(model, data, config["train"], seed=seed, ctx=ctx)

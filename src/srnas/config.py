@@ -1,0 +1,58 @@
+"""Run configs: nested dicts merged from base profile <- method profile <- variant <- CLI overrides.
+
+A resolved config is hashed (sorted JSON, sha256) so every run record is keyed by exactly what ran.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import Any
+
+from srnas.errors import ConfigError
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """A new dict: ``override`` merged into ``base`` recursively (dicts merge, everything else replaces)."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse_override(text: str) -> dict[str, Any]:
+    """``"train.steps=200"`` -> ``{"train": {"steps": 200}}``; values parse as JSON, else as strings."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise ConfigError(f"bad override {text!r}: expected KEY.PATH=VALUE, e.g. train.steps=200")
+    try:
+        value: Any = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    out: dict[str, Any] = {}
+    node = out
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    return out
+
+
+def check_known_keys(config: dict[str, Any], reference: dict[str, Any], where: str = "") -> None:
+    """Reject override keys that no profile defines: a typo must not silently do nothing."""
+    for key, value in config.items():
+        path = f"{where}.{key}" if where else key
+        if key not in reference:
+            known = ", ".join(sorted(reference)) or "(none)"
+            raise ConfigError(f"unknown config key {path!r}; known keys here: {known}")
+        if isinstance(value, dict) and isinstance(reference[key], dict) and reference[key]:
+            check_known_keys(value, reference[key], path)
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """Short stable hash of a resolved config."""
+    blob = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]

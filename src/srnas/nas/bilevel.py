@@ -1,0 +1,106 @@
+"""The one differentiable-search loop (first-order DARTS alternation), shared by HiNAS and Trilevel NAS.
+
+Each step: (after ``warmup_steps`` of weight-only training) one architecture step on an A-batch, then one
+weight step on a W-batch. Two-phase methods (HiNAS) pass disjoint W/A data and keep the best supernet on
+a validation score; one-phase methods (Trilevel) pass the same data and anneal their relaxation through
+``on_step``. Resumable like the trainer: supernet, architecture, optimisers and step are checkpointed.
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import torch
+import torch.nn as nn
+
+from srnas.context import RunContext
+from srnas.datasets.patches import PatchSource
+from srnas.losses import LossFn
+from srnas.train import make_optimizer, make_schedule
+
+
+class Supernet(Protocol):
+    def weight_parameters(self) -> list[nn.Parameter]: ...
+    def arch_parameters(self) -> list[nn.Parameter]: ...
+    def __call__(self, x: torch.Tensor) -> torch.Tensor: ...
+    def state_dict(self) -> dict: ...
+    def load_state_dict(self, state: dict) -> Any: ...
+
+
+def bilevel_search(
+    supernet: Supernet,
+    weight_data: PatchSource,
+    arch_data: PatchSource,
+    cfg: dict[str, Any],
+    seed: int,
+    ctx: RunContext,
+    loss_fn: LossFn,
+    arch_loss_fn: LossFn | None = None,
+    on_step: Callable[[int], dict[str, float] | None] | None = None,
+    validate: Callable[[], float] | None = None,
+    phase: str = "search",
+) -> dict[str, Any]:
+    """Alternate weight and architecture steps for ``cfg['steps']`` steps.
+
+    cfg keys: steps, warmup_steps, batch, lr_patch, augment, weights{optimizer,lr,min_lr,schedule,...},
+    arch{lr, weight_decay, betas}, validate_every, validate_from, checkpoint_every.
+    Returns a JSON summary; if ``validate`` is given the supernet ends in its best-scoring state.
+    """
+    steps, warmup = int(cfg["steps"]), int(cfg.get("warmup_steps", 0))
+    arch_loss_fn = arch_loss_fn or loss_fn
+    w_params, a_params = list(supernet.weight_parameters()), list(supernet.arch_parameters())
+    w_opt = make_optimizer(w_params, cfg["weights"])
+    w_sched = make_schedule(w_opt, cfg["weights"], steps)
+    a_cfg = cfg.get("arch", {})
+    a_opt = torch.optim.Adam(a_params, lr=a_cfg.get("lr", 3e-4), betas=tuple(a_cfg.get("betas", (0.5, 0.999))), weight_decay=a_cfg.get("weight_decay", 1e-3))
+    start, history, best = 0, [], {"score": None, "step": None, "state": None}
+    state = ctx.load_checkpoint(phase)
+    if state is not None:
+        supernet.load_state_dict(state["supernet"])
+        w_opt.load_state_dict(state["w_opt"])
+        a_opt.load_state_dict(state["a_opt"])
+        w_sched.load_state_dict(state["w_sched"])
+        start, history, best = state["step"], state["history"], state["best"]
+        ctx.log(f"[{phase}] resumed at step {start}/{steps}")
+    batch, patch, aug = cfg["batch"], cfg["lr_patch"], cfg.get("augment", True)
+    every = int(cfg.get("checkpoint_every", 0) or 0)
+    v_every, v_from = int(cfg.get("validate_every", 0) or 0), int(cfg.get("validate_from", 0))
+    bar = ctx.progress(steps, phase, initial=start)
+    for step in range(start, steps):
+        extra = on_step(step) if on_step else None
+        row: dict[str, float] = {"step": step + 1}
+        if step >= warmup and a_params:
+            lr, hr = arch_data.batch(step, seed + 7919, batch, patch, aug)
+            a_loss = arch_loss_fn(supernet(lr.to(ctx.device)), hr.to(ctx.device))
+            a_opt.zero_grad(set_to_none=True)
+            w_opt.zero_grad(set_to_none=True)
+            a_loss.backward()
+            a_opt.step()
+            row["arch_loss"] = float(a_loss)
+        lr, hr = weight_data.batch(step, seed, batch, patch, aug)
+        w_loss = loss_fn(supernet(lr.to(ctx.device)), hr.to(ctx.device))
+        w_opt.zero_grad(set_to_none=True)
+        a_opt.zero_grad(set_to_none=True)
+        w_loss.backward()
+        if cfg["weights"].get("grad_clip"):
+            nn.utils.clip_grad_norm_(w_params, cfg["weights"]["grad_clip"])
+        w_opt.step()
+        w_sched.step()
+        row["weight_loss"] = float(w_loss)
+        if extra:
+            row.update(extra)
+        if validate and v_every and step + 1 >= v_from and (step + 1) % v_every == 0:
+            score = float(validate())
+            row["val_score"] = score
+            if best["score"] is None or score > best["score"]:
+                best = {"score": score, "step": step + 1, "state": copy.deepcopy(supernet.state_dict())}
+        if (step + 1) % max(steps // 25, 1) == 0 or step == steps - 1 or "val_score" in row:
+            history.append(row)
+        bar.update(1)
+        if every and (step + 1) % every == 0 and step + 1 < steps:
+            ctx.save_checkpoint(phase, {"supernet": supernet.state_dict(), "w_opt": w_opt.state_dict(), "a_opt": a_opt.state_dict(), "w_sched": w_sched.state_dict(), "step": step + 1, "history": history, "best": best})
+    bar.close()
+    if best["state"] is not None:
+        supernet.load_state_dict(best["state"])
+    return {"steps": steps, "warmup_steps": warmup, "history": history, "best_score": best["score"], "best_step": best["step"]}

@@ -1,0 +1,39 @@
+"""The mixed operation of differentiable NAS: a weighted sum of candidate ops on one edge.
+
+Weights come from outside (softmax, sparsestmax, ...), so HiNAS and Trilevel NAS share this module and
+differ only in the relaxation. Ops whose weight is exactly zero are skipped: with sparse relaxations
+this is where the compute saving comes from, and a one-hot weight runs a single op.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn as nn
+
+
+class MixedOp(nn.Module):
+    def __init__(self, ops: Sequence[nn.Module], names: Sequence[str] | None = None):
+        super().__init__()
+        self.ops = nn.ModuleList(ops)
+        self.names = list(names) if names is not None else [type(o).__name__ for o in ops]
+
+    def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        if weights.shape[-1] != len(self.ops):
+            raise ValueError(f"{len(self.ops)} ops but {weights.shape[-1]} weights")
+        out: torch.Tensor | None = None
+        for w, op in zip(weights, self.ops):
+            if not w.requires_grad and float(w) == 0.0:
+                continue
+            if w.requires_grad and float(w.detach()) == 0.0 and w.grad_fn is None:
+                continue
+            y = w * op(x)
+            out = y if out is None else out + y
+        return out if out is not None else torch.zeros_like(x)
+
+
+class Zero(nn.Module):
+    """The ``none`` candidate: outputs zeros (its weight still gets a gradient through the sum)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mul(0.0)

@@ -1,0 +1,53 @@
+"""Budget profiles shared by every method; a method's ``profile(name)`` is merged over these.
+
+- ``smoke``: seconds; proves the pipeline runs (CI). Numbers mean nothing.
+- ``short``: minutes on a CPU; real data (T91 patches), enough to beat bicubic clearly. Compared with
+  other short runs and with bicubic at equal budget, never with the papers.
+- ``paper``: the paper's own schedule (GPU-sized, DIV2K). Only these runs are judged against reported
+  numbers.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+EVAL_SETS = ["Set5", "Set14", "B100", "Urban100"]
+
+_COMMON: dict[str, Any] = {
+    "data": {"train_set": "T91", "limit_images": None},
+    "train": {
+        "steps": 0,
+        "batch": 16,
+        "lr_patch": 24,
+        "optimizer": "adam",
+        "lr": 1e-3,
+        "min_lr": 1e-5,
+        "momentum": 0.9,
+        "weight_decay": 0.0,
+        "schedule": "cosine",
+        "loss": "l1",
+        "ssim_weight": 0.0,
+        "grad_clip": 0.0,
+        "augment": True,
+        "checkpoint_every": 200,
+    },
+    "search": {},
+    "model": {},
+    "options": {},
+    "eval": {"datasets": EVAL_SETS, "protocol": "canonical", "lr_source": "auto", "tile": None},
+}
+
+BASE_PROFILES: dict[str, dict[str, Any]] = {
+    "smoke": {
+        **_COMMON,
+        "data": {"train_set": "T91", "limit_images": 8},
+        "train": {**_COMMON["train"], "steps": 5, "batch": 4, "lr_patch": 16, "checkpoint_every": 2},
+        "eval": {**_COMMON["eval"], "datasets": ["Set5"]},
+    },
+    "short": {**_COMMON, "train": {**_COMMON["train"], "steps": 1500}},
+    "paper": {
+        **_COMMON,
+        "data": {"train_set": "DIV2K_train", "limit_images": None},
+        "eval": {**_COMMON["eval"], "datasets": EVAL_SETS + ["Manga109"]},
+    },
+}
+PROFILE_NAMES = tuple(BASE_PROFILES)

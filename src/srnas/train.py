@@ -1,0 +1,98 @@
+"""The shared trainer: one loop for every final network (and for methods' weight steps).
+
+A plugin changes the optimiser, schedule and loss through its profile config, not by copying the loop.
+Resumable: the loop checkpoints model/optimiser/scheduler/step under the phase name and, since batches
+are a function of (seed, step), a resumed run equals an uninterrupted one.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from srnas.context import RunContext
+from srnas.datasets.patches import PatchSource
+from srnas.losses import LossFn, make_loss
+
+
+def make_optimizer(params: Iterable[torch.nn.Parameter], cfg: dict[str, Any]) -> torch.optim.Optimizer:
+    name = cfg.get("optimizer", "adam")
+    if name == "adam":
+        return torch.optim.Adam(params, lr=cfg["lr"], betas=tuple(cfg.get("betas", (0.9, 0.999))), weight_decay=cfg.get("weight_decay", 0.0))
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=cfg["lr"], momentum=cfg.get("momentum", 0.9), weight_decay=cfg.get("weight_decay", 0.0))
+    raise ValueError(f"unknown optimizer {name!r}; use 'adam' or 'sgd'")
+
+
+def make_schedule(opt: torch.optim.Optimizer, cfg: dict[str, Any], total_steps: int) -> torch.optim.lr_scheduler.LRScheduler:
+    """``cosine`` (to min_lr), ``poly`` (power 0.9), ``step`` (halve every step_size), ``constant``."""
+    name = cfg.get("schedule", "cosine")
+    base, floor = cfg["lr"], cfg.get("min_lr", 0.0)
+    total = max(total_steps, 1)
+    if name == "cosine":
+        f = lambda t: (floor + (base - floor) * 0.5 * (1 + math.cos(math.pi * min(t, total) / total))) / base  # noqa: E731
+    elif name == "poly":
+        f = lambda t: max((1 - min(t, total) / total) ** cfg.get("power", 0.9), floor / base)  # noqa: E731
+    elif name == "step":
+        size = int(cfg.get("step_size", max(total // 2, 1)))
+        f = lambda t: cfg.get("gamma", 0.5) ** (t // size)  # noqa: E731
+    elif name == "constant":
+        f = lambda t: 1.0  # noqa: E731
+    else:
+        raise ValueError(f"unknown schedule {name!r}; use cosine, poly, step or constant")
+    return torch.optim.lr_scheduler.LambdaLR(opt, f)
+
+
+def loss_from_config(cfg: dict[str, Any]) -> LossFn:
+    return make_loss(cfg.get("loss", "l1"), cfg.get("ssim_weight", 0.0), cfg.get("average_loss_terms", False))
+
+
+def fit(
+    model: nn.Module,
+    data: PatchSource,
+    cfg: dict[str, Any],
+    seed: int,
+    ctx: RunContext,
+    loss_fn: LossFn | None = None,
+    phase: str = "train",
+) -> dict[str, Any]:
+    """Train ``model`` for ``cfg['steps']`` steps on random patches of ``data``; returns a JSON summary."""
+    steps = int(cfg["steps"])
+    model.to(ctx.device).train()
+    loss_fn = loss_fn or loss_from_config(cfg)
+    opt = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
+    sched = make_schedule(opt, cfg, steps)
+    start, curve = 0, []
+    state = ctx.load_checkpoint(phase)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        start, curve = state["step"], state["curve"]
+        ctx.log(f"[{phase}] resumed at step {start}/{steps}")
+    every = int(cfg.get("checkpoint_every", 0) or 0)
+    window: list[float] = []
+    bar = ctx.progress(steps, phase, initial=start)
+    for step in range(start, steps):
+        lr, hr = data.batch(step, seed, cfg["batch"], cfg["lr_patch"], cfg.get("augment", True))
+        lr, hr = lr.to(ctx.device), hr.to(ctx.device)
+        loss = loss_fn(model(lr), hr)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.get("grad_clip"):
+            nn.utils.clip_grad_value_(model.parameters(), cfg["grad_clip"])
+        opt.step()
+        sched.step()
+        window.append(float(loss))
+        if len(window) == max(steps // 20, 1) or step == steps - 1:
+            curve.append([step + 1, sum(window) / len(window)])
+            window = []
+        bar.update(1)
+        if every and (step + 1) % every == 0 and step + 1 < steps:
+            ctx.save_checkpoint(phase, {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step + 1, "curve": curve})
+    bar.close()
+    model.eval()
+    return {"steps": steps, "final_loss": curve[-1][1] if curve else None, "loss_curve": curve}
