@@ -19,6 +19,12 @@ ENTRY_POINT_GROUP = "srnas.methods"
 # In-repo plugins: name -> "module:attr". Loaded only when asked for.
 _BUILTIN: dict[str, str] = {
     "bicubic": "srnas.methods.bicubic:BicubicMethod",
+    "fsrcnn": "srnas.methods.fsrcnn:FSRCNNMethod",
+    "random": "srnas.methods.random_ws:RandomSearchMethod",
+    "hnas": "srnas.methods.hnas:HNASMethod",
+    "hinas": "srnas.methods.hinas:HiNASMethod",
+    "trilevel": "srnas.methods.trilevel:TrilevelNASMethod",
+    "deconas": "srnas.methods.deconas:DeCoNASMethod",
 }
 _REGISTRY: dict[str, type["Method"]] = {}
 _BROKEN: dict[str, str] = {}
