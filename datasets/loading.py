@@ -1,0 +1,195 @@
+"""Load HR images and (LR, HR) pairs of a registered set, recording where the LR came from.
+
+LR source rule (``lr_source``):
+
+* ``"disk"``: read the shipped LR of the requested ``convention`` (``symmetric`` = ``LR_bicubic``,
+  ``replicate`` = ``LR_bicubic_SelfExSR``); an error if that folder is not shipped.
+* ``"generate"``: our MATLAB-exact ``imresize(modcrop(HR, s), 1/s)`` with the requested border padding.
+* ``"auto"`` (default): disk in the requested convention if shipped, else disk in the other convention,
+  else generate in the requested convention. Results must record the choice: see :func:`describe_lr`.
+"""
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Literal
+
+import numpy as np
+from PIL import Image
+
+from srnas.datasets.paths import data_root as resolve_data_root
+from srnas.datasets.registry import LR_FOLDERS, Convention, DatasetSpec, get_spec, load_manifest
+from srnas.datasets.verify import verify_set
+from srnas.errors import DatasetError
+from srnas.protocol.imresize import imresize, modcrop
+
+LRSource = Literal["auto", "disk", "generate"]
+
+
+@dataclass(frozen=True)
+class LRChoice:
+    """Where a set's LR images come from; ``label`` is what result files record."""
+
+    source: Literal["disk", "generate"]
+    convention: Convention
+    folder: str | None  # LR folder under the data root when source == "disk"
+
+    @property
+    def label(self) -> str:
+        if self.source == "disk":
+            return f"disk:{self.folder}"
+        return f"generate:imresize({self.convention})"
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "label": self.label}
+
+
+def describe_lr(name: str, scale: int, lr_source: LRSource = "auto", convention: Convention = "symmetric") -> LRChoice:
+    """Apply the LR source rule (module docstring) to one set and scale, without reading any file."""
+    spec = get_spec(name)
+    if convention not in LR_FOLDERS:
+        raise DatasetError(f"convention must be one of {', '.join(LR_FOLDERS)}, not {convention!r}")
+    if lr_source == "generate":
+        return LRChoice("generate", convention, None)
+    other: Convention = "replicate" if convention == "symmetric" else "symmetric"
+    order = [convention] if lr_source == "disk" else [convention, other]
+    if lr_source not in ("disk", "auto"):
+        raise DatasetError(f"lr_source must be auto, disk or generate, not {lr_source!r}")
+    for conv in order:
+        folder = spec.lr_dir(conv, scale)
+        if folder is not None:
+            return LRChoice("disk", conv, folder)
+    if lr_source == "disk":
+        shipped = ", ".join(f"{LR_FOLDERS[c]} x{s}" for c, ss in spec.lr_on_disk.items() for s in ss) or "none"
+        raise DatasetError(
+            f"{name} has no {LR_FOLDERS[convention]}/X{scale} on disk (shipped LR: {shipped}). "
+            "Fix: use lr_source='auto' or 'generate' (--lr-source auto|generate)."
+        )
+    return LRChoice("generate", convention, None)
+
+
+class _BytesLRU:
+    """Least-recently-used map of read-only arrays bounded by total bytes (generated LR is re-used by every
+    evaluation of a set, but DIV2K-sized sets must not grow without bound)."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.items: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self.nbytes = 0
+
+    def get_or_make(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+        if key in self.items:
+            self.items.move_to_end(key)
+            return self.items[key]
+        value = make()
+        value.flags.writeable = False  # shared between callers: in-place edits would poison the cache
+        self.items[key] = value
+        self.nbytes += value.nbytes
+        while self.nbytes > self.max_bytes and len(self.items) > 1:
+            _, old = self.items.popitem(last=False)
+            self.nbytes -= old.nbytes
+        return value
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.nbytes = 0
+
+
+GENERATED_LR_CACHE = _BytesLRU(max_bytes=512 * 2**20)
+
+
+def read_image(path: Path) -> np.ndarray:
+    """uint8 HxW for single-channel files, HxWx3 otherwise."""
+    try:
+        with Image.open(path) as im:
+            if im.mode not in ("L", "RGB"):
+                im = im.convert("RGB")
+            return np.asarray(im, dtype=np.uint8)
+    except FileNotFoundError:
+        raise DatasetError(f"missing file {path}; run `srnas data verify` to see what else is missing") from None
+    except OSError as exc:
+        raise DatasetError(f"cannot read image {path} ({exc}); re-copy it and run `srnas data verify`") from None
+
+
+def _hr_dir(spec: DatasetSpec, root: Path | None) -> Path:
+    if spec.user_supplied_env and os.environ.get(spec.user_supplied_env):
+        path = Path(os.environ[spec.user_supplied_env])
+        if not path.is_dir():
+            raise DatasetError(f"${spec.user_supplied_env}={path} is not a directory. {spec.obtain}")
+        return path
+    assert root is not None
+    return root / spec.hr_dir
+
+
+def _root_for(spec: DatasetSpec, data_root: str | os.PathLike | None) -> Path | None:
+    if spec.user_supplied_env and os.environ.get(spec.user_supplied_env) and data_root is None:
+        return None  # a user-supplied set needs no data root
+    return resolve_data_root(data_root)
+
+
+def _hr_files(spec: DatasetSpec, hr_dir: Path) -> list[Path]:
+    manifest = load_manifest(spec.name)
+    if manifest["files"] is None:
+        return sorted(hr_dir.glob("*.png"))
+    prefix = spec.hr_dir + "/"
+    return sorted(hr_dir / e["path"][len(prefix):] for e in manifest["files"] if e["path"].startswith(prefix))
+
+
+def _load_hr_with_paths(name: str, data_root, verify: bool) -> tuple[Path | None, list[tuple[Path, np.ndarray]]]:
+    spec = get_spec(name)
+    root = _root_for(spec, data_root)
+    hr_dir = _hr_dir(spec, root)
+    if verify:
+        verify_set(name, root or hr_dir, prefixes=(spec.hr_dir + "/",), hr_dir=hr_dir).raise_if_failed()
+    elif not hr_dir.is_dir():
+        raise DatasetError(f"{name}: no folder {hr_dir}. To obtain it: {spec.obtain}")
+    return root, [(p, read_image(p)) for p in _hr_files(spec, hr_dir)]
+
+
+def load_hr(name: str, data_root: str | os.PathLike | None = None, verify: bool = True) -> list[tuple[str, np.ndarray]]:
+    """(stem, uint8 HxWx3 or HxW) for every HR image of ``name``, sorted by stem; verified by default."""
+    _, items = _load_hr_with_paths(name, data_root, verify)
+    return [(p.stem, img) for p, img in items]
+
+
+def _generated_lr(path: Path, hr_cropped: np.ndarray, scale: int, convention: Convention) -> np.ndarray:
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, scale, convention)
+    return GENERATED_LR_CACHE.get_or_make(key, lambda: imresize(hr_cropped, 1.0 / scale, padding=convention))
+
+
+def load_pairs(
+    name: str,
+    scale: int,
+    lr_source: LRSource = "auto",
+    convention: Convention = "symmetric",
+    data_root: str | os.PathLike | None = None,
+    verify: bool = True,
+) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(stem, LR uint8, HR uint8 modcropped to ``scale``) per image; LR chosen by :func:`describe_lr`.
+
+    Generated LR arrays are cached in memory and returned read-only.
+    """
+    choice = describe_lr(name, scale, lr_source, convention)
+    root, hr_items = _load_hr_with_paths(name, data_root, verify)
+    if choice.source == "disk":
+        assert root is not None and choice.folder is not None
+        if verify:
+            verify_set(name, root, prefixes=(choice.folder + "/",)).raise_if_failed()
+    pairs = []
+    for path, hr in hr_items:
+        hr = modcrop(hr, scale)
+        if choice.source == "generate":
+            lr = _generated_lr(path, hr, scale, choice.convention)
+        else:
+            lr_path = root / choice.folder / f"{path.stem}x{scale}.png"
+            lr = read_image(lr_path)
+            if lr.shape[0] * scale != hr.shape[0] or lr.shape[1] * scale != hr.shape[1]:
+                raise DatasetError(
+                    f"{lr_path} is {lr.shape[1]}x{lr.shape[0]} but HR modcropped to x{scale} is "
+                    f"{hr.shape[1]}x{hr.shape[0]}; the LR does not belong to this HR. Re-copy the set."
+                )
+        pairs.append((path.stem, lr, hr))
+    return pairs
