@@ -14,8 +14,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 _BT601 = (65.481, 128.553, 24.966)
 
@@ -91,22 +89,40 @@ def calc_psnr(y_sr: np.ndarray, y_hr: np.ndarray, peak: float = 255.0) -> float:
     return float("inf") if mse == 0 else 10.0 * np.log10(peak**2 / mse)
 
 
-def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
-    ax = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
-    g = torch.exp(-(ax**2) / (2 * sigma**2))
-    g = g / g.sum()
-    return torch.outer(g, g)[None, None]
+def _gaussian_1d(size: int = 11, sigma: float = 1.5) -> np.ndarray:
+    ax = np.arange(size, dtype=np.float64) - (size - 1) / 2
+    g = np.exp(-(ax**2) / (2 * sigma**2))
+    return g / g.sum()
+
+
+def _filter_valid(stack: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Valid-region correlation of each HxW map in ``stack`` with the separable window outer(g, g).
+
+    Separable float64 passes give the 2-D Gaussian filter to ~1e-15 but ~100x faster than a float64
+    ``conv2d`` with the 11x11 window on CPU (10 s -> 0.1 s per Urban100 image).
+    """
+    n = len(g)
+    h, w = stack.shape[-2:]
+    rows = np.zeros(stack.shape[:-2] + (h - n + 1, w), dtype=np.float64)
+    for k in range(n):
+        rows += g[k] * stack[..., k : k + h - n + 1, :]
+    out = np.zeros(stack.shape[:-2] + (h - n + 1, w - n + 1), dtype=np.float64)
+    for k in range(n):
+        out += g[k] * rows[..., k : k + w - n + 1]
+    return out
 
 
 def calc_ssim(y_sr: np.ndarray, y_hr: np.ndarray, padding: Literal["valid", "zero"] = "valid", peak: float = 255.0) -> float:
     """Mean SSIM of two single-channel images (Wang et al. 2004, MATLAB ``ssim_index``)."""
     c1, c2 = (0.01 * peak) ** 2, (0.03 * peak) ** 2
-    x = torch.from_numpy(np.ascontiguousarray(y_sr, dtype=np.float64))[None, None]
-    y = torch.from_numpy(np.ascontiguousarray(y_hr, dtype=np.float64))[None, None]
-    win = _gaussian_window()
-    pad = 0 if padding == "valid" else 5
-    stack = torch.cat([x, y, x * x, y * y, x * y], dim=0)
-    mu_x, mu_y, xx, yy, xy = F.conv2d(stack, win, padding=pad)
+    x = np.asarray(y_sr, dtype=np.float64)
+    y = np.asarray(y_hr, dtype=np.float64)
+    g = _gaussian_1d()
+    stack = np.stack([x, y, x * x, y * y, x * y])
+    if padding == "zero":
+        half = len(g) // 2
+        stack = np.pad(stack, ((0, 0), (half, half), (half, half)))
+    mu_x, mu_y, xx, yy, xy = _filter_valid(stack, g)
     sxx, syy, sxy = xx - mu_x**2, yy - mu_y**2, xy - mu_x * mu_y
     num = (2 * mu_x * mu_y + c1) * (2 * sxy + c2)
     den = (mu_x**2 + mu_y**2 + c1) * (sxx + syy + c2)
