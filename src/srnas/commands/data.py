@@ -1,0 +1,66 @@
+"""``srnas data verify`` (checksums against the committed manifests) and ``srnas data fetch div2k``."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from srnas.datasets import DATASETS, data_root, download_div2k, get_spec, verify_set
+from srnas.datasets.registry import load_manifest
+from srnas.errors import SrnasError
+
+# Sets whose manifests carry checksums, i.e. the ones that ship in shared/datasets.
+CHECKSUMMED = tuple(n for n in DATASETS if (load_manifest(n)["files"] or [{}])[0].get("sha256"))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True)
+    v = sub.add_parser("verify", help="check every file of the given sets against its sha256")
+    v.add_argument("--sets", default=",".join(CHECKSUMMED), help="comma-separated set names")
+    v.add_argument("--data-root", default=None)
+    v.add_argument("--manga109", default=None, help="folder of the 109 Manga109 PNGs (or $SRNAS_MANGA109)")
+    f = sub.add_parser("fetch", help="download a dataset that is not shipped")
+    f.add_argument("dataset", choices=("div2k",))
+    f.add_argument("--split", required=True, choices=("train", "valid"))
+    f.add_argument("--dest", default=None, help="target folder (default: <data root>/DIV2K)")
+    f.add_argument("--url", default=None, help="override the official archive URL (mirror, file://)")
+    f.add_argument("--sha256", default=None, help="expected sha256 of the archive")
+    f.add_argument("--trust-first-download", action="store_true",
+                   help="no hash pinned yet: accept this download and record its sha256 beside it")
+    f.add_argument("--data-root", default=None)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    if args.manga109:
+        os.environ[get_spec("Manga109").user_supplied_env] = args.manga109
+    root = data_root(args.data_root)
+    failed = 0
+    for name in [s.strip() for s in args.sets.split(",") if s.strip()]:
+        env = get_spec(name).user_supplied_env
+        hr_dir = Path(os.environ[env]) if env and os.environ.get(env) else None
+        report = verify_set(name, root, hr_dir=hr_dir)
+        if report.ok:
+            print(f"ok      {name}: {report.checked} files")
+            continue
+        failed += 1
+        print(f"FAILED  {name}: " + "; ".join(report.problems[:5]), file=sys.stderr)
+        print(f"        to obtain {name}: {get_spec(name).obtain}", file=sys.stderr)
+    return 2 if failed else 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    dest = args.dest or data_root(args.data_root) / "DIV2K"
+    result = download_div2k(args.split, dest, args.url, args.sha256, args.trust_first_download)
+    print(f"extracted {result.path} (archive sha256 {result.sha256})")
+    if result.pinned_now:
+        print("recorded this hash (trust on first use); pin it in datasets/manifests/DIV2K_*.json once confirmed")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _verify(args) if args.action == "verify" else _fetch(args)
+    except SrnasError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

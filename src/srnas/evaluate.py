@@ -1,0 +1,116 @@
+"""Score an upscaler on benchmark sets under one named protocol.
+
+An upscaler is either a plain callable ``uint8 LR -> SR in [0, 255]`` or a ``torch.nn.Module`` (RGB
+``[1, 3, h, w]`` in [0, 1] -> ``[1, 3, h*s, w*s]``), wrapped by :func:`module_upscaler`. Every result
+records the LR source actually used, because the two shipped LR conventions differ at the borders.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Callable, Sequence, Union
+
+import numpy as np
+import torch
+
+from srnas.datasets import describe_lr, load_pairs
+from srnas.datasets.loading import LRSource
+from srnas.datasets.registry import Convention
+from srnas.errors import SrnasError
+from srnas.protocol.imresize import imresize
+from srnas.protocol.metrics import PROTOCOLS, Protocol, score_pair
+
+Upscaler = Callable[[np.ndarray], np.ndarray]
+DEFAULT_SETS = ("Set5", "Set14", "B100", "Urban100")
+
+
+def bicubic_upscaler(scale: int) -> Upscaler:
+    """MATLAB-exact bicubic upscaling (uint8 in, uint8 out, symmetric padding): the baseline row."""
+    return lambda lr: imresize(lr, scale)
+
+
+def _run_tiled(model: torch.nn.Module, x: torch.Tensor, tile: int, overlap: int) -> torch.Tensor:
+    """Upscale ``x`` tile by tile; each tile sees ``overlap`` LR pixels of context that are then discarded,
+    so the seams match a whole-image pass for models whose receptive field fits in the overlap."""
+    _, _, h, w = x.shape
+    out = None
+    for y0 in range(0, h, tile):
+        for x0 in range(0, w, tile):
+            y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
+            ya, xa = max(y0 - overlap, 0), max(x0 - overlap, 0)
+            yb, xb = min(y1 + overlap, h), min(x1 + overlap, w)
+            part = model(x[:, :, ya:yb, xa:xb])
+            s = part.shape[2] // (yb - ya)
+            if out is None:
+                out = x.new_zeros((1, part.shape[1], h * s, w * s))
+            out[:, :, y0 * s : y1 * s, x0 * s : x1 * s] = part[
+                :, :, (y0 - ya) * s : (y1 - ya) * s, (x0 - xa) * s : (x1 - xa) * s
+            ]
+    assert out is not None
+    return out
+
+
+def module_upscaler(model: torch.nn.Module, device: str | torch.device = "cpu", tile: int | None = None,
+                    overlap: int = 16) -> Upscaler:
+    """Wrap an RGB [0, 1] SR network as an upscaler: eval mode, no_grad, grey LR replicated to 3 channels,
+    optional tiling (``tile`` LR pixels, ``overlap`` context) to bound memory on large images."""
+    model = model.to(device).eval()
+
+    def upscale(lr: np.ndarray) -> np.ndarray:
+        rgb = np.repeat(lr[..., None], 3, axis=2) if lr.ndim == 2 else lr
+        x = torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32) / 255.0).permute(2, 0, 1)[None].to(device)
+        with torch.no_grad():
+            y = _run_tiled(model, x, tile, overlap) if tile else model(x)
+        return (y[0].permute(1, 2, 0).clamp(0, 1) * 255.0).double().cpu().numpy()
+
+    return upscale
+
+
+def evaluate(
+    upscale: Union[Upscaler, torch.nn.Module],
+    scale: int,
+    datasets: Sequence[str] = DEFAULT_SETS,
+    protocol: str | Protocol = "canonical",
+    lr_source: LRSource = "auto",
+    data_root: str | os.PathLike | None = None,
+    per_image: bool = False,
+    convention: Convention = "symmetric",
+) -> dict[str, dict]:
+    """Mean PSNR/SSIM per set: ``{"Set5": {"psnr", "ssim", "n", "lr_source", "protocol", ...}}``.
+
+    With ``per_image`` each set also gets ``"images": {stem: {"psnr", "ssim"}}``.
+    """
+    if isinstance(upscale, torch.nn.Module):
+        upscale = module_upscaler(upscale)
+    if isinstance(protocol, str):
+        if protocol not in PROTOCOLS:
+            raise SrnasError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+        protocol = PROTOCOLS[protocol]
+    # Resolve every set's LR source first: a typo in the last set name should fail before minutes of work.
+    choices = {name: describe_lr(name, scale, lr_source, convention) for name in datasets}
+    results: dict[str, dict] = {}
+    for name, choice in choices.items():
+        start = time.perf_counter()
+        scores = {}
+        for stem, lr, hr in load_pairs(name, scale, lr_source, convention, data_root):
+            sr = upscale(lr)
+            if sr.shape[:2] != hr.shape[:2]:
+                raise SrnasError(
+                    f"{name}/{stem}: upscaler returned {sr.shape[1]}x{sr.shape[0]} for a x{scale} "
+                    f"{lr.shape[1]}x{lr.shape[0]} input (expected {hr.shape[1]}x{hr.shape[0]}); is the scale right?"
+                )
+            scores[stem] = score_pair(sr, hr, scale, protocol)
+        entry = {
+            "psnr": float(np.mean([s["psnr"] for s in scores.values()])),
+            "ssim": float(np.mean([s["ssim"] for s in scores.values()])),
+            "n": len(scores),
+            "scale": scale,
+            "protocol": protocol.name,
+            "lr_source": choice.label,
+            "lr_convention": choice.convention,
+            "seconds": round(time.perf_counter() - start, 2),
+        }
+        if per_image:
+            entry["images"] = {k: {m: float(v) for m, v in s.items()} for k, s in scores.items()}
+        results[name] = entry
+    return results
