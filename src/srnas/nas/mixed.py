@@ -23,9 +23,9 @@ class MixedOp(nn.Module):
             raise ValueError(f"{len(self.ops)} ops but {weights.shape[-1]} weights")
         out: torch.Tensor | None = None
         for w, op in zip(weights, self.ops):
-            if not w.requires_grad and float(w) == 0.0:
-                continue
-            if w.requires_grad and float(w.detach()) == 0.0 and w.grad_fn is None:
+            if float(w.detach()) == 0.0:
+                # Exact for sparse relaxations: off-support weights have zero Jacobian, so skipping
+                # the op changes neither the output nor any gradient.
                 continue
             y = w * op(x)
             out = y if out is None else out + y
