@@ -1,0 +1,72 @@
+"""Resolve a run's config: base profile <- method profile <- variant <- ``--set`` overrides.
+
+Everything a user or plugin adds is validated against what the profiles define, so a typo
+(``train.stepz``) or a wrong type (``train.steps=abc``) is an error naming the key, not a silent no-op.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from srnas.config import check_known_keys, deep_merge, parse_override
+from srnas.errors import ConfigError
+from srnas.methods.base import Method
+from srnas.profiles import BASE_PROFILES
+
+SECTIONS = ("data", "train", "search", "model", "options", "eval")
+"""Top-level keys a method profile or variant may set; the harness adds scale/method/variant/profile."""
+
+
+def _check_sections(overrides: dict[str, Any], where: str) -> None:
+    unknown = sorted(set(overrides) - set(SECTIONS))
+    if unknown:
+        raise ConfigError(f"{where} sets unknown top-level key(s) {', '.join(unknown)}; allowed: {', '.join(SECTIONS)}")
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _check_types(override: dict[str, Any], reference: dict[str, Any], where: str = "") -> None:
+    """Each overridden leaf must keep the type the profile gave it (int where int, number where float...)."""
+    for key, value in override.items():
+        path = f"{where}.{key}" if where else key
+        ref = reference.get(key)
+        if isinstance(value, dict) and isinstance(ref, dict):
+            _check_types(value, ref, path)
+            continue
+        if ref is None:
+            continue  # unset in the profile: any JSON value is accepted
+        ok = (
+            isinstance(value, bool) == isinstance(ref, bool)
+            and (
+                isinstance(value, type(ref))
+                or (isinstance(ref, float) and isinstance(value, int))
+                or (isinstance(ref, (list, tuple)) and isinstance(value, (list, tuple)))
+            )
+        )
+        if not ok:
+            raise ConfigError(f"bad value for {path}: expected {_type_name(ref)} (profile value {ref!r}), got {value!r}")
+
+
+def resolve_config(method: Method, profile: str, scale: int, variant: str = "default", overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """The full config of one run (seed excluded: all seeds of a sweep share it and its hash)."""
+    if profile not in BASE_PROFILES:
+        raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(BASE_PROFILES)}")
+    if scale not in (2, 3, 4):
+        raise ConfigError(f"unsupported scale {scale}; the suite evaluates x2, x3 and x4")
+    method_profile = method.profile(profile)
+    _check_sections(method_profile, f"{method.name}.profile({profile!r})")
+    config = deep_merge(BASE_PROFILES[profile], method_profile)
+    variants = method.variants()
+    if variant not in variants:
+        raise ConfigError(f"unknown variant {variant!r} of {method.name}; known: {', '.join(variants)}")
+    _check_sections(variants[variant], f"variant {variant!r} of {method.name}")
+    config = deep_merge(config, variants[variant])
+    for text in overrides:
+        override = parse_override(text)
+        check_known_keys(override, config)
+        _check_types(override, config)
+        config = deep_merge(config, override)
+    config.update(scale=scale, method=method.name, variant=variant, profile=profile)
+    return config

@@ -1,0 +1,109 @@
+"""Run records: one immutable, self-checking JSON file per (method, variant, scale, profile, seed, config).
+
+A record carries the sha256 of its own content, so a half-written, truncated or hand-edited file is
+detected when read (``RecordError``) instead of silently entering a table. Records are written
+atomically and never overwritten: a finished run's record is the proof it finished.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from srnas.errors import RecordError
+
+SCHEMA_VERSION = 1
+REQUIRED_FIELDS = ("schema", "status", "method", "variant", "scale", "profile", "seed", "config_hash", "config", "metrics")
+
+
+def run_key(method: str, variant: str, scale: int, profile: str, seed: int, config_hash: str) -> Path:
+    """Relative path shared by a run's record (``<key>.json``) and its checkpoint folder (``<key>/``)."""
+    return Path(method) / variant / f"x{scale}" / profile / f"seed{seed}-{config_hash}"
+
+
+def record_path(results: Path, key: Path) -> Path:
+    return Path(results) / "runs" / key.parent / f"{key.name}.json"
+
+
+def checkpoint_dir(results: Path, key: Path) -> Path:
+    return Path(results) / "checkpoints" / key
+
+
+def _digest(record: dict[str, Any]) -> str:
+    body = {k: v for k, v in record.items() if k != "sha256"}
+    blob = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def seal(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with schema/status set and its content hash added."""
+    body = {**record, "schema": SCHEMA_VERSION, "status": "complete"}
+    body.pop("sha256", None)
+    return {**body, "sha256": _digest(body)}
+
+
+def write_record(path: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """Seal and write ``record`` atomically; refuses to replace an existing file."""
+    path = Path(path)
+    if path.exists():
+        raise RecordError(f"{path}: a record already exists; records are never overwritten (delete it to rerun)")
+    sealed = seal(record)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(sealed, fh, indent=1, sort_keys=True, allow_nan=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return sealed
+
+
+def load_record(path: Path) -> dict[str, Any]:
+    """Read and verify a record; any defect raises ``RecordError`` naming the file and the fix."""
+    path = Path(path)
+    fix = "delete it and rerun the run to regenerate it"
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RecordError(f"{path}: unreadable run record ({exc.__class__.__name__}: {exc}); {fix}") from None
+    if not isinstance(record, dict):
+        raise RecordError(f"{path}: run record is not a JSON object; {fix}")
+    missing = [f for f in (*REQUIRED_FIELDS, "sha256") if f not in record]
+    if missing:
+        raise RecordError(f"{path}: run record lacks {', '.join(missing)} (half-written?); {fix}")
+    if record["schema"] != SCHEMA_VERSION:
+        raise RecordError(f"{path}: record schema {record['schema']!r}, this srnas reads {SCHEMA_VERSION}; {fix}")
+    if record["status"] != "complete":
+        raise RecordError(f"{path}: record status {record['status']!r} is not 'complete'; {fix}")
+    if record["sha256"] != _digest(record):
+        raise RecordError(f"{path}: content does not match its sha256 (corrupt or edited by hand); {fix}")
+    return record
+
+
+def iter_record_paths(results: Path) -> Iterator[Path]:
+    """Every record file under ``results/runs`` in a stable order; temp files (``.x.tmp``) and folders
+    named ``_*`` or ``.*`` (scratch space) are skipped."""
+    root = Path(results) / "runs"
+    if root.is_dir():
+        for path in sorted(root.rglob("*.json")):
+            if not any(part.startswith((".", "_")) for part in path.relative_to(root).parts):
+                yield path
+
+
+def load_records(results: Path) -> list[dict[str, Any]]:
+    """Every verified record under ``results``; the first defective one raises ``RecordError``."""
+    out = []
+    for path in iter_record_paths(results):
+        record = load_record(path)
+        record["_path"] = str(path)
+        out.append(record)
+    return out

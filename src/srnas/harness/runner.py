@@ -1,0 +1,245 @@
+"""``srnas run``: search -> build -> train -> evaluate one method for several seeds, one record per seed.
+
+Each seed is an independent, resumable unit keyed by (method, variant, scale, profile, seed, config
+hash). A finished unit is skipped on rerun (its record is the proof); an interrupted one resumes from
+its phase checkpoints: the plugin's own (``search``, ``train``, written by the shared loops) plus two
+artifacts the runner keeps, ``search_result`` (the derived genotype, so a kill during training never
+redoes the search) and ``trained`` (the final weights, so a kill during evaluation never retrains).
+"""
+from __future__ import annotations
+
+import copy
+import math
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from srnas.config import config_hash
+from srnas.context import RunContext
+from srnas.datasets.patches import PatchSource
+from srnas.evaluate import evaluate, module_upscaler
+from srnas.harness.config import resolve_config
+from srnas.harness.env import environment, git_state
+from srnas.harness.records import checkpoint_dir, load_record, record_path, run_key, write_record
+from srnas.methods import get_method
+from srnas.methods.base import Method, SearchResult
+from srnas.nas.flops import count_macs, count_params
+from srnas.seeding import seed_everything
+
+HNAS_LR_INPUT = (480, 480)
+"""HNAS Table II states MACs for a 3x480x480 LR input; the other convention is a 1280x720 HR output."""
+HD_OUTPUT = (720, 1280)
+
+
+@dataclass
+class RunOutcome:
+    path: Path
+    record: dict[str, Any]
+    skipped: bool  # True when a valid record already existed and nothing ran
+
+
+def to_json(value: Any) -> Any:
+    """Plugin output (numpy/torch scalars, tensors, tuples, NaN) as strict JSON data."""
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, torch.Tensor):
+        return to_json(value.detach().cpu().tolist())
+    if isinstance(value, np.generic):
+        return to_json(value.item())
+    if isinstance(value, np.ndarray):
+        return to_json(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "nan"/"inf": kept visible, JSON stays strict
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def phase_seed(seed: int, phase: str) -> int:
+    """A seed for one phase, independent of whether earlier phases ran or were restored from a checkpoint."""
+    return int(np.random.SeedSequence([seed, *phase.encode()]).generate_state(1)[0])
+
+
+def count_macs_at(model: nn.Module, lr_hw: tuple[int, int], device: torch.device) -> int:
+    """MACs at a 1x3xHxW LR input; counted on a weightless ``meta`` copy when the model allows (no compute)."""
+    try:
+        ghost = copy.deepcopy(model).to("meta")
+        return count_macs(ghost, (1, 3, *lr_hw), device="meta")
+    except Exception:  # models with host-side ops (e.g. MATLAB bicubic in numpy) need a real pass
+        return count_macs(model, (1, 3, *lr_hw), device=device)
+
+
+def model_cost(model: nn.Module, scale: int, device: torch.device) -> dict[str, Any]:
+    """Params and MACs at the two input sizes papers use, each size stated next to its number."""
+    hd_lr = (math.ceil(HD_OUTPUT[0] / scale), math.ceil(HD_OUTPUT[1] / scale))
+    sizes = [(HNAS_LR_INPUT, "HNAS Table II convention"), (hd_lr, f"LR for a {HD_OUTPUT[1]}x{HD_OUTPUT[0]} HR output")]
+    macs = []
+    for (h, w), why in sizes:
+        n = count_macs_at(model, (h, w), device)
+        macs.append({"input": f"1x3x{h}x{w} (LR)", "convention": why, "macs": n, "macs_per_lr_pixel": n / (h * w)})
+    return {"params": count_params(model), "macs": macs}
+
+
+class _Data:
+    """The training PatchSource, loaded on first use and shared by every seed of a sweep."""
+
+    def __init__(self, config: dict[str, Any], data_root: str | Path | None):
+        self.config, self.data_root, self._source = config, data_root, None
+
+    def __call__(self) -> PatchSource:
+        if self._source is None:
+            d = self.config["data"]
+            self._source = PatchSource.from_dataset(d["train_set"], self.config["scale"], self.data_root, limit=d.get("limit_images"))
+        return self._source
+
+
+def uses_search(method: Method, config: dict[str, Any]) -> bool:
+    """Searching methods search unless a variant pins a published genotype (``options.genotype``)."""
+    return method.searches and not config.get("options", {}).get("genotype")
+
+
+def _search_phase(method: Method, config: dict[str, Any], seed: int, ctx: RunContext, data: _Data) -> tuple[SearchResult, float, bool]:
+    cached = ctx.load_checkpoint("search_result")
+    if cached is not None:
+        ctx.log("[search] restored finished search from checkpoint")
+        return SearchResult(cached["genotype"], cached["info"], cached["model"]), cached["seconds"], cached["searched"]
+    searched = uses_search(method, config)
+    start = time.perf_counter()
+    if searched:
+        result = method.search(data(), copy.deepcopy(config), seed, ctx)
+    else:
+        result = SearchResult(method.fixed_genotype(copy.deepcopy(config)))
+    seconds = time.perf_counter() - start
+    if searched:
+        ctx.save_checkpoint("search_result", {"genotype": result.genotype, "info": result.info, "model": result.model, "seconds": seconds, "searched": True})
+    return result, seconds, searched
+
+
+def _train_phase(method: Method, model: nn.Module, config: dict[str, Any], seed: int, ctx: RunContext, data: _Data) -> tuple[dict[str, Any], float]:
+    cached = ctx.load_checkpoint("trained")
+    if cached is not None:
+        ctx.log("[train] restored trained weights from checkpoint")
+        model.load_state_dict(cached["model"])
+        return cached["info"], cached["seconds"]
+    start = time.perf_counter()
+    info = method.train(model, data() if method.trains else None, copy.deepcopy(config), seed, ctx)
+    seconds = time.perf_counter() - start
+    ctx.save_checkpoint("trained", {"model": model.state_dict(), "info": info, "seconds": seconds})
+    return info, seconds
+
+
+def run_seed(
+    method: Method,
+    config: dict[str, Any],
+    seed: int,
+    results: Path,
+    data: _Data | None = None,
+    data_root: str | Path | None = None,
+    device: str = "cpu",
+    quiet: bool = False,
+) -> RunOutcome:
+    """One seed end to end; returns the existing record untouched if this unit already finished."""
+    chash = config_hash(config)
+    key = run_key(method.name, config["variant"], config["scale"], config["profile"], seed, chash)
+    path = record_path(results, key)
+    if path.exists():
+        return RunOutcome(path, load_record(path), skipped=True)  # a defective record raises RecordError
+    data = data or _Data(config, data_root)
+    ckpt = checkpoint_dir(results, key)
+    resumed_from = sorted(p.stem for p in ckpt.glob("*.pt")) if ckpt.is_dir() else []
+    ctx = RunContext(run_dir=ckpt, device=device, quiet=quiet)
+    determinism = seed_everything(seed)
+    scale = config["scale"]
+
+    result, search_s, searched = _search_phase(method, config, seed, ctx, data)
+    seed_everything(phase_seed(seed, "build"))
+    model = result.model if result.model is not None else method.build(result.genotype, scale, copy.deepcopy(config))
+    model = model.to(ctx.device)
+    train_info, train_s = _train_phase(method, model, config, seed, ctx, data)
+
+    model.eval()
+    ev = config["eval"]
+    start = time.perf_counter()
+    upscaler = module_upscaler(model, ctx.device, tile=ev.get("tile"))
+    metrics = evaluate(upscaler, scale, datasets=ev["datasets"], protocol=ev["protocol"], lr_source=ev["lr_source"], data_root=data_root)
+    eval_s = time.perf_counter() - start
+    cost = model_cost(model, scale, ctx.device)
+
+    record = {
+        "method": method.name,
+        "variant": config["variant"],
+        "scale": scale,
+        "profile": config["profile"],
+        "seed": seed,
+        "config_hash": chash,
+        "config": config,
+        "paper_label": method.paper_label,
+        "reported_variant": method.reported_variant(config["variant"]),
+        "genotype": result.genotype,
+        "searched": searched,
+        "search_info": result.info,
+        "train_info": train_info,
+        "metrics": metrics,
+        "cost": cost,
+        "timings_s": {"search": round(search_s, 3), "train": round(train_s, 3), "eval": round(eval_s, 3)},
+        "device": str(ctx.device),
+        "determinism": determinism,
+        "env": environment(ctx.device),
+        "git": git_state(),
+        "resumed_from": resumed_from,
+        "notes": ctx.notes,
+        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    sealed = write_record(path, to_json(record))
+    shutil.rmtree(ckpt, ignore_errors=True)
+    return RunOutcome(path, sealed, skipped=False)
+
+
+def summary_line(outcome: RunOutcome) -> str:
+    r = outcome.record
+    scores = " ".join(f"{name} {m['psnr']:.2f}/{m['ssim']:.4f}" for name, m in r["metrics"].items())
+    t = r["timings_s"]
+    state = "already done" if outcome.skipped else f"search {t['search']:.0f}s train {t['train']:.0f}s eval {t['eval']:.0f}s"
+    return (
+        f"{r['method']}/{r['variant']} x{r['scale']} {r['profile']} seed {r['seed']}: {scores} | "
+        f"{r['cost']['params']:,} params | {state} -> {outcome.path}"
+    )
+
+
+def run_method(
+    name: str,
+    scale: int,
+    seeds: Sequence[int],
+    profile: str,
+    variant: str = "default",
+    overrides: Sequence[str] = (),
+    data_root: str | Path | None = None,
+    device: str = "cpu",
+    results: str | Path = "results",
+    quiet: bool = False,
+    threads: int | None = 1,
+    on_seed: Callable[[RunOutcome], None] | None = None,
+) -> list[RunOutcome]:
+    """Resolve the config once, then run (or skip, if finished) every seed in order."""
+    if threads:
+        torch.set_num_threads(threads)
+    method = get_method(name)
+    config = resolve_config(method, profile, scale, variant, overrides)
+    data = _Data(config, data_root)
+    outcomes = []
+    for seed in seeds:
+        outcome = run_seed(method, config, seed, Path(results), data, data_root, device, quiet)
+        if on_seed:
+            on_seed(outcome)
+        outcomes.append(outcome)
+    return outcomes
