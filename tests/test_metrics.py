@@ -1,0 +1,111 @@
+"""Y-channel PSNR/SSIM: edge cases, the skimage cross-check, and the direction of each faithful preset."""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from skimage.metrics import structural_similarity
+
+from srnas.datasets import data_root
+from srnas.errors import DatasetError
+from srnas.protocol.imresize import imresize, modcrop
+from srnas.protocol.metrics import PROTOCOLS, calc_ssim, rgb2y, score_pair
+
+
+def data_root_or_none() -> Path | None:
+    try:
+        return data_root()
+    except DatasetError:
+        return None
+
+
+def _pair(shape=(48, 64, 3), seed=0) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth-ish HR image and its x2 bicubic reconstruction (a realistic, imperfect SR)."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 256, size=(shape[0] // 4, shape[1] // 4) + shape[2:], dtype=np.uint8)
+    hr = imresize(base, 4)
+    hr = np.clip(hr.astype(int) + rng.integers(-20, 21, size=hr.shape), 0, 255).astype(np.uint8)
+    sr = imresize(imresize(hr, 0.5), 2)
+    return sr, hr
+
+
+def test_identical_images_score_inf_psnr_and_unit_ssim() -> None:
+    _, hr = _pair()
+    r = score_pair(hr, hr, 2)
+    assert math.isinf(r["psnr"]) and r["ssim"] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_grey_hr_is_used_as_y_and_rgb_y_preset_differs() -> None:
+    sr, hr = _pair()
+    grey_hr, grey_sr = hr[..., 0], sr[..., 0]
+    canonical = score_pair(grey_sr, grey_hr, 2, "canonical")
+    y = score_pair(grey_sr.astype(float), grey_hr.astype(float), 2, "canonical")
+    assert canonical == y  # as_y: no conversion at all
+    basicsr = score_pair(grey_sr, grey_hr, 2, "basicsr")
+    assert basicsr["psnr"] != pytest.approx(canonical["psnr"], abs=1e-3)
+    # an RGB SR of a grey HR (what a network fed R=G=B returns) is reduced to grey, not rejected
+    rgb_sr = np.repeat(grey_sr[..., None], 3, axis=2)
+    assert score_pair(rgb_sr, grey_hr, 2)["psnr"] == pytest.approx(canonical["psnr"], abs=1e-12)
+
+
+def test_odd_sizes_must_be_modcropped_to_the_scale() -> None:
+    sr, hr = _pair(shape=(52, 68, 3))
+    hr_odd = np.pad(hr, ((0, 3), (0, 2), (0, 0)), mode="edge")  # 55x70: not a multiple of 4
+    assert modcrop(hr_odd, 4).shape[:2] == (52, 68)
+    with pytest.raises(ValueError, match="modcrop"):
+        score_pair(sr, hr_odd, 4)
+    assert score_pair(sr, modcrop(hr_odd, 4)[:52, :68], 4) == score_pair(sr, hr, 4)
+
+
+def test_ssim_matches_skimage_gaussian_valid_region() -> None:
+    sr, hr = _pair(shape=(96, 128, 3), seed=1)
+    y_sr, y_hr = rgb2y(sr), rgb2y(hr)
+    ours = calc_ssim(y_sr, y_hr)
+    # skimage pads with 'reflect' and then crops (win_size-1)//2 = 5 px, i.e. averages our valid region.
+    ref = structural_similarity(y_sr, y_hr, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+                                data_range=255)
+    assert ours == pytest.approx(ref, abs=1e-4)
+
+
+def test_zero_padding_includes_borders() -> None:
+    sr, hr = _pair(seed=2)
+    y_sr, y_hr = rgb2y(sr), rgb2y(hr)
+    assert calc_ssim(y_sr, y_hr, "zero") != pytest.approx(calc_ssim(y_sr, y_hr, "valid"), abs=1e-6)
+
+
+def test_each_faithful_preset_moves_the_number_in_the_documented_direction() -> None:
+    sr, hr = _pair(shape=(96, 128, 3), seed=3)
+    sr_float = sr.astype(np.float64) + 0.3  # a float network output: quantisation now matters
+    canon = score_pair(sr_float, hr, 2, "canonical")
+    # hnas drops the +16 offset: PSNR identical (difference unchanged), SSIM lower (smaller mu in C1 term)
+    hnas = score_pair(sr_float, hr, 2, "hnas")
+    assert hnas["psnr"] == pytest.approx(canon["psnr"], abs=1e-9) and hnas["ssim"] < canon["ssim"]
+    # SR with a bad 4-px border (as real upscalers have): the smaller the shave, the lower the score.
+    ringed = hr.astype(np.float64).copy()
+    ringed += np.random.default_rng(4).normal(0, 2, size=hr.shape)
+    ringed[:4] += 40
+    ringed[-4:] -= 40
+    ringed[:, :4] += 40
+    ringed[:, -4:] -= 40
+    canon4 = score_pair(ringed, hr, 4, "canonical")["psnr"]  # shave 4: ring excluded
+    deconas4 = score_pair(ringed, hr, 4, "deconas")["psnr"]  # shave 2: half the ring counted
+    hinas4 = score_pair(ringed, hr, 4, "hinas")["psnr"]  # shave 0: whole ring counted
+    assert hinas4 < deconas4 < canon4
+    # each hinas knob on its own changes the number
+    base = PROTOCOLS["canonical"]
+    for knob in ({"quantize": False}, {"swap_rb": True}, {"ssim_padding": "zero"}):
+        variant = replace(base, name="variant", **knob)
+        assert score_pair(sr_float, hr, 2, variant) != score_pair(sr_float, hr, 2, base), knob
+
+
+@pytest.mark.skipif(not Path(data_root_or_none() or "/nonexistent").is_dir(), reason="shared datasets not found")
+def test_basicsr_preset_raises_set14_bicubic_by_about_a_tenth_of_a_db() -> None:
+    """README: grey -> RGB -> Y on Set14 ``bridge`` adds about 0.095 dB to the set mean."""
+    from srnas.evaluate import bicubic_upscaler, evaluate
+
+    canon = evaluate(bicubic_upscaler(2), 2, ["Set14"], "canonical")["Set14"]["psnr"]
+    basicsr = evaluate(bicubic_upscaler(2), 2, ["Set14"], "basicsr")["Set14"]["psnr"]
+    assert 0.07 < basicsr - canon < 0.12
