@@ -1,0 +1,196 @@
+"""HiNAS as a plugin: profiles/variants, the bilevel search with keep-best on V, build and the RSWS space."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from srnas.context import RunContext
+from srnas.datasets.patches import PatchSource
+from srnas.losses import ssim_map_mean
+from srnas.methods import register
+from srnas.methods.base import Genotype, Method, SearchResult
+from srnas.nas.bilevel import bilevel_search
+from srnas.nas.flops import count_params
+from srnas.train import loss_from_config
+
+from .derive import derive_genotype
+from .model import HiNASNet
+from .space import random_cell, random_path
+from .supernet import HiNASSupernet
+
+# Paper protocol (methods-spec 2.3/2.5). Search: DIV2K 800 at x4, W/A/V = 380/380/40 images, batch 24,
+# LR patch 64, one epoch = one pass over W = 16 iterations; 100 epochs, weights-only for the first 20,
+# validation every epoch from epoch 61. Final training: 600k iterations of SGD 0.05 with poly(0.9).
+_EPOCH = 16
+_PAPER_SEARCH: dict[str, Any] = {
+    "search_scale": 4,  # the genotype searched at x4 is trained at x2/x3/x4
+    "split": [0.475, 0.475, 0.05],  # W, A, V
+    "steps": 100 * _EPOCH,
+    "warmup_steps": 20 * _EPOCH,
+    "batch": 24,
+    "lr_patch": 64,
+    "augment": True,
+    "weights": {"optimizer": "sgd", "lr": 0.025, "min_lr": 0.001, "schedule": "cosine", "momentum": 0.9, "weight_decay": 3e-4},
+    "arch": {"lr": 1e-3, "weight_decay": 1e-3, "betas": [0.9, 0.999]},  # betas: torch default [inferred]
+    "validate_every": _EPOCH,
+    "validate_from": 61 * _EPOCH,
+    "val_patch": 64,
+    "val_max_tiles": None,
+    "checkpoint_every": _EPOCH,
+}
+
+
+def _cost(genotype: Genotype, scale: int, model: dict[str, Any], width_levels: str) -> int:
+    return count_params(_build(genotype, scale, model, width_levels))
+
+
+def _build(genotype: Genotype, scale: int, model: dict[str, Any], width_levels: str) -> HiNASNet:
+    return HiNASNet(
+        genotype,
+        scale,
+        filters=int(model["filters"]),
+        stem_channels=int(model["stem_channels"]),
+        aspp_channels=int(model["aspp_channels"]),
+        low_channels=int(model["low_channels"]),
+        width_levels=width_levels,
+    )
+
+
+def make_supernet(config: dict[str, Any], scale: int) -> HiNASSupernet:
+    """The search supernet of a resolved config (search-time widths, the options' sharing modes)."""
+    m, o = config["model"], config["options"]
+    return HiNASSupernet(
+        scale,
+        filters=int(m["search_filters"]),
+        nodes=int(m["nodes"]),
+        layers=int(m["layers"]),
+        width_levels=o["width_levels"],
+        stem_channels=int(m["search_stem_channels"]),
+        cell_sharing=bool(o["cell_sharing"]),
+        arch_sharing=o["arch_sharing"],
+        head=o["search_head"],
+    )
+
+
+@torch.no_grad()
+def tile_score(net: nn.Module, tiles: list[tuple[torch.Tensor, torch.Tensor]], device: torch.device, chunk: int = 32) -> float:
+    """Mean RGB SSIM + mean RGB PSNR / 100 over validation tiles: HiNAS's model-selection score.
+
+    The official code stitches the tiles back into images first; scoring tiles directly differs only in
+    the border tiles' overlap (documented deviation).
+    """
+    was = net.training
+    net.eval()
+    ssims, psnrs = [], []
+    for a in range(0, len(tiles), chunk):
+        lr = torch.stack([t[0] for t in tiles[a : a + chunk]]).to(device)
+        hr = torch.stack([t[1] for t in tiles[a : a + chunk]]).to(device)
+        sr = net(lr).clamp(0, 1)
+        for s, h in zip(sr, hr):
+            mse = float(((s - h) ** 2).mean())
+            psnrs.append(10 * np.log10(1.0 / max(mse, 1e-10)))
+            ssims.append(float(ssim_map_mean(s[None], h[None])))
+    net.train(was)
+    return float(np.mean(ssims) + np.mean(psnrs) / 100)
+
+
+class HiNASSpace:
+    """The HiNAS discrete space for weight-sharing random search (RSWS, the paper's own baseline)."""
+
+    def __init__(self, config: dict[str, Any], scale: int):
+        self.config, self.scale = config, scale
+        self.layers, self.nodes = int(config["model"]["layers"]), int(config["model"]["nodes"])
+        self.shared = config["options"]["arch_sharing"] == "shared"
+
+    def sample(self, rng: np.random.Generator) -> dict[str, Any]:
+        cells = [random_cell(rng, self.nodes)] * self.layers if self.shared else [random_cell(rng, self.nodes) for _ in range(self.layers)]
+        return {"cells": cells, "levels": random_path(rng, self.layers)}
+
+    def supernet(self) -> nn.Module:
+        return make_supernet(self.config, self.scale)
+
+    def genotype(self, arch: dict[str, Any]) -> Genotype:
+        return {"cells": arch["cells"], "levels": list(arch["levels"]), "nodes": self.nodes, "n_levels": 3}
+
+
+@register
+class HiNASMethod(Method):
+    name = "hinas"
+    paper_label = "HiNAS"
+    description = "HiNAS: hierarchical differentiable search (LWAS, cell sharing, Viterbi widths, SSIM loss)"
+
+    def variants(self) -> dict[str, dict[str, Any]]:
+        return {
+            "default": {},
+            # official code: L1 (not MSE) + 0.6 log-SSIM divided by 2, batch 16, bilinear+sigmoid search head
+            "official-code": {"train": {"loss": "l1", "average_loss_terms": True, "batch": 16}, "options": {"search_head": "bilinear_sigmoid"}},
+            "shared-arch": {"options": {"arch_sharing": "shared"}},
+            "per-level-cells": {"options": {"cell_sharing": False}},
+            "pow2-widths": {"options": {"width_levels": "pow2"}},
+        }
+
+    def reported_variant(self, variant: str) -> str | None:
+        return {"default": "HiNAS SR model"}.get(variant)
+
+    def profile(self, name: str) -> dict[str, Any]:
+        options = {"arch_sharing": "layerwise", "cell_sharing": True, "width_levels": "linear", "search_head": "bicubic"}
+        loss = {"loss": "mse", "ssim_weight": 0.6, "average_loss_terms": False}
+        if name == "paper":
+            return {
+                "data": {"train_set": "DIV2K_train"},
+                "search": dict(_PAPER_SEARCH),
+                "model": {"nodes": 3, "layers": 2, "search_filters": 8, "search_stem_channels": 64, "filters": 16, "stem_channels": 64, "aspp_channels": 128, "low_channels": 48},
+                "train": {**loss, "steps": 600_000, "batch": 24, "lr_patch": 64, "optimizer": "sgd", "lr": 0.05, "min_lr": 0.0, "schedule": "poly", "power": 0.9, "momentum": 0.9, "weight_decay": 4e-5, "grad_clip": 5.0, "checkpoint_every": 5000},
+                "options": options,
+            }
+        # CPU budgets: search at the run's scale on T91, small widths, few steps (compared only with other
+        # short runs). Final training keeps the paper's loss but uses the shared short Adam schedule.
+        small = name == "smoke"
+        search = {
+            **_PAPER_SEARCH,
+            "search_scale": None,  # None = the run's scale
+            "split": [0.375, 0.375, 0.25] if small else _PAPER_SEARCH["split"],  # smoke has 8 images
+            "steps": 6 if small else 100,
+            "warmup_steps": 2 if small else 30,
+            "batch": 2 if small else 8,
+            "lr_patch": 12 if small else 16,
+            "validate_every": 2 if small else 10,
+            "validate_from": 4 if small else 60,
+            "val_patch": 12 if small else 16,
+            "val_max_tiles": 8 if small else 48,
+            "checkpoint_every": 2 if small else 20,
+        }
+        return {
+            "search": search,
+            "model": {"nodes": 3, "layers": 2, "search_filters": 4 if small else 8, "search_stem_channels": 8 if small else 32, "filters": 4 if small else 8, "stem_channels": 8 if small else 24, "aspp_channels": 8 if small else 24, "low_channels": 4 if small else 12},
+            "train": {**loss} if small else {**loss, "steps": 1000, "batch": 16, "lr_patch": 24},
+            "options": options,
+        }
+
+    def search(self, data: PatchSource, config: dict[str, Any], seed: int, ctx: RunContext) -> SearchResult:
+        s = config["search"]
+        scale = int(s.get("search_scale") or data.scale)
+        if scale != data.scale:
+            data = PatchSource.from_dataset(config["data"]["train_set"], scale, limit=config["data"].get("limit_images"))
+        weight_data, arch_data, val_data = data.split(s["split"])
+        torch.manual_seed(seed)
+        net = make_supernet(config, scale).to(ctx.device)
+        tiles = val_data.tiles(int(s["val_patch"]), s.get("val_max_tiles"))
+        summary = bilevel_search(
+            net, weight_data, arch_data, s, seed, ctx, loss_from_config(config["train"]), validate=lambda: tile_score(net, tiles, ctx.device)
+        )
+        genotype = derive_genotype(net)
+        genotype.update(search_scale=scale, width_levels=config["options"]["width_levels"])
+        paper_model = self.profile("paper")["model"]
+        summary["params_at_paper_width"] = {str(x): _cost(genotype, x, paper_model, genotype["width_levels"]) for x in (2, 3, 4)}
+        summary["supernet_weight_params"] = sum(p.numel() for p in net.weight_parameters())
+        return SearchResult(genotype=genotype, info=summary)
+
+    def search_space(self, config: dict[str, Any], scale: int) -> HiNASSpace:
+        return HiNASSpace(config, scale)
+
+    def build(self, genotype: Genotype, scale: int, config: dict[str, Any]) -> nn.Module:
+        return _build(genotype, scale, config["model"], config["options"]["width_levels"])

@@ -1,0 +1,199 @@
+"""The HiNAS search supernet: mixed-op cells on a grid of layers x width levels, routed by beta.
+
+One module serves three uses: differentiable search (``forward(x)`` mixes everything with softmax(alpha)
+and softmax(beta)), the memory comparison of cell sharing (paper Eq. 5) against per-level cells (Eq. 6),
+and weight-sharing random search (``forward(x, arch)`` runs one discrete architecture with the shared
+weights; cells off the width path are skipped, not computed).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from srnas.nas.mixed import MixedOp
+
+from .blocks import Concat, conv_bn, lrelu
+from .space import OP_NAMES, edge_index, level_counts, level_widths, make_op, num_edges
+
+_NEIGHBOURS = (-1, 0, 1)  # beta column c holds the weight of the input from level i + _NEIGHBOURS[c]
+
+
+class SearchCell(nn.Module):
+    """N-node DARTS cell at one width: node j = sum over inputs of MixedOp(input, alpha row)."""
+
+    def __init__(self, channels: int, nodes: int):
+        super().__init__()
+        self.nodes = nodes
+        self.edges = nn.ModuleList(MixedOp([make_op(n, channels, affine=False) for n in OP_NAMES], OP_NAMES) for _ in range(num_edges(nodes)))
+
+    def forward(self, s0: torch.Tensor, s1: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        states = [s0, s1]
+        for j in range(self.nodes):
+            states.append(sum(self.edges[edge_index(j, i)](h, weights[edge_index(j, i)]) for i, h in enumerate(states)))
+        return torch.cat(states[2:], 1)
+
+
+class HiNASSupernet(nn.Module):
+    """Start part (stems), middle part (L layers of routed cells), end part (per-level ASPP + sub-pixel).
+
+    ``cell_sharing=True``: one cell per (layer, level) on the beta-weighted sum of projected neighbours
+    (Eq. 5). ``False``: one cell per incoming path, outputs summed with beta (Eq. 6), ~3x the activations.
+    ``arch_sharing='layerwise'``: one alpha per layer (LWAS, the paper); ``'shared'``: one alpha for all.
+    ``head='bilinear_sigmoid'`` (official code) or ``'bicubic'`` (residual over bicubic, as the final net).
+    """
+
+    def __init__(
+        self,
+        scale: int,
+        filters: int = 8,
+        nodes: int = 3,
+        layers: int = 2,
+        width_levels: str = "linear",
+        n_levels: int = 3,
+        stem_channels: int = 64,
+        cell_sharing: bool = True,
+        arch_sharing: str = "layerwise",
+        head: str = "bilinear_sigmoid",
+        aspp_dilation: int = 16,
+    ):
+        super().__init__()
+        if arch_sharing not in ("layerwise", "shared"):
+            raise ValueError(f"arch_sharing must be 'layerwise' or 'shared', got {arch_sharing!r}")
+        if head not in ("bilinear_sigmoid", "bicubic"):
+            raise ValueError(f"head must be 'bilinear_sigmoid' or 'bicubic', got {head!r}")
+        self.scale, self.nodes, self.layers, self.n_levels = scale, nodes, layers, n_levels
+        self.cell_sharing, self.arch_sharing, self.head_kind = cell_sharing, arch_sharing, head
+        self.widths = level_widths(filters, width_levels, n_levels)
+        self.counts = level_counts(layers, n_levels)
+        out_w = [nodes * c for c in self.widths]  # a cell outputs the concat of its nodes
+        # start part: stem1 -> stem2 is the first l-1 input, reduce1(stem1) the first l-2 input (level 0)
+        self.stem1 = conv_bn(3, stem_channels, 3, affine=False, act_after=True)
+        self.stem2 = conv_bn(stem_channels, out_w[0], 3, affine=False)
+        self.reduce1 = conv_bn(stem_channels, self.widths[0], 3, affine=False)
+        prev_w = {0: out_w[0]}  # channels of h_{l-1} per level
+        prev2_w = {0: self.widths[0]}  # channels of h_{l-2} per level
+        self.prev_proj, self.skip_proj, self.cells = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
+        self.rows: list[dict[int, int]] = []  # layer -> {level: beta row}
+        row = 0
+        for l, count in enumerate(self.counts):
+            pp, sp, cells, rows = nn.ModuleDict(), nn.ModuleDict(), nn.ModuleDict(), {}
+            for i in range(count):
+                c = self.widths[i]
+                for k in self._sources(i, prev_w):
+                    pp[f"{k}_{i}"] = conv_bn(prev_w[k], c, 1, affine=False)
+                    if not cell_sharing:
+                        cells[f"{k}_{i}"] = SearchCell(c, nodes)
+                for k in prev2_w:  # every l-2 level, so any width path finds its l-2 feature
+                    sp[f"{k}_{i}"] = conv_bn(prev2_w[k], c, 1, affine=False)
+                if cell_sharing:
+                    cells[str(i)] = SearchCell(c, nodes)
+                rows[i] = row
+                row += 1
+            self.prev_proj.append(pp)
+            self.skip_proj.append(sp)
+            self.cells.append(cells)
+            self.rows.append(rows)
+            prev2_w, prev_w = prev_w, {i: out_w[i] for i in range(count)}
+        # end part: per-level ASPP (1x1 branch + separable 3x3 with large dilation) -> concat -> sub-pixel
+        last = self.counts[-1]
+        bf = nodes * filters
+        self.aspp = nn.ModuleList(
+            nn.Sequential(
+                Concat([conv_bn(out_w[i], bf, 1, affine=False, act_after=True), _dilated_sep(out_w[i], bf, aspp_dilation)]),
+                conv_bn(2 * bf, bf, 1, affine=False, act_after=True),
+            )
+            for i in range(last)
+        )
+        self.tail = nn.Sequential(conv_bn(last * bf, bf, 3, affine=False, act_after=True), nn.Conv2d(bf, 3 * scale * scale, 3, padding=1), nn.PixelShuffle(scale))
+        self._aspp_channels = bf
+        # architecture: alpha [L or 1, edges, ops], beta [cells, 3] (masked entries never enter the softmax)
+        n_alpha = layers if arch_sharing == "layerwise" else 1
+        self.alpha = nn.Parameter(1e-3 * torch.randn(n_alpha, num_edges(nodes), len(OP_NAMES)))
+        self.beta = nn.Parameter(1e-3 * torch.randn(row, 3))
+        mask = torch.zeros(row, 3, dtype=torch.bool)
+        for l, rows in enumerate(self.rows):
+            prev_levels = range(self.counts[l - 1]) if l else range(1)
+            for i, r in rows.items():
+                for c, d in enumerate(_NEIGHBOURS):
+                    mask[r, c] = (i + d) in prev_levels
+        self.register_buffer("beta_mask", mask, persistent=False)
+
+    @staticmethod
+    def _sources(level: int, prev: dict[int, int]) -> list[int]:
+        return [level + d for d in _NEIGHBOURS if level + d in prev]
+
+    # -- parameters for the bilevel loop --------------------------------------------------------
+    def arch_parameters(self) -> list[nn.Parameter]:
+        return [self.alpha, self.beta]
+
+    def weight_parameters(self) -> list[nn.Parameter]:
+        arch = {id(p) for p in self.arch_parameters()}
+        return [p for p in self.parameters() if id(p) not in arch]
+
+    def alpha_weights(self) -> torch.Tensor:
+        """softmax(alpha) per edge, expanded to one [edges, ops] matrix per layer."""
+        w = F.softmax(self.alpha, dim=-1)
+        return w if self.arch_sharing == "layerwise" else w.expand(self.layers, -1, -1)
+
+    def beta_weights(self) -> torch.Tensor:
+        """softmax(beta) per cell over the existing neighbour levels (masked entries are exactly 0)."""
+        return F.softmax(self.beta.masked_fill(~self.beta_mask, float("-inf")), dim=-1)
+
+    def arch_weights(self, arch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        """One-hot alpha/beta of a discrete architecture: unused edges and off-path cells get all-zero rows."""
+        alpha = torch.zeros(self.layers, num_edges(self.nodes), len(OP_NAMES))
+        for l, cell in enumerate(arch["cells"]):
+            for j, node in enumerate(cell):
+                for op, inp in node:
+                    alpha[l, edge_index(j, int(inp)), OP_NAMES.index(op)] = 1.0
+        beta = torch.zeros_like(self.beta)
+        prev = 0
+        for l, lvl in enumerate(arch["levels"]):
+            beta[self.rows[l][lvl], _NEIGHBOURS.index(prev - lvl)] = 1.0
+            prev = lvl
+        return alpha.to(self.alpha.device), beta.to(self.beta.device)
+
+    # -- forward ----------------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor, arch: dict[str, Any] | None = None) -> torch.Tensor:
+        alpha, beta = (self.alpha_weights(), self.beta_weights()) if arch is None else self.arch_weights(arch)
+        path = list(arch["levels"]) if arch is not None else None
+        s = self.stem1(x)
+        prev2: dict[int, torch.Tensor] = {0: self.reduce1(s)}
+        prev: dict[int, torch.Tensor] = {0: self.stem2(s)}
+        for l, count in enumerate(self.counts):
+            out: dict[int, torch.Tensor] = {}
+            for i in range(count):
+                r = self.rows[l][i]
+                terms = [(beta[r, _NEIGHBOURS.index(k - i)], k) for k in self._sources(i, prev) if float(beta[r, _NEIGHBOURS.index(k - i)].detach()) != 0.0]
+                if not terms:
+                    continue  # off the width path of a discrete architecture
+                if path is None:
+                    k2 = min(i, max(prev2))  # the paper's f_{l-2}^i (top level when level i is new)
+                else:
+                    k2 = path[l - 2] if l >= 2 else 0
+                s0 = self.skip_proj[l][f"{k2}_{i}"](prev2[k2])
+                if self.cell_sharing:  # Eq. 5: one cell on the weighted sum
+                    s1 = sum(w * self.prev_proj[l][f"{k}_{i}"](prev[k]) for w, k in terms)
+                    out[i] = self.cells[l][str(i)](s0, s1, alpha[l])
+                else:  # Eq. 6: a cell per incoming path, weighted sum of the outputs
+                    out[i] = sum(w * self.cells[l][f"{k}_{i}"](s0, self.prev_proj[l][f"{k}_{i}"](prev[k]), alpha[l]) for w, k in terms)
+            prev2, prev = prev, out
+        n, _, h, w = x.shape
+        feats = [self.aspp[i](prev[i]) if i in prev else x.new_zeros(n, self._aspp_channels, h, w) for i in range(self.counts[-1])]
+        res = self.tail(torch.cat(feats, 1))
+        if self.head_kind == "bicubic":
+            return F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False) + res
+        return torch.sigmoid(F.interpolate(x, scale_factor=self.scale, mode="bilinear", align_corners=False) + res)
+
+
+def _dilated_sep(c_in: int, c_out: int, dilation: int) -> nn.Sequential:
+    """Search-ASPP separable branch: depthwise 3x3 (dilated) -> pointwise -> BN -> LReLU."""
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_in, 3, padding=dilation, dilation=dilation, groups=c_in, bias=False),
+        nn.Conv2d(c_in, c_out, 1, bias=False),
+        nn.BatchNorm2d(c_out, affine=False),
+        lrelu(),
+    )
