@@ -54,6 +54,6 @@ def derive_genotype(net: HiNASSupernet) -> Genotype:
         "levels": levels,
         "nodes": net.nodes,
         "n_levels": net.n_levels,
-        "alpha_softmax": np.round(alpha, 4).tolist(),
-        "beta_softmax": np.round(beta, 4).tolist(),
+        "alpha_softmax": np.round(alpha.astype(np.float64), 4).tolist(),
+        "beta_softmax": np.round(beta.astype(np.float64), 4).tolist(),
     }
