@@ -1,0 +1,46 @@
+"""``srnas table --profile short --scale 2``: mean±std markdown tables (verdicts for ``paper`` runs)."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from srnas.errors import SrnasError
+from srnas.profiles import PROFILE_NAMES
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Options shared by table/check: where records and reported numbers live, and the tolerance."""
+    parser.add_argument("--results", default="results", help="results folder holding runs/")
+    parser.add_argument("--reported", default=None, help="reported-numbers CSV (default: SRNAS_REPORTED or benchmarks/reported.csv)")
+    parser.add_argument("--tol-psnr", type=float, default=0.1, help="PSNR tolerance in dB for `reproduced` (default 0.1)")
+    parser.add_argument("--tol-ssim", type=float, default=0.002, help="SSIM tolerance for `reproduced` (default 0.002)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", default="short", choices=PROFILE_NAMES)
+    parser.add_argument("--scale", type=int, default=2, choices=(2, 3, 4))
+    parser.add_argument("--out", default=None, help="output folder (default: RESULTS/tables)")
+    add_common(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from srnas.harness.aggregate import JUDGED_PROFILE, group_records
+    from srnas.harness.records import load_records
+    from srnas.harness.reported import load_reported
+    from srnas.harness.tables import render
+
+    try:
+        groups = group_records(load_records(Path(args.results)), args.profile, args.scale)
+        reported = load_reported(args.reported) if args.profile == JUDGED_PROFILE else None
+        text = render(groups, args.profile, args.scale, reported, {"psnr": args.tol_psnr, "ssim": args.tol_ssim})
+    except SrnasError as exc:
+        print(f"srnas table: error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out or Path(args.results) / "tables")
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{args.profile}_x{args.scale}.md"
+    path.write_text(text)
+    print(text)
+    print(f"written: {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,135 @@
+"""Markdown tables (pandas + tabulate) from grouped run records.
+
+``paper`` tables are judged: each cell sits next to the reported value, the difference and a verdict.
+Every other profile is compared at equal budget with the other methods and with bicubic, and says in its
+header that it is not judged against the papers.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from srnas.harness.aggregate import DEFAULT_TOLERANCE, JUDGED_PROFILE, NO_REPORTED, Group, Judgement, Stat, judge, stat
+
+DIGITS = {"psnr": 2, "ssim": 4}
+
+
+def fmt_stat(s: Stat | None, metric: str) -> str:
+    """``mean ± std (n)``; a single seed has no std and shows ``mean (1)``."""
+    if s is None:
+        return "–"
+    d = DIGITS[metric]
+    spread = f" ± {s.std:.{d}f}" if s.std is not None else ""
+    return f"{s.mean:.{d}f}{spread} ({s.n})"
+
+
+def fmt_delta(value: float | None, metric: str) -> str:
+    return "–" if value is None else f"{value:+.{DIGITS[metric]}f}"
+
+
+def _markdown(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "_no runs_"
+    return pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True)
+
+
+def _row_id(g: Group) -> dict[str, Any]:
+    return {"method": g.label, "config": g.config_hash, "seeds": " ".join(map(str, g.seeds))}
+
+
+def _budget(g: Group) -> str:
+    t = g.records[0]["config"].get("train", {})
+    return f"{t.get('steps')} steps × batch {t.get('batch')} × {t.get('lr_patch')}² LR"
+
+
+def _cost_rows(groups: Sequence[Group]) -> list[dict[str, Any]]:
+    rows = []
+    for g in groups:
+        macs = g.records[0]["cost"]["macs"][0]
+        search_s, train_s, eval_s = (g.mean_of(("timings_s", k)) for k in ("search", "train", "eval"))
+        rows.append({
+            **_row_id(g),
+            "params": f"{g.records[0]['cost']['params']:,}",
+            f"GMACs @{macs['input']}": f"{macs['macs'] / 1e9:.2f}",
+            "MACs / LR px": f"{macs['macs_per_lr_pixel']:,.0f}",
+            "train budget": _budget(g),
+            "search s": f"{search_s:.0f}" if search_s is not None else "–",
+            "train s": f"{train_s:.0f}" if train_s is not None else "–",
+            "eval s": f"{eval_s:.0f}" if eval_s is not None else "–",
+        })
+    return rows
+
+
+def _metric_rows(groups: Sequence[Group], datasets: Sequence[str], metric: str) -> list[dict[str, Any]]:
+    return [{**_row_id(g), **{d: fmt_stat(stat(g.values(d, metric)), metric) for d in datasets}} for g in groups]
+
+
+def _vs_bicubic_rows(groups: Sequence[Group], datasets: Sequence[str], metric: str) -> list[dict[str, Any]]:
+    base = next((g for g in groups if g.method == "bicubic"), None)
+    rows = []
+    for g in groups:
+        if g is base:
+            continue
+        row = _row_id(g)
+        for d in datasets:
+            ours, ref = stat(g.values(d, metric)), stat(base.values(d, metric)) if base else None
+            row[d] = fmt_delta(ours.mean - ref.mean, metric) if ours and ref else "–"
+        rows.append(row)
+    return rows
+
+
+def _judged_rows(judgements: Sequence[Judgement]) -> list[dict[str, Any]]:
+    rows = []
+    for j in judgements:
+        rep = j.reported
+        rows.append({
+            **_row_id(j.group),
+            "dataset": j.dataset,
+            "metric": j.metric.upper(),
+            "ours": fmt_stat(j.ours, j.metric),
+            "reported": "–" if j.reported_value is None else f"{j.reported_value:.{DIGITS[j.metric]}f}",
+            "Δ": fmt_delta(j.delta, j.metric),
+            "verdict": j.verdict,
+            "source": f"{rep.source_table} (protocol: {rep.protocol or 'unstated'})" if rep else NO_REPORTED,
+        })
+    return rows
+
+
+def _datasets(groups: Sequence[Group]) -> list[str]:
+    seen: list[str] = []
+    for g in groups:
+        seen += [d for d in g.datasets if d not in seen]
+    return seen
+
+
+def render(groups: Sequence[Group], profile: str, scale: int, reported: pd.DataFrame | None = None,
+           tolerance: dict[str, float] | None = None) -> str:
+    """The markdown document for one profile and scale."""
+    datasets = _datasets(groups)
+    tol = {**DEFAULT_TOLERANCE, **(tolerance or {})}
+    out = [f"# `{profile}` profile, x{scale}", ""]
+    out.append("Cells: mean ± sample std over seeds (n seeds). Each row is one resolved config (hash shown); "
+               "runs with different configs are never averaged together. Evaluation protocol: "
+               f"{', '.join(sorted({g.records[0]['config']['eval']['protocol'] for g in groups})) or '–'}.")
+    out.append("")
+    if profile == JUDGED_PROFILE:
+        out.append(f"Judged against the reported numbers (benchmarks/reported.csv). Tolerance: |Δ| ≤ {tol['psnr']} dB PSNR, "
+                   f"≤ {tol['ssim']} SSIM → `reproduced`; otherwise `below` or `above`. A method whose paper has no "
+                   f"row says `{NO_REPORTED}`.")
+    else:
+        out.append(f"**Not judged against the papers**: a `{profile}` run is a budget-limited CPU run; rows are compared "
+                   "with each other and with bicubic at the same profile and scale.")
+    out += ["", "## PSNR (dB)", "", _markdown(_metric_rows(groups, datasets, "psnr")), "",
+            "## SSIM", "", _markdown(_metric_rows(groups, datasets, "ssim")), ""]
+    if profile == JUDGED_PROFILE:
+        assert reported is not None, "paper tables need the reported numbers"
+        out += ["## Verdicts", "", _markdown(_judged_rows(judge(groups, reported, tol))), ""]
+    else:
+        for metric in ("psnr", "ssim"):
+            out += [f"## Δ {metric.upper()} vs bicubic (same profile)", "", _markdown(_vs_bicubic_rows(groups, datasets, metric)), ""]
+    out += ["## Cost and time", "", "Params and MACs of the final model (MACs = multiply-adds, input size in the "
+            "header); times are means over seeds, on the device in the records.", "",
+            _markdown(_cost_rows(groups)), ""]
+    return "\n".join(out)
