@@ -1,0 +1,184 @@
+"""The HNAS search: ENAS alternation of shared-weight and controller epochs, then derivation (spec §1.5).
+
+Per epoch: ``shared_steps`` L1 steps of the supernet on the first split (each batch runs a fresh
+architecture drawn from the controller), then ``controller_steps`` REINFORCE steps on the second split
+with reward R = lambda * PSNR - (1 - lambda) * Cost, where PSNR is the quantised RGB PSNR of the sampled
+architecture on that controller batch and Cost its normalised MACs (:mod:`.cost`). Every random draw is
+a function of (seed, stream, step), and the state is checkpointed per epoch, so a resumed search equals
+an uninterrupted one.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from srnas.context import RunContext
+from srnas.datasets.patches import PatchSource
+from srnas.methods.base import SearchResult
+from srnas.methods.hnas.controller import HierarchicalController
+from srnas.methods.hnas.cost import ArchCost, MacTable
+from srnas.methods.hnas.derive import ArchProvider, best_of_n
+from srnas.methods.hnas.space import Genotype, HNASSpace
+from srnas.methods.hnas.supernet import HNASSupernet
+from srnas.nas.ops import BicubicResidual
+from srnas.nas.reinforce import Reinforce
+from srnas.train import make_optimizer, make_schedule
+
+
+def stream_generator(seed: int, stream: str, step: int) -> torch.Generator:
+    """A torch generator that depends only on (seed, stream, step): resumable, order-independent."""
+    state = np.random.SeedSequence([seed, step, *stream.encode()]).generate_state(2, dtype=np.uint64)
+    return torch.Generator().manual_seed(int(state[0]) & ((1 << 63) - 1))
+
+
+def quantised_psnr(sr: torch.Tensor, hr: torch.Tensor, shave: int) -> torch.Tensor:
+    """Per-image RGB PSNR of the 8-bit-quantised output (the code's reward PSNR), border ``shave``."""
+    sr = sr.clamp(0, 1).mul(255).round()
+    hr = hr.mul(255).round()
+    if shave:
+        sr, hr = sr[..., shave:-shave, shave:-shave], hr[..., shave:-shave, shave:-shave]
+    mse = (sr - hr).pow(2).flatten(1).mean(1).clamp_min(1e-10)
+    return 10 * torch.log10(255.0**2 / mse)
+
+
+def make_space(config: dict[str, Any]) -> HNASSpace:
+    return HNASSpace(layers=int(config["model"]["layers"]), udpb=bool(config["options"]["udpb"]))
+
+
+def make_supernet(space: HNASSpace, scale: int, config: dict[str, Any]) -> HNASSupernet | BicubicResidual:
+    """The supernet at search width; with ``options.bicubic_residual`` it predicts the residual over
+    bicubic like the final model, so reward PSNRs rank architectures the way the final model will."""
+    s, residual = config["search"], bool(config["options"]["bicubic_residual"])
+    net = HNASSupernet(space, scale, int(s["channels"]), float(config["model"]["rgb_range"]), bool(s["search_bn"]), residual_output=residual)
+    return BicubicResidual(net, scale) if residual else net
+
+
+def validation_scorer(net: torch.nn.Module, tiles: list[tuple[torch.Tensor, torch.Tensor]], shave: int, batch: int, device: torch.device):
+    """score(provider): mean PSNR over held-out tiles; ``provider()`` is asked once per forward pass."""
+
+    @torch.no_grad()
+    def score(provider: ArchProvider) -> float:
+        net.eval()
+        values = []
+        for i in range(0, len(tiles), batch):
+            lr = torch.stack([t[0] for t in tiles[i : i + batch]]).to(device)
+            hr = torch.stack([t[1] for t in tiles[i : i + batch]]).to(device)
+            values.append(quantised_psnr(net(lr, provider()), hr, shave))
+        return float(torch.cat(values).mean())
+
+    return score
+
+
+def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunContext) -> SearchResult:
+    s, opts, scale = config["search"], config["options"], data.scale
+    device = ctx.device
+    weights_data, controller_data = data.split(s["split"])
+    space = make_space(config)
+    net = make_supernet(space, scale, config).to(device)
+    controller = HierarchicalController(space, hidden=int(s["controller_hidden"])).to(device)
+    reinforce = Reinforce(
+        controller,
+        lr=s["controller_lr"],
+        betas=tuple(s["controller_betas"]),
+        weight_decay=s["controller_weight_decay"],
+        baseline_decay=s["baseline_decay"],
+        entropy_weight=s["entropy_weight"],
+        entropy_in=opts["entropy_in"],
+    )
+    epochs, w_steps, c_steps = int(s["epochs"]), int(s["shared_steps_per_epoch"]), int(s["controller_steps_per_epoch"])
+    weight_cfg = {"optimizer": "adam", "lr": s["weight_lr"], "min_lr": s["weight_min_lr"], "schedule": "cosine"}
+    opt = make_optimizer(net.parameters(), weight_cfg)
+    sched = make_schedule(opt, weight_cfg, epochs * w_steps)
+    table = MacTable(space, scale, int(s["channels"]), int(s["cost_lr_size"]))
+    cost = ArchCost(table, float(s["cost_per_mac"]), opts["flops_cost"], s.get("cost_decimals"))
+    lam, pos_w = float(s["lambda"]), float(opts["position_weight"])
+    reward_shave = scale + int(s["reward_shave_extra"])
+    history: list[dict[str, float]] = []
+    start_epoch = 0
+    state = ctx.load_checkpoint("search")
+    if state is not None:
+        net.load_state_dict(state["net"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        reinforce.load_state_dict(state["reinforce"])
+        cost.seen, history, start_epoch = state["cost_seen"], state["history"], state["epoch"]
+        ctx.log(f"[search] resumed at epoch {start_epoch}/{epochs}")
+    started = time.perf_counter()
+    bar = ctx.progress(epochs * (w_steps + c_steps), "hnas search", initial=start_epoch * (w_steps + c_steps))
+    for epoch in range(start_epoch, epochs):
+        # 1) shared weights: every batch runs one architecture drawn from the current policy
+        net.train()
+        losses = []
+        for i in range(w_steps):
+            step = epoch * w_steps + i
+            with torch.no_grad():
+                genotype = controller(generator=stream_generator(seed, "weights-arch", step)).genotype
+            if opts["flops_cost"] == "official":
+                cost.observe(genotype)  # the code's hooks also fire during shared-weight training
+            lr, hr = weights_data.batch(step, seed, int(s["batch"]), int(s["lr_patch"]))
+            loss = F.l1_loss(net(lr.to(device), genotype), hr.to(device))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(float(loss.detach()))
+            bar.update(1)
+        # 2) controller: REINFORCE on the held-out split with the joint reward
+        if s["reset_baseline_each_epoch"]:
+            reinforce.baseline.reset()
+        decayed = epoch >= int(s["controller_lr_decay_epoch"])
+        for group in reinforce.opt.param_groups:
+            group["lr"] = s["controller_lr"] * (s["controller_lr_gamma"] if decayed else 1.0)
+        net.eval()
+        logs = []
+        for j in range(c_steps):
+            step = epoch * c_steps + j
+            sample = controller(generator=stream_generator(seed, "controller-arch", step), position_weight=pos_w)
+            lr, hr = controller_data.batch(step, seed, int(s["batch"]), int(s["lr_patch"]))
+            with torch.no_grad():
+                psnr = float(quantised_psnr(net(lr.to(device), sample.genotype), hr.to(device), reward_shave).mean())
+            c, macs = cost(sample.genotype)
+            stats = reinforce.step(sample.log_prob, sample.entropy, lam * psnr - (1 - lam) * c)
+            logs.append({**stats, "psnr": psnr, "cost": c, "macs": table.macs(sample.genotype)})
+            bar.update(1)
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "weight_loss": float(np.mean(losses)) if losses else math.nan,
+                **({k: float(np.mean([x[k] for x in logs])) for k in ("reward", "psnr", "cost", "macs", "entropy")} if logs else {}),
+            }
+        )
+        ctx.save_checkpoint(
+            "search",
+            {"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "reinforce": reinforce.state_dict(), "cost_seen": cost.seen, "history": history, "epoch": epoch + 1},
+        )
+    bar.close()
+
+    # 3) derivation: best of N sampled architectures on held-out tiles, one architecture per evaluation
+    tiles = controller_data.tiles(int(s["derive_lr_patch"]), int(s["derive_tiles"]) or None)
+    score = validation_scorer(net, tiles, scale, int(s["batch"]), device)
+    draws = iter(range(10**9))
+    controller.eval()
+
+    def sample() -> Genotype:
+        with torch.no_grad():
+            return controller(generator=stream_generator(seed, "derive", next(draws))).genotype
+
+    best, candidates = best_of_n(sample, score, int(s["derive_candidates"]), bool(opts["derive_resample_per_forward"]))
+    genotype = {**best, "layers": space.layers}
+    info = {
+        "derived_macs_search_width": table.macs(best),
+        "macs_input": f"1x3x{table.lr}x{table.lr} (LR), search width C={table.channels}",
+        "cost_normalisation": f"Cost = {cost.cost_per_mac:g} x MACs ({cost.mode}), rounded to {cost.decimals} decimals",
+        "lambda": lam,
+        "candidates": [{"score_psnr": c["score"], "macs": table.macs(c["genotype"]), "architectures_mixed": c["architectures_mixed"]} for c in candidates],
+        "history": history,
+        "validation_tiles": len(tiles),
+        "search_seconds_this_session": round(time.perf_counter() - started, 1),
+    }
+    return SearchResult(genotype=genotype, info=info)
