@@ -69,7 +69,7 @@ def _profiles() -> dict[str, dict[str, Any]]:
     # and a residual over bicubic (recorded as an option; the paper has none).
     short = {
         "train": {"steps": 1500, "batch": 16, "lr_patch": 24, "lr": 2e-3, "schedule": "cosine", "min_lr": 1e-5},
-        "search": {**_PAPER_SEARCH, "epochs": 6, "steps_per_epoch": 50, "lr_patch": 24, "child_lr": 2e-3, "controller_start_epoch": 2, "controller_steps": 20, "controller_lr": 5e-3, "val_fraction": 0.2, "val_patch": 32, "val_batch": 8, "derive_samples": 12, "derive_tiles": 32},
+        "search": {**_PAPER_SEARCH, "epochs": 6, "steps_per_epoch": 50, "lr_patch": 24, "child_lr": 2e-3, "controller_start_epoch": 2, "controller_steps": 40, "controller_lr": 1e-2, "val_fraction": 0.2, "val_patch": 32, "val_batch": 8, "derive_samples": 12, "derive_tiles": 32},
         "model": {**_PAPER_MODEL, "channels": 16, "num_dnbs": 2},
         "options": {**_DEFAULT_OPTIONS, "bicubic_residual": True},
     }
