@@ -50,21 +50,34 @@ def _check_types(override: dict[str, Any], reference: dict[str, Any], where: str
 
 
 def resolve_config(method: Method, profile: str, scale: int, variant: str = "default", overrides: Sequence[str] = ()) -> dict[str, Any]:
-    """The full config of one run (seed excluded: all seeds of a sweep share it and its hash)."""
+    """The full config of one run (seed excluded: all seeds of a sweep share it and its hash).
+
+    A method that runs on top of another one's config (the ``random`` baseline trains its space plugin's
+    network at that plugin's budget) defines ``inherited_profile(profile, config) -> overrides``: given
+    the first-pass config it returns the layer merged between the base profile and its own profile, so the
+    inherited settings are part of the resolved config (and of its hash).
+    """
     if profile not in BASE_PROFILES:
         raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(BASE_PROFILES)}")
     if scale not in (2, 3, 4):
         raise ConfigError(f"unsupported scale {scale}; the suite evaluates x2, x3 and x4")
     method_profile = method.profile(profile)
     _check_sections(method_profile, f"{method.name}.profile({profile!r})")
-    config = deep_merge(BASE_PROFILES[profile], method_profile)
     variants = method.variants()
     if variant not in variants:
         raise ConfigError(f"unknown variant {variant!r} of {method.name}; known: {', '.join(variants)}")
     _check_sections(variants[variant], f"variant {variant!r} of {method.name}")
-    config = deep_merge(config, variants[variant])
-    for text in overrides:
-        override = parse_override(text)
+    parsed = [parse_override(text) for text in overrides]
+    config = deep_merge(deep_merge(BASE_PROFILES[profile], method_profile), variants[variant])
+    inherit = getattr(method, "inherited_profile", None)
+    if inherit is not None:
+        first_pass = config
+        for override in parsed:  # e.g. --set options.space=hnas decides what is inherited
+            first_pass = deep_merge(first_pass, override)
+        inherited = inherit(profile, {**first_pass, "scale": scale})
+        _check_sections(inherited, f"{method.name}.inherited_profile({profile!r})")
+        config = deep_merge(deep_merge(deep_merge(BASE_PROFILES[profile], inherited), method_profile), variants[variant])
+    for override in parsed:
         check_known_keys(override, config)
         _check_types(override, config)
         config = deep_merge(config, override)

@@ -1,0 +1,124 @@
+"""Random search with weight sharing (RSWS; Li & Talwalkar 2019), over any plugin's search space.
+
+The HiNAS paper's RSWS baseline (N=30 sampled models) is the reference point for whether a NAS method's
+search beats chance in its own space. Algorithm: train the space's supernet with one uniformly sampled
+architecture per batch (the shared trainer, not a copy of its loop), sample N architectures, score each
+with the shared weights on held-out LR tiles, keep the best, then build it with the *space's* plugin and
+train it with that plugin's ``train`` at that plugin's budget (its profile is inherited, see
+:meth:`RandomSearchMethod.inherited_profile`).
+
+Choices where the RSWS paper is silent for SR: candidates are scored by mean RGB PSNR on held-out tiles
+(the space's own validation scores differ by plugin; PSNR is common to all), and the held-out tiles come
+from a contiguous tail split of the training set (``search.random_ws.val_fraction``).
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from srnas.config import deep_merge
+from srnas.methods import get_method, register
+from srnas.methods.base import Genotype, Method, SearchResult, WeightSharingSpace
+from srnas.train import fit
+
+SPACES = ("hinas", "hnas", "deconas", "trilevel")
+_ARCH_STREAM, _CANDIDATE_STREAM = 1, 2  # independent RNG streams per seed
+
+_SETTINGS = {
+    # supernet_steps: weight-sharing training steps; candidates: N; tiles: held-out LR tiles for scoring
+    "smoke": {"supernet_steps": 3, "candidates": 2, "val_fraction": 0.25, "val_patch": 16, "val_max_tiles": 4, "val_batch": 4},
+    "short": {"supernet_steps": 300, "candidates": 10, "val_fraction": 0.1, "val_patch": 32, "val_max_tiles": 32, "val_batch": 8},
+    # the HiNAS paper's RSWS row: N=30; supernet training as long as the space plugin's own search
+    "paper": {"supernet_steps": None, "candidates": 30, "val_fraction": 0.1, "val_patch": 32, "val_max_tiles": None, "val_batch": 16},
+}
+
+
+class SampledArchitecture(nn.Module):
+    """Supernet wrapper for weight-sharing training: every forward runs a freshly sampled architecture.
+
+    The draw counter is a buffer, so it is checkpointed with the weights and a resumed run draws the same
+    architecture sequence as an uninterrupted one (architecture ``k`` comes from rng(seed, k)).
+    """
+
+    def __init__(self, supernet: nn.Module, space: WeightSharingSpace, seed: int):
+        super().__init__()
+        self.supernet, self.space, self.seed = supernet, space, seed
+        self.register_buffer("draws", torch.zeros((), dtype=torch.long))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        arch = self.space.sample(np.random.default_rng([self.seed, _ARCH_STREAM, int(self.draws)]))
+        self.draws += 1
+        return self.supernet(x, arch)
+
+
+@torch.no_grad()
+def tile_psnr(supernet: nn.Module, arch: Any, tiles: list[tuple[torch.Tensor, torch.Tensor]], batch: int, device: torch.device) -> float:
+    """Mean RGB PSNR (dB, [0,1] range) of ``arch`` with the shared weights over held-out tiles."""
+    supernet.eval()
+    psnrs = []
+    for i in range(0, len(tiles), batch):
+        lr = torch.stack([t[0] for t in tiles[i : i + batch]]).to(device)
+        hr = torch.stack([t[1] for t in tiles[i : i + batch]]).to(device)
+        mse = ((supernet(lr, arch).clamp(0, 1) - hr) ** 2).flatten(1).mean(1).clamp_min(1e-10)
+        psnrs += (-10 * torch.log10(mse)).tolist()
+    return float(np.mean(psnrs))
+
+
+@register
+class RandomSearchMethod(Method):
+    name = "random"
+    paper_label = "RSWS"
+    description = "random search with weight sharing (Li & Talwalkar 2019) over a plugin's space (options.space)"
+
+    def variants(self) -> dict[str, dict[str, Any]]:
+        # default = the HiNAS space, where the paper's RSWS baseline was run
+        return {"default": {}, **{space: {"options": {"space": space}} for space in SPACES}}
+
+    def reported_variant(self, variant: str) -> str | None:
+        # HiNAS Table 2's RSWS row is random search in the HiNAS space with N=30 (x4 only)
+        return "random search w/ weight sharing, N=30" if variant in ("default", "hinas") else "no reported RSWS row for this space"
+
+    def profile(self, name: str) -> dict[str, Any]:
+        return {"search": {"random_ws": dict(_SETTINGS[name])}, "options": {"space": "hinas"}}
+
+    def inherited_profile(self, profile: str, config: dict[str, Any]) -> dict[str, Any]:
+        """The space plugin's own profile: same data, network widths, options and training budget."""
+        return get_method(config["options"]["space"]).profile(profile)
+
+    @staticmethod
+    def _space_method(config: dict[str, Any]) -> Method:
+        return get_method(config["options"]["space"])
+
+    def search(self, data, config: dict[str, Any], seed: int, ctx) -> SearchResult:
+        settings = config["search"]["random_ws"]
+        space_name = config["options"]["space"]
+        space = self._space_method(config).search_space(config, data.scale)
+        if space is None:
+            raise TypeError(f"method {space_name!r} exposes no weight-sharing search space")
+        train_part, val_part = data.split([1 - settings["val_fraction"], settings["val_fraction"]])
+        torch.manual_seed(seed)
+        supernet = space.supernet().to(ctx.device)
+        steps = settings["supernet_steps"] or config["search"].get("steps") or config["train"]["steps"]
+        summary = fit(SampledArchitecture(supernet, space, seed), train_part, deep_merge(config["train"], {"steps": int(steps)}), seed, ctx, phase="search")
+
+        tiles = val_part.tiles(int(settings["val_patch"]), settings["val_max_tiles"])
+        rng = np.random.default_rng([seed, _CANDIDATE_STREAM])
+        candidates = []
+        for _ in range(int(settings["candidates"])):
+            arch = space.sample(rng)
+            candidates.append({"arch": copy.deepcopy(arch), "val_psnr": tile_psnr(supernet, arch, tiles, int(settings["val_batch"]), ctx.device)})
+        best = max(range(len(candidates)), key=lambda i: candidates[i]["val_psnr"])  # first on ties
+        genotype = {"space": space_name, "genotype": space.genotype(candidates[best]["arch"])}
+        info = {"space": space_name, "supernet_steps": int(steps), "supernet_final_loss": summary["final_loss"],
+                "val_tiles": len(tiles), "best_index": best, "candidates": candidates}
+        return SearchResult(genotype=genotype, info=info)
+
+    def build(self, genotype: Genotype, scale: int, config: dict[str, Any]) -> nn.Module:
+        return get_method(genotype["space"]).build(genotype["genotype"], scale, config)
+
+    def train(self, model: nn.Module, data, config: dict[str, Any], seed: int, ctx) -> dict[str, Any]:
+        return self._space_method(config).train(model, data, config, seed, ctx)

@@ -1,0 +1,142 @@
+"""srnas run: determinism, resume after a kill, skip of finished runs, record integrity, config errors."""
+import json
+
+import pytest
+
+from srnas.cli import main
+from srnas.context import RunContext
+from srnas.errors import RecordError
+from srnas.harness.records import load_record, seal, write_record
+from srnas.harness.runner import run_method
+
+SMOKE = dict(scale=2, seeds=[0], profile="smoke", quiet=True)
+
+
+class Killed(Exception):
+    """Stands in for SIGKILL in the middle of training."""
+
+
+def _metrics(outcome):
+    return {d: (m["psnr"], m["ssim"]) for d, m in outcome.record["metrics"].items()}
+
+
+def test_same_seed_gives_identical_numbers(tmp_path):
+    a = run_method("fsrcnn", results=tmp_path / "a", **SMOKE)[0]
+    b = run_method("fsrcnn", results=tmp_path / "b", **SMOKE)[0]
+    assert _metrics(a) == _metrics(b)
+    assert a.record["config_hash"] == b.record["config_hash"]
+    assert a.record["train_info"]["loss_curve"] == b.record["train_info"]["loss_curve"]
+
+
+def test_other_seed_gives_other_numbers(tmp_path):
+    a = run_method("fsrcnn", results=tmp_path, **SMOKE)[0]
+    b = run_method("fsrcnn", results=tmp_path, **{**SMOKE, "seeds": [1]})[0]
+    assert _metrics(a) != _metrics(b)
+
+
+def test_killed_run_resumes_to_the_uninterrupted_numbers(tmp_path, monkeypatch):
+    reference = run_method("fsrcnn", results=tmp_path / "ref", **SMOKE)[0]
+    save = RunContext.save_checkpoint
+
+    def save_then_die(self, phase, state):
+        save(self, phase, state)
+        if phase == "train":  # smoke: checkpoint_every 2 of 5 steps -> dies after step 2
+            raise Killed
+
+    monkeypatch.setattr(RunContext, "save_checkpoint", save_then_die)
+    with pytest.raises(Killed):
+        run_method("fsrcnn", results=tmp_path / "run", **SMOKE)
+    assert list((tmp_path / "run" / "checkpoints").rglob("train.pt"))
+    assert not list((tmp_path / "run").rglob("*.json"))  # no record for an unfinished run
+    monkeypatch.setattr(RunContext, "save_checkpoint", save)
+
+    resumed = run_method("fsrcnn", results=tmp_path / "run", **SMOKE)[0]
+    assert resumed.record["resumed_from"] == ["train"]
+    assert _metrics(resumed) == _metrics(reference)
+    assert resumed.record["train_info"]["loss_curve"] == reference.record["train_info"]["loss_curve"]
+    assert not list((tmp_path / "run" / "checkpoints").rglob("*.pt"))  # cleaned after the record
+
+
+def test_finished_run_is_skipped_and_never_overwritten(tmp_path):
+    first = run_method("bicubic", results=tmp_path, **SMOKE)[0]
+    before = first.path.read_bytes()
+    again = run_method("bicubic", results=tmp_path, **SMOKE)[0]
+    assert again.skipped and not first.skipped
+    assert again.path == first.path and first.path.read_bytes() == before
+
+
+def _record():
+    return {"schema": 1, "status": "complete", "method": "m", "variant": "default", "scale": 2, "profile": "smoke",
+            "seed": 0, "config_hash": "abc", "config": {}, "metrics": {"Set5": {"psnr": 30.0, "ssim": 0.9}}}
+
+
+@pytest.mark.parametrize("damage", ["truncate", "edit", "drop_hash", "not_json", "incomplete"])
+def test_damaged_record_is_detected(tmp_path, damage):
+    path = tmp_path / "r.json"
+    write_record(path, _record())
+    text = path.read_text()
+    if damage == "truncate":
+        path.write_text(text[: len(text) // 2])
+    elif damage == "edit":
+        path.write_text(text.replace("30.0", "31.0"))
+    elif damage == "drop_hash":
+        data = json.loads(text)
+        del data["sha256"]
+        path.write_text(json.dumps(data))
+    elif damage == "not_json":
+        path.write_text("")
+    elif damage == "incomplete":
+        path.write_text(json.dumps(seal({**_record(), "status": "running"}) | {"status": "running"}))
+    with pytest.raises(RecordError, match="delete it and rerun"):
+        load_record(path)
+
+
+def test_intact_record_loads_and_cannot_be_overwritten(tmp_path):
+    path = tmp_path / "r.json"
+    write_record(path, _record())
+    assert load_record(path)["metrics"]["Set5"]["psnr"] == 30.0
+    with pytest.raises(RecordError, match="never overwritten"):
+        write_record(path, _record())
+
+
+def test_rerun_over_a_corrupt_record_fails_loudly(tmp_path, capsys):
+    outcome = run_method("bicubic", results=tmp_path, **SMOKE)[0]
+    outcome.path.write_text(outcome.path.read_text()[:100])
+    assert main(["run", "bicubic", "--profile", "smoke", "--results", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert str(outcome.path) in err and "delete it and rerun" in err
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("train.stepz=3", "unknown config key 'train.stepz'"),
+        ("train.steps=abc", "bad value for train.steps"),
+        ("train.augment=1", "bad value for train.augment"),
+        ("nosuch.key=1", "unknown config key 'nosuch'"),
+        ("train.steps", "expected KEY.PATH=VALUE"),
+    ],
+)
+def test_bad_config_is_a_one_line_error_with_exit_2(tmp_path, capsys, override, message):
+    code = main(["run", "fsrcnn", "--profile", "smoke", "--results", str(tmp_path), "--quiet", "--set", override])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists()
+
+
+def test_unknown_variant_and_method_exit_2(tmp_path, capsys):
+    assert main(["run", "fsrcnn", "--variant", "nope", "--profile", "smoke", "--results", str(tmp_path)]) == 2
+    assert "unknown variant 'nope'" in capsys.readouterr().err
+    assert main(["run", "no-such-method", "--profile", "smoke", "--results", str(tmp_path)]) == 2
+    assert "unknown method 'no-such-method'" in capsys.readouterr().err
+
+
+def test_record_describes_the_run(tmp_path):
+    outcome = run_method("fsrcnn", results=tmp_path, **SMOKE)[0]
+    r = outcome.record
+    assert outcome.path == tmp_path / "runs/fsrcnn/default/x2/smoke" / f"seed0-{r['config_hash']}.json"
+    assert r["config"]["scale"] == 2 and r["config"]["profile"] == "smoke" and r["config"]["options"]["bicubic_residual"] is True
+    assert r["cost"]["params"] > 0 and [m["input"] for m in r["cost"]["macs"]] == ["1x3x480x480 (LR)", "1x3x360x640 (LR)"]
+    assert r["env"]["torch_threads"] == 1 and r["device"] == "cpu"
+    assert set(r["timings_s"]) == {"search", "train", "eval"}
+    assert r["metrics"]["Set5"]["n"] == 5 and r["metrics"]["Set5"]["protocol"] == "canonical"
