@@ -1,0 +1,113 @@
+"""The `random` baseline (RSWS) on a tiny fake weight-sharing space, independent of the real plugins."""
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from srnas.harness.config import resolve_config
+from srnas.harness.runner import run_method
+from srnas.methods import get_method, register
+from srnas.methods.base import Method
+from srnas.methods.random_ws import SampledArchitecture
+from srnas.nas.ops import BicubicResidual
+
+KERNELS = (1, 3, 5)
+
+
+class KernelSupernet(nn.Module):
+    """One 3->3 conv per kernel size, applied after bicubic upsampling; ``arch`` picks one."""
+
+    def __init__(self, scale: int):
+        super().__init__()
+        self.scale = scale
+        self.convs = nn.ModuleList(nn.Conv2d(3, 3, k, padding=k // 2) for k in KERNELS)
+
+    def forward(self, x: torch.Tensor, arch: int) -> torch.Tensor:
+        return self.convs[arch](F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False))
+
+
+class KernelSpace:
+    def __init__(self, scale: int):
+        self.scale = scale
+
+    def sample(self, rng: np.random.Generator) -> int:
+        return int(rng.integers(len(KERNELS)))
+
+    def supernet(self) -> nn.Module:
+        return BicubicResidual(KernelSupernet(self.scale), self.scale)
+
+    def genotype(self, arch: int) -> dict[str, Any]:
+        return {"kernel": KERNELS[arch]}
+
+
+class Net(nn.Module):
+    def __init__(self, kernel: int, scale: int):
+        super().__init__()
+        self.scale, self.conv = scale, nn.Conv2d(3, 3, kernel, padding=kernel // 2)
+
+    def forward(self, x):
+        return self.conv(F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False))
+
+
+@register
+class KernelSpaceMethod(Method):
+    name = "test-kernel-space"
+
+    def profile(self, name: str) -> dict[str, Any]:
+        return {"train": {"steps": 4, "lr": 0.01}, "model": {"marker": 7}}
+
+    def search_space(self, config, scale):
+        return KernelSpace(scale)
+
+    def build(self, genotype, scale, config):
+        return Net(genotype["kernel"], scale)
+
+
+SPACE = ["options.space=test-kernel-space"]
+
+
+def test_random_inherits_the_space_plugins_budget():
+    config = resolve_config(get_method("random"), "smoke", 2, "default", SPACE + ["search.random_ws.candidates=3"])
+    assert config["train"]["steps"] == 4 and config["train"]["lr"] == 0.01 and config["model"]["marker"] == 7
+    assert config["search"]["random_ws"]["candidates"] == 3 and config["options"]["space"] == "test-kernel-space"
+
+
+def test_random_search_picks_the_best_scored_candidate_and_builds_it(tmp_path):
+    overrides = SPACE + ["search.random_ws.candidates=3", "search.random_ws.supernet_steps=6"]
+    record = run_method("random", 2, [0], "smoke", overrides=overrides, results=tmp_path, quiet=True)[0].record
+    info = record["search_info"]
+    scores = [c["val_psnr"] for c in info["candidates"]]
+    assert len(scores) == 3 and info["best_index"] == int(np.argmax(scores))
+    best_arch = info["candidates"][info["best_index"]]["arch"]
+    assert record["genotype"] == {"space": "test-kernel-space", "genotype": {"kernel": KERNELS[best_arch]}}
+    assert record["cost"]["params"] == 3 * 3 * KERNELS[best_arch] ** 2 + 3  # the space plugin's build
+    assert record["train_info"]["steps"] == 4  # trained at the space plugin's budget
+    again = run_method("random", 2, [0], "smoke", overrides=overrides, results=tmp_path / "again", quiet=True)[0].record
+    assert again["search_info"] == info
+
+
+def test_sampled_architecture_sequence_survives_a_checkpoint():
+    space = KernelSpace(2)
+    seen = []
+
+    class Recorder(nn.Module):
+        def forward(self, x, arch):
+            seen.append(arch)
+            return x
+
+    wrapper = SampledArchitecture(Recorder(), space, seed=3)
+    for _ in range(6):
+        wrapper(torch.zeros(1))
+    full = list(seen)
+    seen.clear()
+    restored = SampledArchitecture(Recorder(), space, seed=3)
+    first = SampledArchitecture(Recorder(), space, seed=3)
+    for _ in range(3):
+        first(torch.zeros(1))
+    restored.load_state_dict(first.state_dict())  # what the trainer's checkpoint carries
+    seen.clear()
+    for _ in range(3):
+        restored(torch.zeros(1))
+    assert seen == full[3:] and len(set(full)) > 1
