@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from srnas.errors import SrnasError
@@ -17,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
                         help="config override, e.g. train.steps=200 (repeatable; unknown keys are an error)")
     parser.add_argument("--data-root", default=None, help="dataset root (default: SRNAS_DATA or the shared location)")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default=os.environ.get("SRNAS_DEVICE", "cpu"), help="torch device (default: SRNAS_DEVICE or cpu)")
     parser.add_argument("--results", default="results", help="results folder (records in RESULTS/runs)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1; 0 leaves torch's default)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
