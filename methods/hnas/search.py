@@ -79,8 +79,10 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
     device = ctx.device
     weights_data, controller_data = data.split(s["split"])
     space = make_space(config)
-    net = make_supernet(space, scale, config).to(device)
-    controller = HierarchicalController(space, hidden=int(s["controller_hidden"])).to(device)
+    with torch.random.fork_rng(devices=[]):  # initial weights depend on the seed only, not on global RNG state
+        torch.manual_seed(int(stream_generator(seed, "init", 0).initial_seed()))
+        net = make_supernet(space, scale, config).to(device)
+        controller = HierarchicalController(space, hidden=int(s["controller_hidden"])).to(device)
     reinforce = Reinforce(
         controller,
         lr=s["controller_lr"],
