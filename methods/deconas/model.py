@@ -10,7 +10,9 @@ holds weights for a fixed list of *slots* (the sources it may read, ``C`` input 
 
 Slicing is the same computation as feeding the full-width concat with the unselected sources zeroed
 (their weight columns then contribute nothing), so weights are shared per (layer, source, op) across
-all arcs, as ENAS shares per-edge weights; it only skips the multiplications by zero.
+all arcs, as ENAS shares per-edge weights; it only skips the multiplications by zero. The official
+supernet does the same (it gathers per-source weight rows for conv/sep and zero-masks sources for the
+dilated conv).
 """
 from __future__ import annotations
 
