@@ -80,20 +80,20 @@ _PROFILES: dict[str, dict[str, Any]] = {
     "short": {
         "search": {
             **_PAPER_SEARCH,
-            "epochs": 6,
-            "shared_steps_per_epoch": 40,
-            "controller_steps_per_epoch": 30,
+            "epochs": 5,
+            "shared_steps_per_epoch": 20,
+            "controller_steps_per_epoch": 24,
             "batch": 8,
             "lr_patch": 24,
-            "controller_lr": 3e-3,
-            "controller_lr_decay_epoch": 4,
-            "derive_candidates": 8,
+            "controller_lr": 3e-3,  # 10x the paper's: the policy must move within 120 controller steps
+            "controller_lr_decay_epoch": 3,
+            "derive_candidates": 6,
             "derive_lr_patch": 32,
-            "derive_tiles": 48,
+            "derive_tiles": 32,
         },
-        "model": {"channels": 8, "layers": 5, "rgb_range": 255.0},
+        "model": {"channels": 8, "layers": 4, "rgb_range": 255.0},
         "options": {**_PAPER_OPTIONS, "bicubic_residual": True},
-        "train": {"steps": 1200, "batch": 16, "lr_patch": 24},
+        "train": {"steps": 600, "batch": 16, "lr_patch": 24},
     },
     "smoke": {
         "search": {
