@@ -140,3 +140,14 @@ def test_record_describes_the_run(tmp_path):
     assert r["env"]["torch_threads"] == 1 and r["device"] == "cpu"
     assert set(r["timings_s"]) == {"search", "train", "eval"}
     assert r["metrics"]["Set5"]["n"] == 5 and r["metrics"]["Set5"]["protocol"] == "canonical"
+
+
+def test_params_command_prints_the_integer_first(capsys, tmp_path):
+    assert main(["params", "fsrcnn", "--scale", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "24683"  # FSRCNN(56,12,4) on RGB: 3->56 5x5, 56->12, 4x 12->12 3x3, 12->56, 9x9 deconv, PReLUs
+    assert "1x3x480x480 (LR)" in lines[1]
+    genotype = tmp_path / "g.json"
+    genotype.write_text(json.dumps({"genotype": {"d": 32, "s": 8, "m": 2}}))
+    assert main(["params", "fsrcnn", "--genotype", str(genotype)]) == 0
+    assert int(capsys.readouterr().out.splitlines()[0]) < 24683

@@ -14,6 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=int, default=None, choices=(2, 3, 4), help="only this scale (default: all with runs)")
     parser.add_argument("--results", default="results")
     parser.add_argument("--out", default=None, help="output folder (default: RESULTS/tables)")
+    parser.add_argument("--methods", nargs="+", default=None, help="only these methods (default: every method with records)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"no run records under {args.results}/runs to plot", file=sys.stderr)
         return 0
     for profile, scale in keys:
-        groups = group_records(records, profile, scale)
+        groups = [g for g in group_records(records, profile, scale) if not args.methods or g.method in args.methods]
         for x in ("macs", "params"):
             path = plot_psnr_vs(groups, x, out / f"{profile}_x{scale}_psnr_vs_{x}.png", f"{profile} profile, x{scale}: PSNR vs {x}")
             print(path)

@@ -21,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default="short", choices=PROFILE_NAMES)
     parser.add_argument("--scale", type=int, default=2, choices=(2, 3, 4))
     parser.add_argument("--out", default=None, help="output folder (default: RESULTS/tables)")
+    parser.add_argument("--methods", nargs="+", default=None, help="only these methods (default: every method with records)")
     add_common(parser)
 
 
@@ -32,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         groups = group_records(load_records(Path(args.results)), args.profile, args.scale)
+        if args.methods:
+            groups = [g for g in groups if g.method in args.methods]
         reported = load_reported(args.reported) if args.profile == JUDGED_PROFILE else None
         text = render(groups, args.profile, args.scale, reported, {"psnr": args.tol_psnr, "ssim": args.tol_ssim})
     except SrnasError as exc:
