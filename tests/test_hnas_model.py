@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 
+from srnas.harness.config import resolve_config
 from srnas.methods import get_method
 from srnas.methods.hnas.cost import ArchCost, MacTable
 from srnas.methods.hnas.model import HNASNet
@@ -20,8 +21,6 @@ REFERENCE_PARAMS = {"HNAS-A": 974_019, "HNAS-B": 2_141_290, "HNAS-C": 2_542_545}
 @pytest.mark.parametrize("name", sorted(REFERENCE_PARAMS))
 def test_published_genotype_params_within_one_percent(name):
     method = get_method("hnas")
-    from srnas.harness.config import resolve_config
-
     config = resolve_config(method, "paper", 2, variant=name)
     model = method.build(method.fixed_genotype(config), 2, config)
     assert abs(count_params(model) / REFERENCE_PARAMS[name] - 1) < 0.01
