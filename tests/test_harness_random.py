@@ -111,3 +111,31 @@ def test_sampled_architecture_sequence_survives_a_checkpoint():
     for _ in range(3):
         restored(torch.zeros(1))
     assert seen == full[3:] and len(set(full)) > 1
+
+
+def test_kill_during_training_never_redoes_the_search(tmp_path, monkeypatch):
+    from srnas.context import RunContext
+    from srnas.methods.random_ws import RandomSearchMethod
+
+    overrides = SPACE + ["search.random_ws.candidates=3", "search.random_ws.supernet_steps=3"]
+    reference = run_method("random", 2, [0], "smoke", overrides=overrides, results=tmp_path / "ref", quiet=True)[0].record
+    save = RunContext.save_checkpoint
+
+    def save_then_die(self, phase, state):
+        save(self, phase, state)
+        if phase == "train":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunContext, "save_checkpoint", save_then_die)
+    try:
+        run_method("random", 2, [0], "smoke", overrides=overrides, results=tmp_path / "run", quiet=True)
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the simulated kill did not happen")
+    monkeypatch.setattr(RunContext, "save_checkpoint", save)
+    monkeypatch.setattr(RandomSearchMethod, "search", lambda *a, **k: (_ for _ in ()).throw(AssertionError("searched again")))
+    resumed = run_method("random", 2, [0], "smoke", overrides=overrides, results=tmp_path / "run", quiet=True)[0].record
+    assert resumed["resumed_from"] == ["search", "search_result", "train"]  # supernet, derived genotype, final net
+    scores = lambda r: {d: (m["psnr"], m["ssim"]) for d, m in r["metrics"].items()}  # noqa: E731
+    assert resumed["genotype"] == reference["genotype"] and scores(resumed) == scores(reference)

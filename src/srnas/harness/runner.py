@@ -90,7 +90,7 @@ def model_cost(model: nn.Module, scale: int, device: torch.device) -> dict[str, 
     return {"params": count_params(model), "macs": macs}
 
 
-class _Data:
+class LazyTrainingData:
     """The training PatchSource, loaded on first use and shared by every seed of a sweep."""
 
     def __init__(self, config: dict[str, Any], data_root: str | Path | None):
@@ -108,7 +108,7 @@ def uses_search(method: Method, config: dict[str, Any]) -> bool:
     return method.searches and not config.get("options", {}).get("genotype")
 
 
-def _search_phase(method: Method, config: dict[str, Any], seed: int, ctx: RunContext, data: _Data) -> tuple[SearchResult, float, bool]:
+def _search_phase(method: Method, config: dict[str, Any], seed: int, ctx: RunContext, data: LazyTrainingData) -> tuple[SearchResult, float, bool]:
     cached = ctx.load_checkpoint("search_result")
     if cached is not None:
         ctx.log("[search] restored finished search from checkpoint")
@@ -125,7 +125,7 @@ def _search_phase(method: Method, config: dict[str, Any], seed: int, ctx: RunCon
     return result, seconds, searched
 
 
-def _train_phase(method: Method, model: nn.Module, config: dict[str, Any], seed: int, ctx: RunContext, data: _Data) -> tuple[dict[str, Any], float]:
+def _train_phase(method: Method, model: nn.Module, config: dict[str, Any], seed: int, ctx: RunContext, data: LazyTrainingData) -> tuple[dict[str, Any], float]:
     cached = ctx.load_checkpoint("trained")
     if cached is not None:
         ctx.log("[train] restored trained weights from checkpoint")
@@ -143,7 +143,7 @@ def run_seed(
     config: dict[str, Any],
     seed: int,
     results: Path,
-    data: _Data | None = None,
+    data: LazyTrainingData | None = None,
     data_root: str | Path | None = None,
     device: str = "cpu",
     quiet: bool = False,
@@ -154,7 +154,7 @@ def run_seed(
     path = record_path(results, key)
     if path.exists():
         return RunOutcome(path, load_record(path), skipped=True)  # a defective record raises RecordError
-    data = data or _Data(config, data_root)
+    data = data or LazyTrainingData(config, data_root)
     ckpt = checkpoint_dir(results, key)
     resumed_from = sorted(p.stem for p in ckpt.glob("*.pt")) if ckpt.is_dir() else []
     ctx = RunContext(run_dir=ckpt, device=device, quiet=quiet)
@@ -235,7 +235,7 @@ def run_method(
         torch.set_num_threads(threads)
     method = get_method(name)
     config = resolve_config(method, profile, scale, variant, overrides)
-    data = _Data(config, data_root)
+    data = LazyTrainingData(config, data_root)
     outcomes = []
     for seed in seeds:
         outcome = run_seed(method, config, seed, Path(results), data, data_root, device, quiet)
