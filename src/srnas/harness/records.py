@@ -60,6 +60,7 @@ def write_record(path: Path, record: dict[str, Any]) -> dict[str, Any]:
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; records are meant to be read by everyone
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
