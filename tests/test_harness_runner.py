@@ -151,3 +151,20 @@ def test_params_command_prints_the_integer_first(capsys, tmp_path):
     genotype.write_text(json.dumps({"genotype": {"d": 32, "s": 8, "m": 2}}))
     assert main(["params", "fsrcnn", "--genotype", str(genotype)]) == 0
     assert int(capsys.readouterr().out.splitlines()[0]) < 24683
+
+
+def test_nondeterministic_op_warnings_are_noted_in_the_record(tmp_path, monkeypatch):
+    import warnings
+
+    from srnas.methods.fsrcnn import FSRCNNMethod
+
+    train = FSRCNNMethod.train
+
+    def train_with_a_nondeterministic_op(self, *args, **kwargs):
+        warnings.warn("upsample_bilinear2d_backward_out_cuda does not have a deterministic implementation", UserWarning)
+        return train(self, *args, **kwargs)
+
+    monkeypatch.setattr(FSRCNNMethod, "train", train_with_a_nondeterministic_op)
+    with pytest.warns(UserWarning, match="deterministic"):
+        record = run_method("fsrcnn", results=tmp_path, **SMOKE)[0].record
+    assert record["notes"] == ["upsample_bilinear2d_backward_out_cuda does not have a deterministic implementation"]

@@ -8,11 +8,13 @@ redoes the search) and ``trained`` (the final weights, so a kill during evaluati
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import shutil
 import time
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -90,6 +92,24 @@ def model_cost(model: nn.Module, scale: int, device: torch.device) -> dict[str, 
     return {"params": count_params(model), "macs": macs}
 
 
+@contextlib.contextmanager
+def noting_nondeterminism(ctx: RunContext) -> Iterator[None]:
+    """Record torch's "no deterministic implementation" warnings in ``ctx.notes`` (seeding asks for
+    deterministic kernels with warn_only, so a GPU run that used a non-deterministic op says so in its
+    record); every warning is still shown."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            yield
+        finally:
+            for w in caught:
+                text = str(w.message)
+                if "determinis" in text and text not in ctx.notes:
+                    ctx.notes.append(text)
+    for w in caught:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
 class LazyTrainingData:
     """The training PatchSource, loaded on first use and shared by every seed of a sweep."""
 
@@ -161,11 +181,12 @@ def run_seed(
     determinism = seed_everything(seed)
     scale = config["scale"]
 
-    result, search_s, searched = _search_phase(method, config, seed, ctx, data)
-    seed_everything(phase_seed(seed, "build"))
-    model = result.model if result.model is not None else method.build(result.genotype, scale, copy.deepcopy(config))
-    model = model.to(ctx.device)
-    train_info, train_s = _train_phase(method, model, config, seed, ctx, data)
+    with noting_nondeterminism(ctx):
+        result, search_s, searched = _search_phase(method, config, seed, ctx, data)
+        seed_everything(phase_seed(seed, "build"))
+        model = result.model if result.model is not None else method.build(result.genotype, scale, copy.deepcopy(config))
+        model = model.to(ctx.device)
+        train_info, train_s = _train_phase(method, model, config, seed, ctx, data)
 
     model.eval()
     ev = config["eval"]
