@@ -1,0 +1,154 @@
+"""The trilevel supernet: network-, cell- and kernel-level choices relaxed by sparsestmax in one module.
+
+- **Cell level**: each cell's two edges are :class:`srnas.nas.mixed.MixedOp` over :data:`OP_NAMES`,
+  weighted by ``sparsestmax(alpha)``.
+- **Kernel level**: the inner feature of a cell has a searched width. One weight tensor serves every
+  width through nested channel masks: a width-``w`` op is the full op with channels ``>= w`` zeroed, so
+  the mixture over widths is the per-channel gate ``P(width > c)``, i.e. tail sums of
+  ``sparsestmax(beta)`` over the increasing widths.
+- **Network level**: the upsampler's position ``k`` among the allowed positions. The relaxation runs two
+  streams: an LR stream through the cells (kept while ``P(k > j) > 0``: the sorted gates of
+  :func:`srnas.nas.sparsestmax.sorted_sparsestmax`) and an HR stream that collects
+  ``p_k * upsample(LR state after cell k)`` and runs the remaining cells. Each cell runs at most twice,
+  the HR stream carries total mass ``P(k <= j)``, and at one-hot ``p`` this is the discrete path exactly.
+
+All distributions share one radius schedule, ``r = radius_t * max_radius(n)`` with ``radius_t`` set by
+the search each step; ``radius_t = 1`` makes every distribution one-hot.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from srnas.nas.mixed import MixedOp
+from srnas.nas.ops import BicubicResidual, Upsampler
+from srnas.nas.sparsestmax import entropy, max_radius, sparsestmax, tail_sums
+
+from .model import TrilevelNet, build_network, copy_sliced
+from .space import Genotype, SpaceConfig, inner_op_macs, make_op, op_macs
+
+
+class SupernetCell(nn.Module):
+    def __init__(self, space: SpaceConfig):
+        super().__init__()
+        c = space.channels
+        self.edges = nn.ModuleList(MixedOp([make_op(o, c, c) for o in space.ops], space.ops) for _ in range(2))
+        # channel c belongs to every width larger than c: its gate is tail_sums(p_width)[index[c]]
+        widths = torch.tensor(space.widths)
+        self.register_buffer("gate_index", torch.searchsorted(widths, torch.arange(c), right=True), persistent=False)
+        self.res_scale = space.res_scale
+
+    def forward(self, x: torch.Tensor, op_weights: torch.Tensor, width_p: torch.Tensor) -> torch.Tensor:
+        gate = tail_sums(width_p)[self.gate_index].view(1, -1, 1, 1)
+        h = self.edges[0](x, op_weights[0]) * gate
+        return x + self.res_scale * self.edges[1](h, op_weights[1])
+
+
+class TrilevelSupernet(nn.Module):
+    def __init__(self, space: SpaceConfig):
+        super().__init__()
+        self.space = space
+        c = space.channels
+        self.stem = nn.Conv2d(3, c, 3, padding=1)
+        self.cells = nn.ModuleList(SupernetCell(space) for _ in range(space.cells))
+        self.upsampler = Upsampler(c, space.scale)
+        self.tail = nn.Conv2d(c, 3, 3, padding=1)
+        self.alpha = nn.Parameter(torch.zeros(space.cells, 2, len(space.ops)))
+        self.beta = nn.Parameter(torch.zeros(space.cells, len(space.widths)))
+        self.gamma = nn.Parameter(torch.zeros(len(space.positions)))
+        self.radius_t = 0.0
+
+    # -- parameters for the shared bilevel loop ---------------------------------------------------
+    def arch_parameters(self) -> list[nn.Parameter]:
+        return [self.alpha, self.beta, self.gamma]
+
+    def weight_parameters(self) -> list[nn.Parameter]:
+        arch = {id(p) for p in self.arch_parameters()}
+        return [p for p in self.parameters() if id(p) not in arch]
+
+    # -- relaxed distributions ------------------------------------------------------------------
+    def distributions(self) -> dict[str, torch.Tensor]:
+        """``ops`` [cells, 2, n_ops], ``widths`` [cells, n_widths], ``path`` [n_positions]."""
+        t = min(max(self.radius_t, 0.0), 1.0)
+        return {
+            "ops": sparsestmax(self.alpha, t * max_radius(self.alpha.shape[-1])),
+            "widths": sparsestmax(self.beta, t * max_radius(self.beta.shape[-1])),
+            "path": sparsestmax(self.gamma, t * max_radius(self.gamma.shape[-1])),
+        }
+
+    def lr_probabilities(self, path_p: torch.Tensor) -> list[torch.Tensor]:
+        """P(cell j runs at LR) = P(k > j): 1 for the fixed prefix, then the sorted gates of the path."""
+        gates = tail_sums(path_p)
+        first = self.space.positions[0]
+        one = torch.ones((), dtype=path_p.dtype, device=path_p.device)
+        return [one if j < first else gates[j - first + 1] for j in range(self.space.cells)]
+
+    def entropies(self) -> dict[str, list]:
+        with torch.no_grad():
+            d = self.distributions()
+            return {k: entropy(v).tolist() for k, v in d.items()}
+
+    # -- forward and cost ------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        d = self.distributions()
+        out = self._body(x, d)
+        if self.space.bicubic_residual:
+            out = out + F.interpolate(x, scale_factor=self.space.scale, mode="bicubic", align_corners=False)
+        return out
+
+    def _body(self, x: torch.Tensor, d: dict[str, torch.Tensor]) -> torch.Tensor:
+        positions, path_p = self.space.positions, d["path"]
+        lr_p = self.lr_probabilities(path_p)
+        lr: torch.Tensor | None = self.stem(x)
+        hr: torch.Tensor | None = None
+        for j in range(self.space.cells + 1):
+            if j in positions:
+                w = path_p[positions.index(j)]
+                if float(w.detach()) > 0:
+                    up = w * self.upsampler(lr)
+                    hr = up if hr is None else hr + up
+            if j == self.space.cells:
+                break
+            cell = self.cells[j]
+            if hr is not None:
+                hr = cell(hr, d["ops"][j], d["widths"][j])
+            lr = cell(lr, d["ops"][j], d["widths"][j]) if float(lr_p[j].detach()) > 0 else None
+        assert hr is not None  # path_p is a distribution, so some position has mass
+        return self.tail(hr)
+
+    def expected_macs(self) -> torch.Tensor:
+        """E[MACs per LR pixel] under the current distributions (exact: costs are linear per level)."""
+        s, d = self.space, self.distributions()
+        widths = torch.tensor(s.widths, dtype=self.beta.dtype, device=self.beta.device)
+        total = torch.tensor(s.stem_macs() + s.upsampler_macs() + s.tail_macs(), dtype=self.beta.dtype, device=self.beta.device)
+        for j, lr_p in enumerate(self.lr_probabilities(d["path"])):
+            ew = (d["widths"][j] * widths).sum()
+            cost = sum(d["ops"][j, 0, o] * op_macs(name, s.channels, ew) + d["ops"][j, 1, o] * inner_op_macs(name, ew, s.channels) for o, name in enumerate(s.ops))
+            total = total + (lr_p + s.scale**2 * (1 - lr_p)) * cost
+        return total
+
+    # -- derivation ------------------------------------------------------------------------------
+    def genotype(self) -> Genotype:
+        """The argmax architecture (the only one with mass once ``radius_t`` = 1)."""
+        with torch.no_grad():
+            d = self.distributions()
+        cells = [
+            {"ops": [self.space.ops[int(d["ops"][j, e].argmax())] for e in range(2)], "width": self.space.widths[int(d["widths"][j].argmax())]}
+            for j in range(self.space.cells)
+        ]
+        return {"upsample_after": self.space.positions[int(d["path"].argmax())], "cells": cells}
+
+    @torch.no_grad()
+    def derive(self) -> nn.Module:
+        """The discrete network of :meth:`genotype` carrying this supernet's trained weights."""
+        genotype = self.genotype()
+        model = build_network(genotype, self.space)
+        net: TrilevelNet = model.body if isinstance(model, BicubicResidual) else model
+        net.stem.load_state_dict(self.stem.state_dict())
+        net.upsampler.load_state_dict(self.upsampler.state_dict())
+        net.tail.load_state_dict(self.tail.state_dict())
+        for cell, src, g in zip(net.cells, self.cells, genotype["cells"]):
+            copy_sliced(cell.op0, src.edges[0].ops[self.space.ops.index(g["ops"][0])])
+            copy_sliced(cell.op1, src.edges[1].ops[self.space.ops.index(g["ops"][1])])
+        return model.to(self.stem.weight.device)
