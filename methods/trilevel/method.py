@@ -20,8 +20,8 @@ from .space import SpaceConfig
 _SHORT: dict[str, Any] = {
     "train": {"steps": 0},  # one phase: the search already trained the derived network
     "search": {
-        "steps": 900,
-        "warmup_steps": 100,
+        "steps": 400,
+        "warmup_steps": 50,
         "anneal_end": 0.7,
         "batch": 16,
         "lr_patch": 24,

@@ -74,7 +74,7 @@ def one_phase_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: 
     info = {
         "history": summary["history"],
         "final_entropy": {"ops": [_round(e) for e in final_entropy["ops"]], "widths": _round(final_entropy["widths"]), "path": final_entropy["path"]},
-        "all_one_hot": all(v in (0.0, 1.0) for v in _flatten(final)),
+        "all_one_hot": all(v in (0.0, 1.0) for v in _flatten(list(final.values()))),
         "final_logits": {"alpha": supernet.alpha.detach().tolist(), "beta": supernet.beta.detach().tolist(), "gamma": supernet.gamma.detach().tolist()},
         "genotype_macs_per_lr_pixel": space.genotype_macs(genotype),
         "reference_macs_per_lr_pixel": reference_macs,

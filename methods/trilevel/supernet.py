@@ -54,9 +54,10 @@ class TrilevelSupernet(nn.Module):
         self.cells = nn.ModuleList(SupernetCell(space) for _ in range(space.cells))
         self.upsampler = Upsampler(c, space.scale)
         self.tail = nn.Conv2d(c, 3, 3, padding=1)
-        self.alpha = nn.Parameter(torch.zeros(space.cells, 2, len(space.ops)))
-        self.beta = nn.Parameter(torch.zeros(space.cells, len(space.widths)))
-        self.gamma = nn.Parameter(torch.zeros(len(space.positions)))
+        # DARTS's 1e-3 * randn init: exactly tied logits sit on sparsestmax's tie-break, where it is flat
+        self.alpha = nn.Parameter(1e-3 * torch.randn(space.cells, 2, len(space.ops)))
+        self.beta = nn.Parameter(1e-3 * torch.randn(space.cells, len(space.widths)))
+        self.gamma = nn.Parameter(1e-3 * torch.randn(len(space.positions)))
         self.radius_t = 0.0
 
     # -- parameters for the shared bilevel loop ---------------------------------------------------
