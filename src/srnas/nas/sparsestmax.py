@@ -122,4 +122,4 @@ def tail_sums(p: torch.Tensor) -> torch.Tensor:
 def entropy(p: torch.Tensor) -> torch.Tensor:
     """Shannon entropy (nats) over the last dimension with 0 log 0 = 0, so a one-hot gives exactly 0."""
     safe = torch.where(p > 0, p, torch.ones_like(p))
-    return -(p * torch.log(safe)).sum(-1)
+    return 0.0 - (p * torch.log(safe)).sum(-1)  # 0.0 - x: a one-hot gives +0.0, not -0.0
