@@ -46,13 +46,27 @@ def test_viterbi_equals_exhaustive_search(seed):
     assert viterbi_path(mats) == list(best)
 
 
-def test_transition_matrices_place_beta_columns_by_neighbour():
-    # two layers: layer 0 levels {0,1} fed by the stem; layer 1 levels {0,1,2}
-    rows = [{0: 0, 1: 1}, {0: 2, 1: 3, 2: 4}]
-    beta = np.array([[0, 1, 0], [1, 0, 0], [0, 0.3, 0.7], [0.4, 0.6, 0], [1, 0, 0]], dtype=float)
+def test_transition_matrices_place_beta_moves():
+    # two layers: the stem (level 0) feeds layer 0 = {0, 1}; layer-0 levels {0, 1} feed layer 1 = {0, 1, 2}
+    rows = [{0: 0}, {0: 1, 1: 2}]
+    beta = np.array([[0, 0.3, 0.7], [0, 0.4, 0.6], [0.2, 0.3, 0.5]], dtype=float)  # columns: down, same, up
     t0, t1 = transition_matrices(beta, rows, [2, 3])
-    assert t0.tolist() == [[1.0, 1.0]]  # stem -> level 0 (same), stem -> level 1 (from below)
-    # column i = target level; row k = source level; beta column c = source i-1, i, i+1
-    assert t1[:, 0].tolist() == [0.3, 0.7]
-    assert t1[:, 1].tolist() == [0.4, 0.6]
-    assert t1[:, 2].tolist() == [0.0, 1.0]
+    assert t0.tolist() == [[0.3, 0.7]]
+    assert t1.tolist() == [[0.4, 0.6, 0.0], [0.2, 0.3, 0.5]]
+    # the rows are distributions, so Viterbi compares whole paths fairly: 0.7 * 0.5 beats 0.3 * 0.6
+    assert viterbi_path([t0, t1]) == [1, 2]
+
+
+def test_derived_width_path_follows_beta():
+    import torch
+
+    from srnas.methods.hinas.derive import derive_genotype
+    from srnas.methods.hinas.supernet import HiNASSupernet
+
+    net = HiNASSupernet(2, filters=4, stem_channels=8, layers=3)
+    with torch.no_grad():
+        net.beta.zero_()
+        net.beta[net.rows[0][0], 1] = 5.0  # stem: stay at level 0
+        net.beta[net.rows[1][0], 1] = 5.0  # level 0: stay
+        net.beta[net.rows[2][0], 2] = 5.0  # then go up
+    assert derive_genotype(net)["levels"] == [0, 0, 1]

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from .space import NONE_OP, OP_NAMES, CellGenotype, Genotype, edge_index
-from .supernet import _NEIGHBOURS, HiNASSupernet
+from .supernet import _MOVES, HiNASSupernet
 from .viterbi import viterbi_path
 
 
@@ -30,15 +30,17 @@ def derive_cell(weights: np.ndarray, nodes: int) -> CellGenotype:
 
 
 def transition_matrices(beta_weights: np.ndarray, rows: list[dict[int, int]], counts: list[int]) -> list[np.ndarray]:
-    """softmax(beta) rows rearranged as per-layer [from level, to level] transition matrices."""
+    """softmax(beta) rows (one per source node: moves down/same/up) as per-layer [from, to] matrices.
+
+    ``rows[l][k]`` is the beta row of level ``k`` of the layer feeding layer ``l`` (the stem for l = 0).
+    """
     mats = []
     for l, count in enumerate(counts):
-        n_prev = counts[l - 1] if l else 1  # layer 0 is fed by the stem at level 0
-        t = np.zeros((n_prev, count))
-        for i in range(count):
-            for c, d in enumerate(_NEIGHBOURS):
-                if 0 <= i + d < n_prev:
-                    t[i + d, i] = beta_weights[rows[l][i], c]
+        t = np.zeros((len(rows[l]), count))
+        for k, r in rows[l].items():
+            for c, d in enumerate(_MOVES):
+                if 0 <= k + d < count:
+                    t[k, k + d] = beta_weights[r, c]
         mats.append(t)
     return mats
 

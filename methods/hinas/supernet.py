@@ -18,7 +18,7 @@ from srnas.nas.mixed import MixedOp
 from .blocks import Concat, conv_bn, lrelu
 from .space import OP_NAMES, edge_index, level_counts, level_widths, make_op, num_edges
 
-_NEIGHBOURS = (-1, 0, 1)  # beta column c holds the weight of the input from level i + _NEIGHBOURS[c]
+_MOVES = (-1, 0, 1)  # beta column c: the move from a source at level k to level k + _MOVES[c] (down, same, up)
 
 
 class SearchCell(nn.Module):
@@ -76,10 +76,13 @@ class HiNASSupernet(nn.Module):
         prev_w = {0: out_w[0]}  # channels of h_{l-1} per level
         prev2_w = {0: self.widths[0]}  # channels of h_{l-2} per level
         self.prev_proj, self.skip_proj, self.cells = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
-        self.rows: list[dict[int, int]] = []  # layer -> {level: beta row}
+        self.rows: list[dict[int, int]] = []  # layer l -> {source level k in layer l-1 (the stem for l=0): beta row}
         row = 0
         for l, count in enumerate(self.counts):
             pp, sp, cells, rows = nn.ModuleDict(), nn.ModuleDict(), nn.ModuleDict(), {}
+            for k in prev_w:
+                rows[k] = row
+                row += 1
             for i in range(count):
                 c = self.widths[i]
                 for k in self._sources(i, prev_w):
@@ -90,8 +93,6 @@ class HiNASSupernet(nn.Module):
                     sp[f"{k}_{i}"] = conv_bn(prev2_w[k], c, 1, affine=False)
                 if cell_sharing:
                     cells[str(i)] = SearchCell(c, nodes)
-                rows[i] = row
-                row += 1
             self.prev_proj.append(pp)
             self.skip_proj.append(sp)
             self.cells.append(cells)
@@ -109,21 +110,22 @@ class HiNASSupernet(nn.Module):
         )
         self.tail = nn.Sequential(conv_bn(last * bf, bf, 3, affine=False, act_after=True), nn.Conv2d(bf, 3 * scale * scale, 3, padding=1), nn.PixelShuffle(scale))
         self._aspp_channels = bf
-        # architecture: alpha [L or 1, edges, ops], beta [cells, 3] (masked entries never enter the softmax)
+        # architecture: alpha [L or 1, edges, ops]; beta [sources, 3]: one row per node feeding the next layer
+        # (the stem, then every cell but the last layer's), a softmax over its moves down/same/up. Moves to a
+        # level the next layer lacks are masked out of the softmax (the code initialises them to -50).
         n_alpha = layers if arch_sharing == "layerwise" else 1
         self.alpha = nn.Parameter(1e-3 * torch.randn(n_alpha, num_edges(nodes), len(OP_NAMES)))
         self.beta = nn.Parameter(1e-3 * torch.randn(row, 3))
         mask = torch.zeros(row, 3, dtype=torch.bool)
         for l, rows in enumerate(self.rows):
-            prev_levels = range(self.counts[l - 1]) if l else range(1)
-            for i, r in rows.items():
-                for c, d in enumerate(_NEIGHBOURS):
-                    mask[r, c] = (i + d) in prev_levels
+            for k, r in rows.items():
+                for c, d in enumerate(_MOVES):
+                    mask[r, c] = 0 <= k + d < self.counts[l]
         self.register_buffer("beta_mask", mask, persistent=False)
 
     @staticmethod
     def _sources(level: int, prev: dict[int, int]) -> list[int]:
-        return [level + d for d in _NEIGHBOURS if level + d in prev]
+        return [level + d for d in _MOVES if level + d in prev]
 
     # -- parameters for the bilevel loop --------------------------------------------------------
     def arch_parameters(self) -> list[nn.Parameter]:
@@ -139,11 +141,11 @@ class HiNASSupernet(nn.Module):
         return w if self.arch_sharing == "layerwise" else w.expand(self.layers, -1, -1)
 
     def beta_weights(self) -> torch.Tensor:
-        """softmax(beta) per cell over the existing neighbour levels (masked entries are exactly 0)."""
+        """softmax(beta) per source node over its possible moves (masked entries are exactly 0)."""
         return F.softmax(self.beta.masked_fill(~self.beta_mask, float("-inf")), dim=-1)
 
     def arch_weights(self, arch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
-        """One-hot alpha/beta of a discrete architecture: unused edges and off-path cells get all-zero rows."""
+        """One-hot alpha/beta of a discrete architecture: unused edges and off-path moves get zero weight."""
         alpha = torch.zeros(self.layers, num_edges(self.nodes), len(OP_NAMES))
         for l, cell in enumerate(arch["cells"]):
             for j, node in enumerate(cell):
@@ -152,7 +154,7 @@ class HiNASSupernet(nn.Module):
         beta = torch.zeros_like(self.beta)
         prev = 0
         for l, lvl in enumerate(arch["levels"]):
-            beta[self.rows[l][lvl], _NEIGHBOURS.index(prev - lvl)] = 1.0
+            beta[self.rows[l][prev], _MOVES.index(lvl - prev)] = 1.0
             prev = lvl
         return alpha.to(self.alpha.device), beta.to(self.beta.device)
 
@@ -166,8 +168,8 @@ class HiNASSupernet(nn.Module):
         for l, count in enumerate(self.counts):
             out: dict[int, torch.Tensor] = {}
             for i in range(count):
-                r = self.rows[l][i]
-                terms = [(beta[r, _NEIGHBOURS.index(k - i)], k) for k in self._sources(i, prev) if float(beta[r, _NEIGHBOURS.index(k - i)].detach()) != 0.0]
+                weights = [(beta[self.rows[l][k], _MOVES.index(i - k)], k) for k in self._sources(i, prev)]
+                terms = [(w, k) for w, k in weights if float(w.detach()) != 0.0]
                 if not terms:
                     continue  # off the width path of a discrete architecture
                 if path is None:
