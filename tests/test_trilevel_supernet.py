@@ -125,13 +125,13 @@ def test_search_resumes_to_the_same_result(tmp_path):
     config, data = _tiny_config(), _tiny_data()
     torch.manual_seed(0)
     full = one_phase_search(data, config, 1, RunContext(tmp_path / "full", quiet=True))
-    short = {**config, "search": {**config["search"], "steps": 8, "checkpoint_every": 3}}
+    checkpointed = {**config, "search": {**config["search"], "steps": 8, "checkpoint_every": 3}}
     ctx = RunContext(tmp_path / "resumed", quiet=True)
     torch.manual_seed(0)
-    one_phase_search(data, short, 1, ctx)  # writes checkpoints at steps 3 and 6
-    (tmp_path / "resumed" / "search.pt").exists()
+    one_phase_search(data, checkpointed, 1, ctx)  # writes checkpoints at steps 3 and 6
+    assert torch.load(tmp_path / "resumed" / "search.pt", weights_only=False)["step"] == 6
     torch.manual_seed(0)
-    resumed = one_phase_search(data, short, 1, ctx)  # restarts from step 6
+    resumed = one_phase_search(data, checkpointed, 1, ctx)  # restarts from step 6
     assert resumed.genotype == full.genotype
     for pa, pb in zip(full.model.state_dict().values(), resumed.model.state_dict().values()):
         torch.testing.assert_close(pa, pb, rtol=0, atol=0)
