@@ -44,16 +44,22 @@ def _budget(g: Group) -> str:
     return f"{t.get('steps')} steps × batch {t.get('batch')} × {t.get('lr_patch')}² LR"
 
 
+def _spread(values: Sequence[float], fmt: str) -> str:
+    """Mean over seeds, with the per-seed range when searches found different architectures."""
+    lo, hi, mean = min(values), max(values), sum(values) / len(values)
+    return format(mean, fmt) if lo == hi else f"{format(mean, fmt)} ({format(lo, fmt)}–{format(hi, fmt)})"
+
+
 def _cost_rows(groups: Sequence[Group]) -> list[dict[str, Any]]:
     rows = []
     for g in groups:
-        macs = g.records[0]["cost"]["macs"][0]
+        macs = [r["cost"]["macs"][0] for r in g.records]
         search_s, train_s, eval_s = (g.mean_of(("timings_s", k)) for k in ("search", "train", "eval"))
         rows.append({
             **_row_id(g),
-            "params": f"{g.records[0]['cost']['params']:,}",
-            f"GMACs @{macs['input']}": f"{macs['macs'] / 1e9:.2f}",
-            "MACs / LR px": f"{macs['macs_per_lr_pixel']:,.0f}",
+            "params": _spread([r["cost"]["params"] for r in g.records], ",.0f"),
+            f"GMACs @{macs[0]['input']}": _spread([m["macs"] / 1e9 for m in macs], ".2f"),
+            "MACs / LR px": _spread([m["macs_per_lr_pixel"] for m in macs], ",.0f"),
             "train budget": _budget(g),
             "search s": f"{search_s:.0f}" if search_s is not None else "–",
             "train s": f"{train_s:.0f}" if train_s is not None else "–",
@@ -129,7 +135,7 @@ def render(groups: Sequence[Group], profile: str, scale: int, reported: pd.DataF
     else:
         for metric in ("psnr", "ssim"):
             out += [f"## Δ {metric.upper()} vs bicubic (same profile)", "", _markdown(_vs_bicubic_rows(groups, datasets, metric)), ""]
-    out += ["## Cost and time", "", "Params and MACs of the final model (MACs = multiply-adds, input size in the "
+    out += ["## Cost and time", "", "Params and MACs of the final model, mean over seeds (range when seeds found different architectures; MACs = multiply-adds, input size in the "
             "header); times are means over seeds, on the device in the records.", "",
             _markdown(_cost_rows(groups)), ""]
     return "\n".join(out)
