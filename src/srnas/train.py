@@ -86,7 +86,7 @@ def fit(
             nn.utils.clip_grad_value_(model.parameters(), cfg["grad_clip"])
         opt.step()
         sched.step()
-        window.append(float(loss))
+        window.append(float(loss.detach()))
         if len(window) == max(steps // 20, 1) or step == steps - 1:
             curve.append([step + 1, sum(window) / len(window)])
             window = []

@@ -77,7 +77,7 @@ def bilevel_search(
             w_opt.zero_grad(set_to_none=True)
             a_loss.backward()
             a_opt.step()
-            row["arch_loss"] = float(a_loss)
+            row["arch_loss"] = float(a_loss.detach())
         lr, hr = weight_data.batch(step, seed, batch, patch, aug)
         w_loss = loss_fn(supernet(lr.to(ctx.device)), hr.to(ctx.device))
         w_opt.zero_grad(set_to_none=True)
@@ -87,7 +87,7 @@ def bilevel_search(
             nn.utils.clip_grad_norm_(w_params, cfg["weights"]["grad_clip"])
         w_opt.step()
         w_sched.step()
-        row["weight_loss"] = float(w_loss)
+        row["weight_loss"] = float(w_loss.detach())
         if extra:
             row.update(extra)
         if validate and v_every and step + 1 >= v_from and (step + 1) % v_every == 0:
