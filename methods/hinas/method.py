@@ -165,8 +165,8 @@ class HiNASMethod(Method):
         }
         return {
             "search": search,
-            "model": {"nodes": 3, "layers": 2, "search_filters": 4 if small else 8, "search_stem_channels": 8 if small else 32, "filters": 4 if small else 6, "stem_channels": 8 if small else 16, "aspp_channels": 8 if small else 16, "low_channels": 4 if small else 8},
-            "train": {**loss} if small else {**loss, "steps": 1000, "batch": 16, "lr_patch": 24},
+            "model": {"nodes": 3, "layers": 2, "search_filters": 4 if small else 8, "search_stem_channels": 8 if small else 32, "filters": 4 if small else 8, "stem_channels": 8 if small else 24, "aspp_channels": 8 if small else 24, "low_channels": 4 if small else 8},
+            "train": {**loss} if small else {**loss, "steps": 1500, "batch": 16, "lr_patch": 24},
             "options": options,
         }
 
