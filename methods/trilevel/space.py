@@ -51,13 +51,7 @@ def op_macs(name: str, c_in: int, c_out: float) -> float:
 
 def inner_op_macs(name: str, width: float, channels: int) -> float:
     """MACs per pixel of a cell's second op, ``width -> channels`` (linear in ``width``)."""
-    if name == "conv_3x3":
-        return 9 * width * channels
-    if name in ("sep_conv_3x3", "dil_conv_3x3"):
-        return 9 * width + width * channels
-    if name == "conv_1x1":
-        return width * channels
-    raise ValueError(f"unknown Trilevel op {name!r}")
+    return op_macs(name, width, channels)
 
 
 @dataclass(frozen=True)
