@@ -14,10 +14,10 @@ import numpy as np
 import torch
 
 from srnas.datasets import describe_lr, load_pairs
-from srnas.datasets.loading import LRSource
+from srnas.datasets.loading import LRSource, load_hr
 from srnas.datasets.registry import Convention
 from srnas.errors import SrnasError
-from srnas.protocol.imresize import imresize
+from srnas.protocol.imresize import imresize, modcrop
 from srnas.protocol.metrics import PROTOCOLS, Protocol, score_pair
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
@@ -66,6 +66,38 @@ def module_upscaler(model: torch.nn.Module, device: str | torch.device = "cpu", 
     return upscale
 
 
+def self_ensemble(upscale: Upscaler) -> Upscaler:
+    """The x8 geometric self-ensemble of EDSR-era "+" results: upscale the LR under each of the 8 flips and
+    rotations of the square, undo the transform on the output, and average. HNAS's official README evaluates
+    this way, so it is an evaluation option recorded with the metrics (``self_ensemble``)."""
+
+    def upscale8(lr: np.ndarray) -> np.ndarray:
+        total = None
+        for k in range(4):
+            for flip in (False, True):
+                x = np.rot90(lr[:, ::-1] if flip else lr, k)
+                y = np.rot90(np.asarray(upscale(np.ascontiguousarray(x)), dtype=np.float64), -k)
+                y = y[:, ::-1] if flip else y
+                total = y if total is None else total + y
+        assert total is not None
+        return total / 8.0
+
+    return upscale8
+
+
+def float_lr_from_hr(hr: np.ndarray, scale: int) -> np.ndarray:
+    """DeCoNAS's test LR: float MATLAB bicubic of the (modcropped) HR, no rounding between the two passes,
+    clipped to [0, 255] as its 8-bit pipeline effectively does."""
+    return np.clip(imresize(hr.astype(np.float64), 1.0 / scale), 0.0, 255.0)
+
+
+def _pairs(name: str, scale: int, protocol: Protocol, lr_source: LRSource, convention: Convention,
+           data_root: str | os.PathLike | None) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    if protocol.lr_mode == "hr_float":
+        return [(stem, float_lr_from_hr(modcrop(hr, scale), scale), modcrop(hr, scale)) for stem, hr in load_hr(name, data_root)]
+    return load_pairs(name, scale, lr_source, convention, data_root)
+
+
 def evaluate(
     upscale: Union[Upscaler, torch.nn.Module],
     scale: int,
@@ -75,13 +107,18 @@ def evaluate(
     data_root: str | os.PathLike | None = None,
     per_image: bool = False,
     convention: Convention = "symmetric",
+    ensemble: bool = False,
 ) -> dict[str, dict]:
     """Mean PSNR/SSIM per set: ``{"Set5": {"psnr", "ssim", "n", "lr_source", "protocol", ...}}``.
 
-    With ``per_image`` each set also gets ``"images": {stem: {"psnr", "ssim"}}``.
+    With ``per_image`` each set also gets ``"images": {stem: {"psnr", "ssim"}}``; ``ensemble`` scores the
+    x8 :func:`self_ensemble` of the upscaler. A protocol with ``lr_mode="hr_float"`` makes its own LR from
+    HR (DeCoNAS), whatever ``lr_source`` says, and the result says so.
     """
     if isinstance(upscale, torch.nn.Module):
         upscale = module_upscaler(upscale)
+    if ensemble:
+        upscale = self_ensemble(upscale)
     if isinstance(protocol, str):
         if protocol not in PROTOCOLS:
             raise SrnasError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
@@ -92,7 +129,7 @@ def evaluate(
     for name, choice in choices.items():
         start = time.perf_counter()
         scores = {}
-        for stem, lr, hr in load_pairs(name, scale, lr_source, convention, data_root):
+        for stem, lr, hr in _pairs(name, scale, protocol, lr_source, convention, data_root):
             sr = upscale(lr)
             if sr.shape[:2] != hr.shape[:2]:
                 raise SrnasError(
@@ -106,8 +143,9 @@ def evaluate(
             "n": len(scores),
             "scale": scale,
             "protocol": protocol.name,
-            "lr_source": choice.label,
+            "lr_source": "generate:imresize(float, from HR, unrounded)" if protocol.lr_mode == "hr_float" else choice.label,
             "lr_convention": choice.convention,
+            "self_ensemble": ensemble,
             "seconds": round(time.perf_counter() - start, 2),
         }
         if per_image:

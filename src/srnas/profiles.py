@@ -33,7 +33,7 @@ _COMMON: dict[str, Any] = {
     "search": {},
     "model": {},
     "options": {},
-    "eval": {"datasets": EVAL_SETS, "protocol": "canonical", "lr_source": "auto", "tile": None},
+    "eval": {"datasets": EVAL_SETS, "protocol": "canonical", "lr_source": "auto", "tile": None, "self_ensemble": False},
 }
 
 BASE_PROFILES: dict[str, dict[str, Any]] = {

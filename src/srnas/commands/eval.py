@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="LR border padding to prefer (disk) or generate with")
     parser.add_argument("--data-root", default=None, help="folder holding Set5/ etc. (default: $SRNAS_DATA)")
     parser.add_argument("--per-image", action="store_true", help="include per-image scores")
+    parser.add_argument("--self-ensemble", action="store_true", help="score the x8 flip/rotation self-ensemble ('+' rows)")
     parser.add_argument("--checkpoint", default=None, help="trained weights (not supported yet)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -45,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
         upscaler: Upscaler = UPSCALERS[args.method](args.scale)
         sets = [s.strip() for s in args.datasets.split(",") if s.strip()]
         results = evaluate(upscaler, args.scale, sets, args.protocol, args.lr_source, args.data_root,
-                           per_image=args.per_image, convention=args.convention)
+                           per_image=args.per_image, convention=args.convention,
+                           ensemble=args.self_ensemble)
     except SrnasError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

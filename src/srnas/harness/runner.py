@@ -30,7 +30,7 @@ from srnas.datasets.patches import PatchSource
 from srnas.evaluate import evaluate, module_upscaler
 from srnas.harness.config import resolve_config
 from srnas.harness.env import environment, git_state
-from srnas.harness.records import checkpoint_dir, load_record, record_path, run_key, write_record
+from srnas.harness.records import RecordExists, checkpoint_dir, load_record, record_path, run_key, write_record
 from srnas.methods import get_method
 from srnas.methods.base import Method, SearchResult
 from srnas.nas.flops import count_macs, count_params
@@ -192,7 +192,8 @@ def run_seed(
     ev = config["eval"]
     start = time.perf_counter()
     upscaler = module_upscaler(model, ctx.device, tile=ev.get("tile"))
-    metrics = evaluate(upscaler, scale, datasets=ev["datasets"], protocol=ev["protocol"], lr_source=ev["lr_source"], data_root=data_root)
+    metrics = evaluate(upscaler, scale, datasets=ev["datasets"], protocol=ev["protocol"], lr_source=ev["lr_source"],
+                       data_root=data_root, ensemble=bool(ev.get("self_ensemble", False)))
     eval_s = time.perf_counter() - start
     cost = model_cost(model, scale, ctx.device)
 
@@ -221,7 +222,10 @@ def run_seed(
         "notes": ctx.notes,
         "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    sealed = write_record(path, to_json(record))
+    try:
+        sealed = write_record(path, to_json(record))
+    except RecordExists:  # another worker finished this unit first: its record stands, ours is dropped
+        return RunOutcome(path, load_record(path), skipped=True)
     shutil.rmtree(ckpt, ignore_errors=True)
     return RunOutcome(path, sealed, skipped=False)
 
