@@ -12,34 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 from pathlib import Path
 
 import torch
 
-from srnas.methods.hinas.memory import saved_activation_bytes
-from srnas.methods.hinas.supernet import HiNASSupernet
+from srnas.methods.hinas.memory import cell_sharing_memory
 
 MIB = 2**20
-
-
-def measure(layers: int, cell_sharing: bool, batch: int, patch: int, scale: int, filters: int, stem: int) -> dict:
-    torch.manual_seed(0)
-    net = HiNASSupernet(scale, filters=filters, layers=layers, stem_channels=stem, cell_sharing=cell_sharing)
-    x = torch.rand(batch, 3, patch, patch)
-    y = torch.rand(batch, 3, patch * scale, patch * scale)
-    start = time.perf_counter()
-    saved = saved_activation_bytes(net, x, y)
-    seconds = time.perf_counter() - start
-    cells = sum(len(c) for c in net.cells)
-    return {
-        "layers": layers,
-        "cell_sharing": cell_sharing,
-        "cells": cells,
-        "weight_params": sum(p.numel() for p in net.weight_parameters()),
-        "saved_bytes": saved,
-        "step_seconds_cpu": round(seconds, 2),
-    }
 
 
 def main() -> None:
@@ -55,9 +34,10 @@ def main() -> None:
     torch.set_num_threads(1)
     rows = []
     for layers in args.layers:
-        pair = [measure(layers, cs, args.batch, args.patch, args.scale, args.filters, args.stem) for cs in (True, False)]
-        ratio = pair[1]["saved_bytes"] / pair[0]["saved_bytes"]
-        rows.append({"layers": layers, "shared": pair[0], "per_level": pair[1], "ratio_per_level_over_shared": round(ratio, 3)})
+        m = cell_sharing_memory(args.scale, args.filters, layers, args.stem, args.batch, args.patch)
+        pair, ratio = [m["shared"], m["per_level"]], m["ratio"]
+        rows.append({"layers": layers, "shared": pair[0], "per_level": pair[1], "ratio_per_level_over_shared": round(ratio, 3),
+                     "ceiling_cell_evaluations": round(m["ceiling"], 3)})
         print(f"L={layers}: shared {pair[0]['saved_bytes'] / MIB:.1f} MiB, per-level {pair[1]['saved_bytes'] / MIB:.1f} MiB, ratio {ratio:.2f}", flush=True)
     setup = {k: getattr(args, k) for k in ("batch", "patch", "scale", "filters", "stem")}
     record = {

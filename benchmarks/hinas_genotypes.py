@@ -15,9 +15,7 @@ from pathlib import Path
 
 import torch
 
-from srnas.harness.config import resolve_config
-from srnas.methods import get_method
-from srnas.nas.flops import count_params
+from srnas.methods.hinas.method import params_at_paper_widths
 
 PAPER_RANGE_M = {2: "0.23-0.28", 3: "0.25-0.30", 4: "0.29-0.33"}
 
@@ -32,17 +30,13 @@ def main() -> None:
     ap.add_argument("--out", default="results")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    method = get_method("hinas")
     rows = []
     for path in sorted(Path(args.runs).rglob("*.json")):
         record = json.loads(path.read_text())
         if record.get("status") != "complete":
             continue
         g = record["genotype"]
-        params = {}
-        for scale in (2, 3, 4):
-            config = resolve_config(method, "paper", scale, "default", [f"options.width_levels={json.dumps(g.get('width_levels', 'linear'))}"])
-            params[str(scale)] = count_params(method.build(g, scale, config))
+        params = {str(scale): params_at_paper_widths(g, scale) for scale in (2, 3, 4)}
         rows.append({
             "record": str(path), "variant": record["variant"], "profile": record["profile"], "run_scale": record["scale"],
             "seed": record["seed"], "search_scale": g.get("search_scale"), "levels": g["levels"], "cells": g["cells"],

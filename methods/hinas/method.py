@@ -194,3 +194,15 @@ class HiNASMethod(Method):
 
     def build(self, genotype: Genotype, scale: int, config: dict[str, Any]) -> nn.Module:
         return _build(genotype, scale, config["model"], config["options"]["width_levels"])
+
+
+def params_at_paper_widths(genotype: Genotype, scale: int) -> int:
+    """Parameters of a searched genotype built with the ``paper`` profile's final widths (f = 16, stem 64,
+    ASPP 128, low-level 48) at ``scale``: how the paper sizes the network it reports, whatever budget
+    searched it. HiNAS trains one searched genotype at x2, x3 and x4."""
+    from srnas.harness.config import resolve_config
+
+    method = HiNASMethod()
+    levels = genotype.get("width_levels", "linear")
+    config = resolve_config(method, "paper", scale, "default", [f"options.width_levels={levels}"])
+    return count_params(method.build(genotype, scale, config))

@@ -12,13 +12,12 @@ from typing import Any
 
 import pandas as pd
 
+from srnas.harness.claims import NO_REPORTED, judge_value
 from srnas.harness.reported import Reported, lookup
 from srnas.profiles import EVAL_SETS
 
 JUDGED_PROFILE = "paper"
-NO_REPORTED = "no reported number on file"
 DEFAULT_TOLERANCE = {"psnr": 0.1, "ssim": 0.002}
-_EPS = 1e-9  # float slack so a difference of exactly the tolerance counts as within it
 
 
 @dataclass
@@ -89,10 +88,7 @@ def verdict(ours: float, reported: float | None, tolerance: float) -> str:
     """``reproduced`` within ``tolerance``, else ``below``/``above``; no reported value -> say so."""
     if reported is None:
         return NO_REPORTED
-    delta = ours - reported
-    if abs(delta) <= tolerance + _EPS:
-        return "reproduced"
-    return "below" if delta < 0 else "above"
+    return judge_value(ours, reported - tolerance, reported + tolerance)
 
 
 FAILING = ("below", "above")
