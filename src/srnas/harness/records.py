@@ -1,16 +1,24 @@
 """Run records: one immutable, self-checking JSON file per (method, variant, scale, profile, seed, config).
 
 A record carries the sha256 of its own content, so a half-written, truncated or hand-edited file is
-detected when read (``RecordError``) instead of silently entering a table. Records are written
-atomically and never overwritten: a finished run's record is the proof it finished.
+detected when read (``RecordError``) instead of silently entering a table. Records are published with an
+atomic create-if-absent (a hard link of the sealed temp file, safe on NFS) and never overwritten: a
+finished run's record is the proof it finished, and of two writers finishing the same unit exactly one
+publishes, the other is told the unit was already finished.
+
+Aggregation keys records by their content: a record is accepted only at the path its own (method,
+variant, scale, profile, seed, config hash) names, so a copy or a renamed file can never count twice.
+Defective or stray files are reported (file, reason, fix) and left out; the rest of the store stays usable.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +54,20 @@ def seal(record: dict[str, Any]) -> dict[str, Any]:
     return {**body, "sha256": _digest(body)}
 
 
+class RecordExists(RecordError):
+    """Another writer already published this unit's record (the unit is finished; nothing was overwritten)."""
+
+
 def write_record(path: Path, record: dict[str, Any]) -> dict[str, Any]:
-    """Seal and write ``record`` atomically; refuses to replace an existing file."""
+    """Seal ``record`` and publish it at ``path`` only if no record is there yet.
+
+    The sealed JSON is written and fsynced to a temp file in the same folder, then hard-linked to
+    ``path``: ``link`` fails if ``path`` exists, atomically, also on NFS (unlike exists-then-rename,
+    which lets two writers both "succeed" and one overwrite the other). The loser gets ``RecordExists``.
+    """
     path = Path(path)
     if path.exists():
-        raise RecordError(f"{path}: a record already exists; records are never overwritten (delete it to rerun)")
+        raise RecordExists(f"{path}: a record already exists; records are never overwritten (delete it to rerun)")
     sealed = seal(record)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
@@ -61,10 +78,12 @@ def write_record(path: Path, record: dict[str, Any]) -> dict[str, Any]:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; records are meant to be read by everyone
-        os.replace(tmp, path)
-    except BaseException:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise RecordExists(f"{path}: another run finished this unit first; its record stands") from None
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
     return sealed
 
 
@@ -100,11 +119,51 @@ def iter_record_paths(results: Path) -> Iterator[Path]:
                 yield path
 
 
-def load_records(results: Path) -> list[dict[str, Any]]:
-    """Every verified record under ``results``; the first defective one raises ``RecordError``."""
-    out = []
+@dataclass(frozen=True)
+class RecordProblem:
+    """A file under ``runs/`` that was left out of aggregation, and why."""
+
+    path: Path
+    reason: str
+
+    @property
+    def judged(self) -> bool:
+        """True when the file sits where a ``paper``-profile record (a judged one) would."""
+        return "paper" in self.path.parts[-2:-1]
+
+    def __str__(self) -> str:
+        return f"skipped {self.path}: {self.reason}"
+
+
+def expected_path(results: Path, record: dict[str, Any]) -> Path:
+    """Where a record's own content says it belongs."""
+    key = run_key(record["method"], record["variant"], record["scale"], record["profile"], record["seed"], record["config_hash"])
+    return record_path(results, key)
+
+
+def scan_records(results: Path) -> tuple[list[dict[str, Any]], list[RecordProblem]]:
+    """Every valid record under ``results`` once, plus the files left out (defective, stray, misplaced)."""
+    out, problems = [], []
     for path in iter_record_paths(results):
-        record = load_record(path)
+        try:
+            record = load_record(path)
+        except RecordError as exc:
+            problems.append(RecordProblem(path, str(exc).removeprefix(f"{path}: ")))
+            continue
+        home = expected_path(results, record)
+        if path.resolve() != home.resolve():
+            problems.append(RecordProblem(path, f"its content is the record of {home.relative_to(Path(results) / 'runs')} "
+                                                "(a copy or a renamed file); it is never counted. Delete it"))
+            continue
         record["_path"] = str(path)
         out.append(record)
-    return out
+    return out, problems
+
+
+def load_records(results: Path, warn: bool = True) -> list[dict[str, Any]]:
+    """Every valid record under ``results``; files left out are reported on stderr (see :func:`scan_records`)."""
+    records, problems = scan_records(results)
+    if warn:
+        for problem in problems:
+            print(f"warning: {problem}", file=sys.stderr)
+    return records
