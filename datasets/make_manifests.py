@@ -49,13 +49,19 @@ def div2k_manifest(split: str) -> dict:
     }
 
 
-def manga109_manifest() -> dict:
-    """Manga109 is user-supplied: no hashes on file, so only the count of PNGs is checked."""
+def manga109_manifest(reference: Path | None = None) -> dict:
+    """Manga109 is user-supplied: no file hashes (copies differ in encoding), but the page names and the
+    SHA-256 of each page's decoded pixels, full and cropped to a multiple of 12 (GTmod12 copies), from
+    ``shared/reference/manga109-manifest.json``."""
+    ref = json.loads((reference or Path(__file__).resolve().parents[2] / "shared" / "reference" / "manga109-manifest.json").read_text())
     return {
         "set": "Manga109",
-        "source": "user-supplied (licence restricts redistribution); see srnas.datasets.registry",
-        "file_count": 109,
+        "source": "user-supplied (licence restricts redistribution); see srnas.datasets.registry. Page list and pixel "
+                  "hashes from shared/reference/manga109-manifest.json",
+        "about": ref["_about"],
+        "file_count": ref["count"],
         "files": None,
+        "pages": [{k: p[k] for k in ("name", "width", "height", "pixel_sha256", "pixel_sha256_mod12")} for p in ref["files"]],
     }
 
 

@@ -21,6 +21,15 @@ from srnas.errors import DatasetError
 _CACHE_NAME = "sha256.json"
 
 
+def pixel_sha256(path: Path) -> str:
+    """SHA-256 of an image's decoded pixels (uint8 HxWx3, row-major): equal for any lossless re-encoding."""
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return hashlib.sha256(np.ascontiguousarray(np.asarray(im.convert("RGB"), dtype=np.uint8)).tobytes()).hexdigest()
+
+
 def sha256_file(path: Path) -> str:
     """Streamed sha256 of a file (module-level so tests can count calls)."""
     h = hashlib.sha256()
@@ -41,13 +50,14 @@ class HashCache:
             self.entries = {}
         self.dirty = False
 
-    def sha256(self, path: Path) -> str:
+    def sha256(self, path: Path, pixels: bool = False) -> str:
+        """The file's sha256, or with ``pixels`` that of its decoded pixels (:func:`pixel_sha256`)."""
         st = path.stat()
-        key = str(path.resolve())
+        key = ("pixels:" if pixels else "") + str(path.resolve())
         hit = self.entries.get(key)
         if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
             return hit[2]
-        digest = sha256_file(path)
+        digest = pixel_sha256(path) if pixels else sha256_file(path)
         self.entries[key] = [st.st_size, st.st_mtime_ns, digest]
         self.dirty = True
         return digest
@@ -95,17 +105,43 @@ def _count_only(name: str, hr_dir: Path, expected: int) -> VerifyReport:
     return report
 
 
+def _verify_pages(name: str, hr_dir: Path, manifest: dict, cache: HashCache) -> VerifyReport:
+    """A user's copy of a set that ships no files (Manga109): the page count, then each page's decoded
+    pixels against the full-page hash or the GTmod12 hash; the first page that matches neither is named."""
+    report = _count_only(name, hr_dir, manifest["file_count"])
+    if not report.ok:
+        return report
+    report.checked = 0
+    for page in manifest["pages"]:
+        path = hr_dir / page["name"]
+        report.checked += 1
+        if not path.is_file():
+            report.problems.append(f"missing page {path} (expected the {manifest['file_count']} pages named in the manifest)")
+            return report
+        digest = cache.sha256(path, pixels=True)
+        if digest not in (page["pixel_sha256"], page["pixel_sha256_mod12"]):
+            report.problems.append(
+                f"page {path} matches neither the full page ({page['width']}x{page['height']}) nor its crop to a multiple "
+                "of 12 (GTmod12): a different or damaged copy; replace it with the original RGB page")
+            return report
+    cache.save()
+    return report
+
+
 def verify_set(name: str, root: Path, prefixes: tuple[str, ...] | None = None, hr_dir: Path | None = None,
                cache: HashCache | None = None) -> VerifyReport:
     """Check the files of ``name`` under ``root`` (only paths starting with one of ``prefixes`` if given).
 
     Files with a manifest sha256 are hashed (cached); files without one are only checked to exist; a
-    manifest with no file list (Manga109) checks the PNG count in ``hr_dir``.
+    user-supplied set (Manga109: no file list) is checked page by page against its pixel hashes.
     """
     manifest = load_manifest(name)
-    if manifest["files"] is None:
-        return _count_only(name, hr_dir or root / get_spec(name).hr_dir, manifest["file_count"])
     cache = cache or HashCache()
+    if manifest["files"] is None:
+        hr = hr_dir or root / get_spec(name).hr_dir
+        if manifest.get("pages"):
+            return _verify_pages(name, hr, manifest, cache)
+        return _count_only(name, hr, manifest["file_count"])
     report = VerifyReport(name)
     set_dir = root / get_spec(name).folder
     if not set_dir.is_dir():

@@ -1,0 +1,71 @@
+"""Manga109 is user-supplied: its pages are checked against the pixel hashes of the manifest (full page or
+GTmod12 crop). The real hashes cannot be matched without the real data, so the mechanism is tested with a
+manifest made here from synthetic pages in Manga109's layout (names, RGB, sizes not multiples of 12)."""
+import hashlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from srnas.datasets import verify
+from srnas.datasets.registry import load_manifest
+from srnas.errors import DatasetError
+
+
+def _pixels(a: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+
+
+@pytest.fixture
+def pages(tmp_path):
+    rng = np.random.default_rng(0)
+    names = ["ARMS.png", "AisazuNihaIrarenai.png", "YumeNoKayoiji.png"]
+    arrays = {n: rng.integers(0, 256, (37 + 5 * i, 29 + 7 * i, 3), dtype=np.uint8) for i, n in enumerate(names)}
+    manifest = {"set": "Manga109", "file_count": 3, "files": None, "pages": [
+        {"name": n, "width": a.shape[1], "height": a.shape[0], "pixel_sha256": _pixels(a),
+         "pixel_sha256_mod12": _pixels(a[: a.shape[0] // 12 * 12, : a.shape[1] // 12 * 12])} for n, a in arrays.items()]}
+    return tmp_path / "Manga109", arrays, manifest
+
+
+def _save(folder, arrays, crop12=()):
+    folder.mkdir(exist_ok=True)
+    for n, a in arrays.items():
+        if n in crop12:
+            a = a[: a.shape[0] // 12 * 12, : a.shape[1] // 12 * 12]
+        Image.fromarray(a).save(folder / n)
+
+
+def _verify(folder, manifest, monkeypatch, tmp_path):
+    monkeypatch.setattr(verify, "load_manifest", lambda name: manifest)
+    return verify.verify_set("Manga109", tmp_path, hr_dir=folder, cache=verify.HashCache(tmp_path / "cache.json"))
+
+
+def test_full_pages_and_gtmod12_copies_both_verify(pages, monkeypatch, tmp_path):
+    folder, arrays, manifest = pages
+    _save(folder, arrays, crop12={"YumeNoKayoiji.png"})
+    report = _verify(folder, manifest, monkeypatch, tmp_path)
+    assert report.ok and report.checked == 3
+
+
+def test_noise_pages_are_named_and_rejected(pages, monkeypatch, tmp_path):
+    folder, arrays, manifest = pages
+    arrays = dict(arrays)
+    arrays["AisazuNihaIrarenai.png"] = np.random.default_rng(9).integers(0, 256, arrays["AisazuNihaIrarenai.png"].shape, dtype=np.uint8)
+    _save(folder, arrays)
+    report = _verify(folder, manifest, monkeypatch, tmp_path)
+    assert not report.ok and "AisazuNihaIrarenai.png" in report.problems[0] and "GTmod12" in report.problems[0]
+    with pytest.raises(DatasetError, match="AisazuNihaIrarenai.png"):
+        report.raise_if_failed()
+
+
+def test_a_wrong_page_count_is_an_error(pages, monkeypatch, tmp_path):
+    folder, arrays, manifest = pages
+    _save(folder, dict(list(arrays.items())[:2]))
+    report = _verify(folder, manifest, monkeypatch, tmp_path)
+    assert not report.ok and "expected 3 PNG files" in report.problems[0]
+
+
+def test_the_shipped_manifest_lists_109_pages_with_both_hashes():
+    m = load_manifest("Manga109")
+    assert m["file_count"] == 109 and len(m["pages"]) == 109
+    assert all(len(p["pixel_sha256"]) == 64 and len(p["pixel_sha256_mod12"]) == 64 for p in m["pages"])
