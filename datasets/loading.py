@@ -137,7 +137,9 @@ def _hr_files(spec: DatasetSpec, hr_dir: Path) -> list[Path]:
     return sorted(hr_dir / e["path"][len(prefix):] for e in manifest["files"] if e["path"].startswith(prefix))
 
 
-def _load_hr_with_paths(name: str, data_root, verify: bool) -> tuple[Path | None, list[tuple[Path, np.ndarray]]]:
+def verify_hr(name: str, data_root: str | os.PathLike | None = None, verify: bool = True) -> tuple[Path | None, Path]:
+    """(data root, HR folder) of a set, after checking its HR files (checksums, cached; existence only
+    with ``verify=False``). Raises ``DatasetError`` naming the file and how to obtain the set."""
     spec = get_spec(name)
     root = _root_for(spec, data_root)
     hr_dir = _hr_dir(spec, root)
@@ -145,7 +147,12 @@ def _load_hr_with_paths(name: str, data_root, verify: bool) -> tuple[Path | None
         verify_set(name, root or hr_dir, prefixes=(spec.hr_dir + "/",), hr_dir=hr_dir).raise_if_failed()
     elif not hr_dir.is_dir():
         raise DatasetError(f"{name}: no folder {hr_dir}. To obtain it: {spec.obtain}")
-    return root, [(p, read_image(p)) for p in _hr_files(spec, hr_dir)]
+    return root, hr_dir
+
+
+def _load_hr_with_paths(name: str, data_root, verify: bool) -> tuple[Path | None, list[tuple[Path, np.ndarray]]]:
+    root, hr_dir = verify_hr(name, data_root, verify)
+    return root, [(p, read_image(p)) for p in _hr_files(get_spec(name), hr_dir)]
 
 
 def load_hr(name: str, data_root: str | os.PathLike | None = None, verify: bool = True) -> list[tuple[str, np.ndarray]]:

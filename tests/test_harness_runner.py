@@ -168,3 +168,37 @@ def test_nondeterministic_op_warnings_are_noted_in_the_record(tmp_path, monkeypa
     with pytest.warns(UserWarning, match="deterministic"):
         record = run_method("fsrcnn", results=tmp_path, **SMOKE)[0].record
     assert record["notes"] == ["upsample_bilinear2d_backward_out_cuda does not have a deterministic implementation"]
+
+
+def test_resumed_record_equals_an_uninterrupted_one_and_its_time_adds_every_attempt(tmp_path, monkeypatch):
+    """Cut mid-window (curve points every 2 steps, checkpoints every 3): the curve, final loss and every
+    number equal the uninterrupted run's; only the fields that say it resumed (and wall times) differ."""
+    import time
+
+    args = dict(SMOKE, overrides=["train.steps=40", "train.checkpoint_every=3"])
+    reference = run_method("fsrcnn", results=tmp_path / "ref", **args)[0].record
+    save = RunContext.save_checkpoint
+
+    def slow_save_then_die(self, phase, state):
+        if phase == "train" and state["step"] == 9:
+            time.sleep(0.5)  # time spent before the checkpoint: must be carried into the resumed record
+            save(self, phase, state)
+            raise Killed
+        save(self, phase, state)
+
+    monkeypatch.setattr(RunContext, "save_checkpoint", slow_save_then_die)
+    with pytest.raises(Killed):
+        run_method("fsrcnn", results=tmp_path / "run", **args)
+    monkeypatch.setattr(RunContext, "save_checkpoint", save)
+    resumed = run_method("fsrcnn", results=tmp_path / "run", **args)[0].record
+    volatile = {"timings_s", "resumed_from", "attempts", "finished_utc", "sha256", "env", "git"}
+
+    def stable(record):  # wall-clock seconds per evaluated set are timings too
+        out = {k: v for k, v in record.items() if k not in volatile}
+        out["metrics"] = {d: {k: v for k, v in m.items() if k != "seconds"} for d, m in record["metrics"].items()}
+        return out
+
+    assert stable(resumed) == stable(reference)
+    assert resumed["train_info"]["final_loss"] == reference["train_info"]["final_loss"]
+    assert resumed["resumed_from"] == ["train"] and resumed["attempts"] == 2 and reference["attempts"] == 1
+    assert resumed["timings_s"]["train"] >= 0.5

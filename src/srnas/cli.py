@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="srnas", description="NAS-for-SR reproducibility suite")
+    parser.add_argument("--version", action="version", version=f"srnas-bench {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in COMMANDS.items():
         try:
@@ -34,7 +35,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("srnas-bench")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) >= 2 and argv[0] in COMMANDS and ("-h" in argv or "--help" in argv):
+        extra = getattr(importlib.import_module(f"srnas.commands.{argv[0]}"), "help_for", None)
+        text = extra(argv) if extra else None
+        if text:  # the generic help first (argparse exits after printing it), then the command's own
+            try:
+                build_parser().parse_args(argv)
+            except SystemExit:
+                pass
+            print("\n" + text)
+            return 0
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):

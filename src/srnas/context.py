@@ -6,6 +6,7 @@ the last checkpoint and reproduces the uninterrupted run's numbers (batches are 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import tempfile
@@ -25,6 +26,45 @@ class RunContext:
         self.quiet = quiet
         self.timings: dict[str, float] = {}
         self.notes: list[str] = []  # non-fatal events worth recording (e.g. non-deterministic ops)
+        # Wall time per runner phase summed over attempts: a killed attempt's time up to its last checkpoint
+        # is kept in clock.state (JSON) beside the checkpoints, so a resumed run's timings add up every attempt.
+        self._phase: str | None = None
+        self._phase_t0 = 0.0
+        self.carried: dict[str, float] = {}
+        self.attempts = 1
+        clock = self._clock_path()
+        if clock is not None and clock.is_file():
+            try:
+                saved = json.loads(clock.read_text())
+                self.carried = {k: float(v) for k, v in saved.get("seconds", {}).items()}
+                self.attempts = int(saved.get("attempts", 0)) + 1
+            except (OSError, ValueError, TypeError, AttributeError):
+                pass  # a damaged clock only loses the earlier attempts' time, never the run
+
+    # -- wall time across attempts ---------------------------------------------------------------
+    def _clock_path(self) -> Path | None:
+        return self.run_dir / "clock.state" if self.run_dir else None
+
+    def start_phase(self, phase: str) -> None:
+        """Start timing a runner phase (search, train); earlier attempts' time for it is carried."""
+        self._phase, self._phase_t0 = phase, time.perf_counter()
+
+    def phase_seconds(self, phase: str) -> float:
+        """Seconds spent in ``phase`` so far, over every attempt (earlier ones up to their last checkpoint)."""
+        now = time.perf_counter() - self._phase_t0 if phase == self._phase else 0.0
+        return self.carried.get(phase, 0.0) + now
+
+    def _save_clock(self) -> None:
+        path = self._clock_path()
+        if path is None:
+            return
+        seconds = dict(self.carried)
+        if self._phase:
+            seconds[self._phase] = self.phase_seconds(self._phase)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".clock.", suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"seconds": seconds, "attempts": self.attempts}, fh)
+        os.replace(tmp, path)
 
     # -- checkpoints -------------------------------------------------------------------------
     def checkpoint_path(self, phase: str) -> Path | None:
@@ -39,6 +79,7 @@ class RunContext:
         os.close(fd)
         torch.save(state, tmp)
         os.replace(tmp, path)
+        self._save_clock()
 
     def load_checkpoint(self, phase: str) -> dict[str, Any] | None:
         path = self.checkpoint_path(phase)

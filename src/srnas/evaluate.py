@@ -12,6 +12,7 @@ from typing import Callable, Sequence, Union
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from srnas.datasets import describe_lr, load_pairs
 from srnas.datasets.loading import LRSource, load_hr
@@ -108,6 +109,7 @@ def evaluate(
     per_image: bool = False,
     convention: Convention = "symmetric",
     ensemble: bool = False,
+    progress: bool = False,
 ) -> dict[str, dict]:
     """Mean PSNR/SSIM per set: ``{"Set5": {"psnr", "ssim", "n", "lr_source", "protocol", ...}}``.
 
@@ -129,14 +131,18 @@ def evaluate(
     for name, choice in choices.items():
         start = time.perf_counter()
         scores = {}
-        for stem, lr, hr in _pairs(name, scale, protocol, lr_source, convention, data_root):
+        pairs = _pairs(name, scale, protocol, lr_source, convention, data_root)
+        for stem, lr, hr in tqdm(pairs, desc=f"eval {name} x{scale}", unit="img", disable=not progress, leave=False):
             sr = upscale(lr)
             if sr.shape[:2] != hr.shape[:2]:
                 raise SrnasError(
                     f"{name}/{stem}: upscaler returned {sr.shape[1]}x{sr.shape[0]} for a x{scale} "
                     f"{lr.shape[1]}x{lr.shape[0]} input (expected {hr.shape[1]}x{hr.shape[0]}); is the scale right?"
                 )
-            scores[stem] = score_pair(sr, hr, scale, protocol)
+            try:
+                scores[stem] = score_pair(sr, hr, scale, protocol)
+            except SrnasError as exc:
+                raise SrnasError(f"{name}/{stem}: {exc}") from None
         entry = {
             "psnr": float(np.mean([s["psnr"] for s in scores.values()])),
             "ssim": float(np.mean([s["ssim"] for s in scores.values()])),

@@ -74,7 +74,10 @@ def fit(
         start, curve = state["step"], state["curve"]
         ctx.log(f"[{phase}] resumed at step {start}/{steps}")
     every = int(cfg.get("checkpoint_every", 0) or 0)
-    window: list[float] = []
+    # Curve points sit at fixed steps (every `points_every`, and the last step) and the open window is part
+    # of the checkpoint, so the curve and final_loss do not depend on where a run was cut and resumed.
+    points_every = max(steps // 20, 1)
+    window: list[float] = list(state.get("window", [])) if state is not None else []
     bar = ctx.progress(steps, phase, initial=start)
     for step in range(start, steps):
         lr, hr = data.batch(step, seed, cfg["batch"], cfg["lr_patch"], cfg.get("augment", True))
@@ -87,12 +90,12 @@ def fit(
         opt.step()
         sched.step()
         window.append(float(loss.detach()))
-        if len(window) == max(steps // 20, 1) or step == steps - 1:
+        if (step + 1) % points_every == 0 or step == steps - 1:
             curve.append([step + 1, sum(window) / len(window)])
             window = []
         bar.update(1)
         if every and (step + 1) % every == 0 and step + 1 < steps:
-            ctx.save_checkpoint(phase, {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step + 1, "curve": curve})
+            ctx.save_checkpoint(phase, {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step + 1, "curve": curve, "window": window})
     bar.close()
     model.eval()
     return {"steps": steps, "final_loss": curve[-1][1] if curve else None, "loss_curve": curve}

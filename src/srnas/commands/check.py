@@ -124,6 +124,7 @@ def _text(verdicts, unmet) -> str:
 def run(args: argparse.Namespace) -> int:
     from srnas.harness.claims import DEFAULT_TOLERANCE, cross_paper_disagreements, ledger, load_claims, unmet_expectations
     from srnas.harness.ledger_page import render
+    from srnas.harness.preflight import check_results_exist, check_writable_folder
     from srnas.harness.records import scan_records
     from srnas.harness.reported import load_reported
 
@@ -131,8 +132,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         reported = load_reported(args.reported)
         claims = load_claims(args.claims)
+        if args.jobs < 1:
+            raise SrnasError(f"--jobs {args.jobs}: must be >= 1")
         if args.measure:
-            measure_no_training(reported, args.results, args.data_root, max(1, args.jobs))
+            check_writable_folder(args.results)
+            measure_no_training(reported, args.results, args.data_root, args.jobs)
+        else:
+            check_results_exist(args.results)
+        if not args.no_page:
+            check_writable_folder(Path(args.page or Path(args.results) / "verdicts.md").parent, "--page")
         records, problems = scan_records(Path(args.results))
         verdicts = ledger(reported, claims, records, tolerance)
     except SrnasError as exc:

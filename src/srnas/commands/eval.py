@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--self-ensemble", action="store_true", help="score the x8 flip/rotation self-ensemble ('+' rows)")
     parser.add_argument("--checkpoint", default=None, help="trained weights (not supported yet)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--manga109", default=None, metavar="PATH", help="folder of your Manga109 pages (sets SRNAS_MANGA109)")
 
 
 def _table(results: dict[str, dict]) -> str:
@@ -40,6 +41,10 @@ def _table(results: dict[str, dict]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
+    if args.manga109:
+        os.environ["SRNAS_MANGA109"] = args.manga109
     try:
         if args.checkpoint is not None:
             raise SrnasError(f"--checkpoint is not supported for {args.method!r} yet; drop it to score the baseline")

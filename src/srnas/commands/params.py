@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from srnas.harness.config import resolve_config
-    from srnas.harness.runner import model_cost
+    from srnas.harness.runner import model_cost, uses_search
     from srnas.methods import get_method
 
     torch.set_num_threads(1)
@@ -40,9 +40,17 @@ def run(args: argparse.Namespace) -> int:
             except (OSError, json.JSONDecodeError) as exc:
                 raise ConfigError(f"{args.genotype}: cannot read a genotype ({exc})") from None
             genotype = genotype.get("genotype", genotype) if isinstance(genotype, dict) else genotype
+        elif uses_search(method, config):
+            published = [v for v, o in method.variants().items() if o.get("options", {}).get("genotype")]
+            hint = f"--variant {' | '.join(published)} (published architectures) or " if published else ""
+            raise ConfigError(f"{args.method} variant {args.variant!r} is found by search, so it has no fixed architecture: "
+                              f"pass {hint}--genotype FILE (e.g. a run record of `srnas run {args.method}`)")
         else:
             genotype = method.fixed_genotype(config)
-        model = method.build(genotype, args.scale, config)
+        try:
+            model = method.build(genotype, args.scale, config)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ConfigError(f"{args.genotype or args.variant}: not a {args.method} genotype ({exc})") from None
     except (SrnasError, KeyError, ImportError) as exc:
         print(f"srnas params: error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 2

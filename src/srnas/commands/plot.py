@@ -20,14 +20,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from srnas.harness.aggregate import group_records
     from srnas.harness.plots import plot_psnr_vs
+    from srnas.harness.preflight import check_results_exist, check_writable_folder
     from srnas.harness.records import load_records
 
     try:
+        check_results_exist(args.results)
+        out = check_writable_folder(args.out or Path(args.results) / "tables", "--out" if args.out else "--results")
         records = load_records(Path(args.results))
     except SrnasError as exc:
         print(f"srnas plot: error: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out or Path(args.results) / "tables")
     keys = sorted({(r["profile"], r["scale"]) for r in records
                    if (args.profile in (None, r["profile"])) and (args.scale in (None, r["scale"]))})
     if not keys:

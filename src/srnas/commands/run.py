@@ -22,11 +22,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results", default="results", help="results folder (records in RESULTS/runs)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1; 0 leaves torch's default)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--manga109", default=None, metavar="PATH", help="folder of your Manga109 pages (sets SRNAS_MANGA109)")
+
+
+def help_for(argv: list[str]) -> str | None:
+    """``srnas run METHOD --help``: the method's variants (one line each) and its config keys with the
+    value each profile gives them, after the generic help."""
+    import json
+
+    from srnas.harness.config import resolve_config
+    from srnas.harness.preflight import _leaves
+    from srnas.methods import get_method
+
+    names = [a for a in argv[1:] if not a.startswith("-")]
+    if not names:
+        return None
+    try:
+        method = get_method(names[0])
+    except Exception:  # unknown method: the generic help, the run itself will say so
+        return None
+    lines = [f"{method.name}: {method.description}", "", "variants (--variant NAME):"]
+    for name, overrides in method.variants().items():
+        lines.append(f"  {name:<22} {json.dumps(overrides, separators=(',', ':')) if overrides else '(the paper as published)'}")
+    profiles = {}
+    for profile in ("smoke", "short", "paper"):
+        try:
+            profiles[profile] = dict(_leaves({k: v for k, v in resolve_config(method, profile, 2).items()
+                                              if k not in ("scale", "method", "variant", "profile")}))
+        except Exception as exc:  # noqa: BLE001 - a broken profile is shown, not fatal to --help
+            profiles[profile] = {"(error)": str(exc)}
+    keys = list(dict.fromkeys(k for p in profiles.values() for k in p))
+    width = max(len(k) for k in keys)
+    lines += ["", f"config keys (--set KEY=VALUE), values at x2: {'smoke':<14} {'short':<14} paper"]
+    for key in keys:
+        vals = [json.dumps(profiles[p].get(key, "-"), default=str) for p in ("smoke", "short", "paper")]
+        lines.append(f"  {key:<{width}}  {vals[0]:<14} {vals[1]:<14} {vals[2]}")
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
     from srnas.harness.runner import run_method, summary_line
 
+    if args.manga109:
+        os.environ["SRNAS_MANGA109"] = args.manga109
     try:
         run_method(
             args.method, args.scale, args.seeds, args.profile, args.variant, args.overrides,

@@ -27,11 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from srnas.harness.aggregate import JUDGED_PROFILE, group_records
+    from srnas.harness.preflight import check_results_exist, check_writable_folder
     from srnas.harness.records import load_records
     from srnas.harness.reported import load_reported
     from srnas.harness.tables import render
 
     try:
+        check_results_exist(args.results)
+        out = check_writable_folder(args.out or Path(args.results) / "tables", "--out" if args.out else "--results")
         groups = group_records(load_records(Path(args.results)), args.profile, args.scale)
         if args.methods:
             groups = [g for g in groups if g.method in args.methods]
@@ -40,8 +43,6 @@ def run(args: argparse.Namespace) -> int:
     except SrnasError as exc:
         print(f"srnas table: error: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out or Path(args.results) / "tables")
-    out.mkdir(parents=True, exist_ok=True)
     path = out / f"{args.profile}_x{args.scale}.md"
     path.write_text(text)
     print(text)

@@ -10,6 +10,7 @@ from typing import Any
 
 from srnas.config import check_known_keys, deep_merge, parse_override
 from srnas.errors import ConfigError
+from srnas.harness.preflight import check_config_values
 from srnas.methods.base import Method
 from srnas.profiles import BASE_PROFILES
 
@@ -82,4 +83,5 @@ def resolve_config(method: Method, profile: str, scale: int, variant: str = "def
         _check_types(override, config)
         config = deep_merge(config, override)
     config.update(scale=scale, method=method.name, variant=variant, profile=profile)
+    check_config_values(config)
     return config

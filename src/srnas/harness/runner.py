@@ -30,6 +30,7 @@ from srnas.datasets.patches import PatchSource
 from srnas.evaluate import evaluate, module_upscaler
 from srnas.harness.config import resolve_config
 from srnas.harness.env import environment, git_state
+from srnas.harness.preflight import check_device, check_eval_sets, check_seeds, check_threads, check_train_set, check_writable_folder
 from srnas.harness.records import RecordExists, checkpoint_dir, load_record, record_path, run_key, write_record
 from srnas.methods import get_method
 from srnas.methods.base import Method, SearchResult
@@ -134,12 +135,12 @@ def _search_phase(method: Method, config: dict[str, Any], seed: int, ctx: RunCon
         ctx.log("[search] restored finished search from checkpoint")
         return SearchResult(cached["genotype"], cached["info"], cached["model"]), cached["seconds"], cached["searched"]
     searched = uses_search(method, config)
-    start = time.perf_counter()
+    ctx.start_phase("search")
     if searched:
         result = method.search(data(), copy.deepcopy(config), seed, ctx)
     else:
         result = SearchResult(method.fixed_genotype(copy.deepcopy(config)))
-    seconds = time.perf_counter() - start
+    seconds = ctx.phase_seconds("search")
     if searched:
         ctx.save_checkpoint("search_result", {"genotype": result.genotype, "info": result.info, "model": result.model, "seconds": seconds, "searched": True})
     return result, seconds, searched
@@ -151,9 +152,9 @@ def _train_phase(method: Method, model: nn.Module, config: dict[str, Any], seed:
         ctx.log("[train] restored trained weights from checkpoint")
         model.load_state_dict(cached["model"])
         return cached["info"], cached["seconds"]
-    start = time.perf_counter()
+    ctx.start_phase("train")
     info = method.train(model, data() if method.trains else None, copy.deepcopy(config), seed, ctx)
-    seconds = time.perf_counter() - start
+    seconds = ctx.phase_seconds("train")
     ctx.save_checkpoint("trained", {"model": model.state_dict(), "info": info, "seconds": seconds})
     return info, seconds
 
@@ -193,7 +194,7 @@ def run_seed(
     start = time.perf_counter()
     upscaler = module_upscaler(model, ctx.device, tile=ev.get("tile"))
     metrics = evaluate(upscaler, scale, datasets=ev["datasets"], protocol=ev["protocol"], lr_source=ev["lr_source"],
-                       data_root=data_root, ensemble=bool(ev.get("self_ensemble", False)))
+                       data_root=data_root, ensemble=bool(ev.get("self_ensemble", False)), progress=not quiet)
     eval_s = time.perf_counter() - start
     cost = model_cost(model, scale, ctx.device)
 
@@ -219,6 +220,7 @@ def run_seed(
         "env": environment(ctx.device),
         "git": git_state(),
         "resumed_from": resumed_from,
+        "attempts": ctx.attempts,
         "notes": ctx.notes,
         "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -255,11 +257,20 @@ def run_method(
     threads: int | None = 1,
     on_seed: Callable[[RunOutcome], None] | None = None,
 ) -> list[RunOutcome]:
-    """Resolve the config once, then run (or skip, if finished) every seed in order."""
+    """Resolve the config once, check everything the run needs (preflight), then run (or skip, if
+    finished) every seed in order."""
+    check_seeds(seeds)
+    check_threads(threads)
+    device = check_device(device)
+    check_writable_folder(results)
     if threads:
         torch.set_num_threads(threads)
     method = get_method(name)
     config = resolve_config(method, profile, scale, variant, overrides)
+    ev = config["eval"]
+    check_eval_sets(ev["datasets"], scale, ev["lr_source"], data_root)
+    if method.trains or uses_search(method, config):
+        check_train_set(config["data"]["train_set"], data_root)
     data = LazyTrainingData(config, data_root)
     outcomes = []
     for seed in seeds:

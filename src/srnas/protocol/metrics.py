@@ -126,6 +126,11 @@ def calc_ssim(y_sr: np.ndarray, y_hr: np.ndarray, padding: Literal["valid", "zer
     x = np.asarray(y_sr, dtype=np.float64)
     y = np.asarray(y_hr, dtype=np.float64)
     g = _gaussian_1d()
+    if padding == "valid" and min(x.shape) < len(g):
+        from srnas.errors import SrnasError
+
+        raise SrnasError(f"image {x.shape[1]}x{x.shape[0]} (after the border shave) is smaller than the {len(g)}x{len(g)} "
+                         "SSIM window; use images at least that large, or a preset with zero-padded SSIM")
     stack = np.stack([x, y, x * x, y * y, x * y])
     if padding == "zero":
         half = len(g) // 2
