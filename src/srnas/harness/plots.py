@@ -28,26 +28,41 @@ def plot_psnr_vs(groups: Sequence[Group], x: str, path: Path, title: str) -> Pat
     datasets = [d for d in groups[0].datasets]
     for g in groups[1:]:
         datasets += [d for d in g.datasets if d not in datasets]
-    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.6), squeeze=False)
-    for ax, dataset in zip(axes[0], datasets):
+    # Every series gets its own colour *and* marker (tab20 has 20 distinct colours; markers cycle over 10),
+    # and the legend sits outside the panels so it never hides a point.
+    colours = plt.get_cmap("tab20").colors
+    markers = "osD^v<>PXh"
+    style = {id(g): (colours[i % len(colours)], markers[i % len(markers)]) for i, g in enumerate(groups)}
+    ncols = min(len(datasets), 2)
+    nrows = -(-len(datasets) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.9 * nrows), squeeze=False)
+    handles: dict[str, object] = {}
+    for ax, dataset in zip(axes.flat, datasets):
         for g in groups:
             s = stat(g.values(dataset, "psnr"))
             if s is None:
                 continue
             c = cost(g)
+            colour, marker = style[id(g)]
             if c <= 0:
-                ax.axhline(s.mean, color="grey", linestyle="--", linewidth=1, label=f"{g.label} ({s.n})")
+                h = ax.axhline(s.mean, color="grey", linestyle="--", linewidth=1)
+                handles.setdefault(f"{g.label} ({s.n})", h)
                 continue
-            ax.errorbar([c], [s.mean], yerr=[s.std or 0.0], fmt="o", capsize=3, label=f"{g.label} [{g.config_hash[:6]}] ({s.n})")
+            h = ax.errorbar([c], [s.mean], yerr=[s.std or 0.0], fmt=marker, color=colour, markersize=6, capsize=3)
+            handles.setdefault(f"{g.label} [{g.config_hash[:6]}] ({s.n})", h)
         ax.set_xscale("log")
         ax.set_title(dataset)
         ax.set_xlabel(label_tpl.format(input=groups[0].records[0]["cost"]["macs"][0]["input"]))
         ax.set_ylabel("PSNR (dB)")
-        ax.grid(True, alpha=0.3)
-    axes[0][0].legend(fontsize=7, loc="best")
+        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+        ax.grid(True, which="both", alpha=0.3)
+    for ax in list(axes.flat)[len(datasets):]:
+        ax.set_visible(False)
+    fig.legend(list(handles.values()), list(handles), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8,
+               title="method [config] (seeds)", title_fontsize=8, frameon=False)
     fig.suptitle(title)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
