@@ -260,7 +260,7 @@ def measure_searched_params(row: pd.Series, records: Sequence[dict]) -> Measurem
         return Measurement(None, f"no searched {row['suite_method']} genotype in the run records yet")
     scale = int(row["scale"])
     sizes = sorted(params_at_paper_widths(r["genotype"], scale) / 1e3 for r in searched)
-    where = sorted({f"{r['profile']} x{r['config'].get('search', {}).get('search_scale', r['scale'])}" for r in searched})
+    where = sorted({f"{r['profile']} x{r['config'].get('search', {}).get('search_scale') or r['scale']}" for r in searched})
     return Measurement([sizes[0], sizes[-1]],
                        f"{len(sizes)} genotypes searched by this suite ({', '.join(where)} profile/search scale), built at the "
                        f"paper's final widths at x{scale}: " + ", ".join(f"{s:.1f}K" for s in sizes),
