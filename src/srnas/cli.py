@@ -10,6 +10,7 @@ COMMANDS: dict[str, str] = {
     "eval": "evaluate a method (e.g. bicubic) on benchmark sets and print PSNR/SSIM",
     "methods": "list the registered method plugins",
     "run": "search -> train -> evaluate a method for one or more seeds, writing run records",
+    "sweep": "run a grid (methods x scales x seeds) on a local pool or SLURM; never runs a unit twice",
     "table": "aggregate run records into mean±std markdown tables with verdicts",
     "check": "exit non-zero when a judged table cell fails its reported number",
     "plot": "PSNR vs FLOPs / params plots per scale",

@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1; 0 leaves torch's default)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--manga109", default=None, metavar="PATH", help="folder of your Manga109 pages (sets SRNAS_MANGA109)")
+    parser.add_argument("--wait", action="store_true",
+                        help="when another worker holds a unit, wait for its record (or take the unit over if that worker died)")
 
 
 def help_for(argv: list[str]) -> str | None:
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         run_method(
             args.method, args.scale, args.seeds, args.profile, args.variant, args.overrides,
             data_root=args.data_root, device=args.device, results=args.results, quiet=args.quiet,
-            threads=args.threads or None, on_seed=lambda o: print(summary_line(o), flush=True),
+            threads=args.threads or None, on_seed=lambda o: print(summary_line(o), flush=True), wait=args.wait,
         )
     except (SrnasError, KeyError, ImportError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

@@ -30,6 +30,7 @@ from srnas.datasets.patches import PatchSource
 from srnas.evaluate import evaluate, module_upscaler
 from srnas.harness.config import resolve_config
 from srnas.harness.env import environment, git_state
+from srnas.harness.lease import DEFAULT_STALE_AFTER_S, acquire, lease_path, read_lease
 from srnas.harness.preflight import check_device, check_eval_sets, check_seeds, check_threads, check_train_set, check_writable_folder
 from srnas.harness.records import RecordExists, checkpoint_dir, load_record, record_path, run_key, write_record
 from srnas.methods import get_method
@@ -45,8 +46,9 @@ HD_OUTPUT = (720, 1280)
 @dataclass
 class RunOutcome:
     path: Path
-    record: dict[str, Any]
-    skipped: bool  # True when a valid record already existed and nothing ran
+    record: dict[str, Any] | None  # None only when another worker holds the unit (``elsewhere``)
+    skipped: bool  # True when a valid record already existed (or another worker holds the unit) and nothing ran
+    elsewhere: dict[str, Any] | None = None  # the lease holder's info when another live worker runs this unit
 
 
 def to_json(value: Any) -> Any:
@@ -168,13 +170,40 @@ def run_seed(
     data_root: str | Path | None = None,
     device: str = "cpu",
     quiet: bool = False,
+    wait: bool = False,
+    poll_s: float = 2.0,
+    stale_after_s: float = DEFAULT_STALE_AFTER_S,
 ) -> RunOutcome:
-    """One seed end to end; returns the existing record untouched if this unit already finished."""
+    """One seed end to end; returns the existing record untouched if this unit already finished.
+
+    The unit is leased first (:mod:`srnas.harness.lease`): if a live worker holds it, this returns at once
+    with ``elsewhere`` set, or with ``wait`` polls until that worker's record appears (or its lease goes
+    stale, and then takes the unit over and resumes it from its checkpoints).
+    """
     chash = config_hash(config)
     key = run_key(method.name, config["variant"], config["scale"], config["profile"], seed, chash)
     path = record_path(results, key)
-    if path.exists():
-        return RunOutcome(path, load_record(path), skipped=True)  # a defective record raises RecordError
+    lpath = lease_path(results, key)
+    while True:
+        if path.exists():
+            return RunOutcome(path, load_record(path), skipped=True)  # a defective record raises RecordError
+        lease = acquire(lpath, stale_after_s)
+        if lease is not None:
+            break
+        if not wait:
+            return RunOutcome(path, None, skipped=True, elsewhere=read_lease(lpath) or {})
+        time.sleep(poll_s)
+    try:
+        return _run_leased(method, config, seed, results, key, path, data, data_root, device, quiet)
+    finally:
+        lease.release()
+
+
+def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path, key: Path, path: Path,
+                data: LazyTrainingData | None, data_root: str | Path | None, device: str, quiet: bool) -> RunOutcome:
+    if path.exists():  # finished by the previous holder between our check and our lease
+        return RunOutcome(path, load_record(path), skipped=True)
+    chash = config_hash(config)
     data = data or LazyTrainingData(config, data_root)
     ckpt = checkpoint_dir(results, key)
     resumed_from = sorted(p.stem for p in ckpt.glob("*.pt")) if ckpt.is_dir() else []
@@ -233,6 +262,9 @@ def run_seed(
 
 
 def summary_line(outcome: RunOutcome) -> str:
+    if outcome.record is None:
+        h = outcome.elsewhere or {}
+        return f"{outcome.path}: running elsewhere ({h.get('owner', '?')} since {h.get('started_utc', '?')}); not started here"
     r = outcome.record
     scores = " ".join(f"{name} {m['psnr']:.2f}/{m['ssim']:.4f}" for name, m in r["metrics"].items())
     t = r["timings_s"]
@@ -256,6 +288,7 @@ def run_method(
     quiet: bool = False,
     threads: int | None = 1,
     on_seed: Callable[[RunOutcome], None] | None = None,
+    wait: bool = False,
 ) -> list[RunOutcome]:
     """Resolve the config once, check everything the run needs (preflight), then run (or skip, if
     finished) every seed in order."""
@@ -274,7 +307,7 @@ def run_method(
     data = LazyTrainingData(config, data_root)
     outcomes = []
     for seed in seeds:
-        outcome = run_seed(method, config, seed, Path(results), data, data_root, device, quiet)
+        outcome = run_seed(method, config, seed, Path(results), data, data_root, device, quiet, wait=wait)
         if on_seed:
             on_seed(outcome)
         outcomes.append(outcome)

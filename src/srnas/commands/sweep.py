@@ -1,0 +1,79 @@
+"""``srnas sweep --methods hnas hinas --scales 2 3 4 --seeds 0 1 2 --profile paper``: a grid of runs.
+
+Expands the grid into the units ``srnas run`` makes (same configs, hashes and records), skips the
+finished ones and runs the rest on a bounded local pool (``--jobs``, ``--gpus``) or as one SLURM job array
+(``--executor slurm``, through submitit). ``--status`` prints what the store says without running anything.
+Exit status: 0 when every unit has a record, 1 when one failed, 2 on bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from srnas.errors import SrnasError
+from srnas.profiles import PROFILE_NAMES
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--methods", nargs="+", required=True, help="registered method names")
+    parser.add_argument("--scales", type=int, nargs="+", default=[2], choices=(2, 3, 4))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--profile", default="short", choices=PROFILE_NAMES)
+    parser.add_argument("--variants", nargs="+", default=None, help="variants of every method (default: default)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    parser.add_argument("--executor", default="local", choices=("local", "slurm", "debug"),
+                        help="local process pool (default), SLURM job array via submitit, or submitit's in-process debug executor")
+    parser.add_argument("--jobs", type=int, default=1, help="units at a time (local workers / slurm_array_parallelism)")
+    parser.add_argument("--gpus", default=None, help="comma-separated GPU ids, one per local worker (CUDA_VISIBLE_DEVICES)")
+    parser.add_argument("--retries", type=int, default=1, help="local: reruns of a unit whose worker died (it resumes)")
+    parser.add_argument("--status", action="store_true", help="print the sweep's state from the store; run nothing")
+    parser.add_argument("--results", default="results")
+    parser.add_argument("--data-root", default=None)
+    parser.add_argument("--device", default=os.environ.get("SRNAS_DEVICE", "cpu"))
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads per unit")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    slurm = parser.add_argument_group("SLURM (--executor slurm)")
+    slurm.add_argument("--slurm-partition", default=None)
+    slurm.add_argument("--slurm-time", type=int, default=24 * 60, help="minutes per unit attempt (requeued at the limit)")
+    slurm.add_argument("--slurm-gpus-per-node", type=int, default=None)
+    slurm.add_argument("--slurm-cpus-per-task", type=int, default=None)
+    slurm.add_argument("--slurm-mem-gb", type=int, default=None)
+
+
+def run(args: argparse.Namespace) -> int:
+    from srnas.harness import sweep
+    from srnas.harness.preflight import check_device, check_eval_sets, check_threads, check_writable_folder
+
+    try:
+        if args.jobs < 1 or args.retries < 0:
+            raise SrnasError(f"--jobs {args.jobs} / --retries {args.retries}: need jobs >= 1 and retries >= 0")
+        check_threads(args.threads)
+        units = sweep.expand(args.methods, args.scales, args.seeds, args.profile, args.variants, args.overrides)
+        if args.status:
+            print(sweep.status(units, args.results).render())
+            return 0
+        check_writable_folder(args.results)
+        device = check_device(args.device) if args.executor != "slurm" else args.device  # the nodes have the GPUs
+        from srnas.harness.config import resolve_config
+        from srnas.methods import get_method
+
+        for method in args.methods:  # every evaluation set present before any unit starts
+            for scale in args.scales:
+                ev = resolve_config(get_method(method), args.profile, scale, (args.variants or ["default"])[0], args.overrides)["eval"]
+                check_eval_sets(ev["datasets"], scale, ev["lr_source"], args.data_root)
+        gpus = [g.strip() for g in args.gpus.split(",") if g.strip()] if args.gpus else []
+        if args.executor == "local":
+            summary = sweep.run_local(units, args.results, args.jobs, gpus, args.retries, args.data_root, device,
+                                      args.threads, args.quiet)
+        else:
+            slurm = {"slurm_partition": args.slurm_partition, "timeout_min": args.slurm_time,
+                     "gpus_per_node": args.slurm_gpus_per_node, "cpus_per_task": args.slurm_cpus_per_task,
+                     "mem_gb": args.slurm_mem_gb}
+            summary = sweep.run_submitit(units, args.results, args.executor, args.jobs, args.data_root, device,
+                                         args.threads, slurm, args.quiet)
+    except SrnasError as exc:
+        print(f"srnas sweep: error: {exc}", file=sys.stderr)
+        return 2
+    print(summary.render())
+    return 0 if summary.ok else 1
