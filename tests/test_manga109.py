@@ -69,3 +69,26 @@ def test_the_shipped_manifest_lists_109_pages_with_both_hashes():
     m = load_manifest("Manga109")
     assert m["file_count"] == 109 and len(m["pages"]) == 109
     assert all(len(p["pixel_sha256"]) == 64 and len(p["pixel_sha256_mod12"]) == 64 for p in m["pages"])
+
+
+def test_a_synthetic_manga109_in_its_layout_evaluates_through_srnas_manga109(tmp_path, monkeypatch):
+    """109 RGB pages named as the manifest names them, sizes not multiples of 12, found through $SRNAS_MANGA109."""
+    from srnas.evaluate import bicubic_upscaler, evaluate
+
+    real = load_manifest("Manga109")
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "Manga109"
+    folder.mkdir()
+    pages = []
+    for i, page in enumerate(real["pages"]):
+        a = rng.integers(0, 256, (29 + i % 7, 31 + i % 5, 3), dtype=np.uint8)
+        Image.fromarray(a).save(folder / page["name"])
+        pages.append({**page, "pixel_sha256": _pixels(a), "pixel_sha256_mod12": "0" * 64})
+    monkeypatch.setattr(verify, "load_manifest", lambda name: {**real, "pages": pages} if name == "Manga109" else load_manifest(name))
+    monkeypatch.setenv("SRNAS_MANGA109", str(folder))
+    monkeypatch.setenv("SRNAS_CACHE", str(tmp_path / "cache"))
+    out = evaluate(bicubic_upscaler(2), 2, ["Manga109"])["Manga109"]
+    assert out["n"] == 109 and 5 < out["psnr"] < 40
+    (folder / real["pages"][0]["name"]).unlink()
+    with pytest.raises(DatasetError, match="expected 109 PNG files"):
+        evaluate(bicubic_upscaler(2), 2, ["Manga109"])

@@ -1,34 +1,50 @@
-"""``srnas eval bicubic --scale S``: PSNR/SSIM per benchmark set, as JSON or a plain table.
+"""``srnas eval METHOD --scale S``: score a model on benchmark sets under any protocol preset.
 
-Only the bicubic baseline is wired in; trained networks will come through ``--checkpoint`` (loaded by
-the method plugin, then scored with :func:`srnas.evaluate.module_upscaler`).
+- ``srnas eval bicubic --scale 2``: the MATLAB bicubic baseline (no weights, no record).
+- ``srnas eval METHOD --checkpoint W.safetensors [--genotype FILE | --variant NAME] --scale S``: any trained
+  model of a registered method, trained here or elsewhere. When the checkpoint sits next to a run record
+  (``seed0-<hash>.safetensors`` beside ``seed0-<hash>.json``), the genotype and config come from the record.
+  Writes an evaluation record (``kind: eval``, the checkpoint's sha256, no training fields) into
+  ``RESULTS/runs`` that ``srnas table`` and ``srnas check`` read like a run record.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
 
-from srnas.errors import SrnasError
-from srnas.evaluate import DEFAULT_SETS, Upscaler, bicubic_upscaler, evaluate
+from srnas.errors import ConfigError, SrnasError
+from srnas.evaluate import DEFAULT_SETS, bicubic_upscaler, evaluate
+from srnas.profiles import PROFILE_NAMES
 from srnas.protocol.metrics import PROTOCOLS
-
-# method name -> factory(scale) -> upscaler. Trained methods plug in here once --checkpoint exists.
-UPSCALERS = {"bicubic": bicubic_upscaler}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("method", choices=sorted(UPSCALERS), help="method to evaluate")
+    parser.add_argument("method", help="registered method (bicubic needs no checkpoint)")
     parser.add_argument("--scale", type=int, required=True, choices=(2, 3, 4))
+    parser.add_argument("--checkpoint", default=None, help="trained weights (.safetensors, or a torch state dict)")
+    parser.add_argument("--genotype", default=None, help="JSON genotype (or a run record) of the checkpoint's architecture")
+    parser.add_argument("--variant", default=None, help="variant (e.g. a published genotype: HNAS-A, DeCoNASNet)")
+    parser.add_argument("--profile", default="paper", choices=PROFILE_NAMES,
+                        help="config the architecture is built under when no run record is beside the checkpoint (default: paper)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
     parser.add_argument("--datasets", default=",".join(DEFAULT_SETS), help="comma-separated set names")
     parser.add_argument("--protocol", default="canonical", choices=sorted(PROTOCOLS))
+    parser.add_argument("--self-ensemble", action="store_true", help="score the x8 flip/rotation self-ensemble ('+' rows)")
     parser.add_argument("--lr-source", default="auto", choices=("auto", "disk", "generate"))
     parser.add_argument("--convention", default="symmetric", choices=("symmetric", "replicate"),
                         help="LR border padding to prefer (disk) or generate with")
     parser.add_argument("--data-root", default=None, help="folder holding Set5/ etc. (default: $SRNAS_DATA)")
-    parser.add_argument("--per-image", action="store_true", help="include per-image scores")
-    parser.add_argument("--self-ensemble", action="store_true", help="score the x8 flip/rotation self-ensemble ('+' rows)")
-    parser.add_argument("--checkpoint", default=None, help="trained weights (not supported yet)")
+    parser.add_argument("--device", default=os.environ.get("SRNAS_DEVICE", "cpu"))
+    parser.add_argument("--tile", type=int, default=None, help="evaluate in LR tiles of this size (memory)")
+    parser.add_argument("--results", default="results", help="where the evaluation record goes (RESULTS/runs)")
+    parser.add_argument("--no-record", action="store_true", help="print only; write no evaluation record")
+    parser.add_argument("--per-image", action="store_true", help="include per-image scores in the printed JSON")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--manga109", default=None, metavar="PATH", help="folder of your Manga109 pages (sets SRNAS_MANGA109)")
 
@@ -40,21 +56,112 @@ def _table(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> int:
-    import os
+def _read_json(path: str, what: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{what} {path}: cannot read it as JSON ({exc})") from None
 
+
+def _architecture(args: argparse.Namespace, method, checkpoint: Path) -> tuple[dict, dict, str, int, str | None]:
+    """(genotype, config, variant, seed, source record) for the checkpoint."""
+    from srnas.harness.config import resolve_config
+    from srnas.harness.runner import uses_search
+
+    beside = checkpoint.with_suffix(".json")
+    if beside.is_file() and not args.genotype:
+        from srnas.harness.records import load_record
+
+        record = load_record(beside)
+        if record["method"] != method.name or record["scale"] != args.scale:
+            raise ConfigError(f"{beside}: the record beside the checkpoint is {record['method']} x{record['scale']}, "
+                              f"not {method.name} x{args.scale}")
+        return record["genotype"], record["config"], record["variant"], int(record["seed"]), str(beside)
+    variant = args.variant or "default"
+    config = resolve_config(method, args.profile, args.scale, variant, args.overrides)
+    if args.genotype:
+        g = _read_json(args.genotype, "--genotype")
+        return (g.get("genotype", g) if isinstance(g, dict) else g), config, variant, 0, None
+    if uses_search(method, config):
+        published = [v for v, o in method.variants().items() if o.get("options", {}).get("genotype")]
+        hint = f"--variant {' | '.join(published)} or " if published else ""
+        raise ConfigError(f"{method.name} variant {variant!r} is found by search: pass {hint}--genotype FILE for the checkpoint's architecture")
+    return method.fixed_genotype(config), config, variant, 0, None
+
+
+def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dict, Path | None]:
+    import torch
+
+    from srnas.config import config_hash
+    from srnas.evaluate import module_upscaler
+    from srnas.harness.env import environment, git_state
+    from srnas.harness.preflight import check_device, check_eval_sets, check_writable_folder
+    from srnas.harness.records import RecordExists, record_path, run_key, write_record
+    from srnas.harness.runner import model_cost, to_json
+    from srnas.harness.weights import load_into, load_state, sha256_of
+    from srnas.methods import get_method
+
+    method = get_method(args.method)
+    if args.checkpoint is None:
+        raise ConfigError(f"{method.name} has trained weights: pass --checkpoint PATH (a run's .safetensors, or your own)")
+    device = check_device(args.device)
+    checkpoint = Path(args.checkpoint)
+    state = load_state(checkpoint)
+    genotype, config, variant, seed, source = _architecture(args, method, checkpoint)
+    check_eval_sets(sets, args.scale, args.lr_source, args.data_root)
+    if not args.no_record:
+        check_writable_folder(args.results)
+    try:
+        model = method.build(genotype, args.scale, config)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ConfigError(f"{args.genotype or source or variant}: not a {method.name} genotype ({exc})") from None
+    load_into(model, state, str(checkpoint))
+    torch.set_num_threads(max(torch.get_num_threads(), 1))
+    ev = {**config["eval"], "datasets": sets, "protocol": args.protocol, "lr_source": args.lr_source,
+          "self_ensemble": bool(args.self_ensemble), "tile": args.tile}
+    start = time.perf_counter()
+    metrics = evaluate(module_upscaler(model, device, tile=args.tile), args.scale, sets, args.protocol, args.lr_source,
+                       args.data_root, per_image=True, convention=args.convention, ensemble=args.self_ensemble)
+    seconds = time.perf_counter() - start
+    if args.no_record:
+        return metrics, None
+    sha = sha256_of(checkpoint)
+    config = {**config, "eval": ev}
+    chash = config_hash({**config, "checkpoint_sha256": sha, "genotype": genotype})
+    record = {
+        "kind": "eval", "method": method.name, "variant": variant, "scale": args.scale, "profile": config["profile"],
+        "seed": seed, "config_hash": chash, "config": config, "paper_label": method.paper_label,
+        "reported_variant": method.reported_variant(variant), "genotype": genotype,
+        "checkpoint": {"path": str(checkpoint), "sha256": sha}, "source_record": source, "searched": False,
+        "metrics": metrics, "cost": model_cost(model, args.scale, torch.device(device)),
+        "timings_s": {"eval": round(seconds, 3)}, "device": device, "env": environment(torch.device(device)),
+        "git": git_state(), "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    path = record_path(args.results, run_key(method.name, variant, args.scale, config["profile"], seed, chash))
+    try:
+        write_record(path, to_json(record))
+    except RecordExists:
+        print(f"already evaluated (same checkpoint, genotype and protocol): {path}", file=sys.stderr)
+    return metrics, path
+
+
+def run(args: argparse.Namespace) -> int:
     if args.manga109:
         os.environ["SRNAS_MANGA109"] = args.manga109
+    sets = [s.strip() for s in args.datasets.split(",") if s.strip()]
+    path = None
     try:
-        if args.checkpoint is not None:
-            raise SrnasError(f"--checkpoint is not supported for {args.method!r} yet; drop it to score the baseline")
-        upscaler: Upscaler = UPSCALERS[args.method](args.scale)
-        sets = [s.strip() for s in args.datasets.split(",") if s.strip()]
-        results = evaluate(upscaler, args.scale, sets, args.protocol, args.lr_source, args.data_root,
-                           per_image=args.per_image, convention=args.convention,
-                           ensemble=args.self_ensemble)
+        if args.method == "bicubic" and args.checkpoint is None:
+            results = evaluate(bicubic_upscaler(args.scale), args.scale, sets, args.protocol, args.lr_source, args.data_root,
+                               per_image=args.per_image, convention=args.convention, ensemble=args.self_ensemble)
+        else:
+            results, path = _evaluate_checkpoint(args, sets)
+            if not args.per_image:
+                results = {k: {m: v for m, v in r.items() if m != "images"} for k, r in results.items()}
     except SrnasError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"srnas eval: error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(results, indent=1) if args.json else _table(results))
+    if path is not None:
+        print(f"evaluation record: {path}", file=sys.stderr)
     return 0

@@ -33,6 +33,7 @@ from srnas.harness.env import environment, git_state
 from srnas.harness.lease import DEFAULT_STALE_AFTER_S, acquire, lease_path, read_lease
 from srnas.harness.preflight import check_device, check_eval_sets, check_seeds, check_threads, check_train_set, check_writable_folder
 from srnas.harness.records import RecordExists, checkpoint_dir, load_record, record_path, run_key, write_record
+from srnas.harness.weights import save_weights, weights_path
 from srnas.methods import get_method
 from srnas.methods.base import Method, SearchResult
 from srnas.nas.flops import count_macs, count_params
@@ -223,9 +224,11 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
     start = time.perf_counter()
     upscaler = module_upscaler(model, ctx.device, tile=ev.get("tile"))
     metrics = evaluate(upscaler, scale, datasets=ev["datasets"], protocol=ev["protocol"], lr_source=ev["lr_source"],
-                       data_root=data_root, ensemble=bool(ev.get("self_ensemble", False)), progress=not quiet)
+                       data_root=data_root, ensemble=bool(ev.get("self_ensemble", False)), progress=not quiet, per_image=True)
     eval_s = time.perf_counter() - start
     cost = model_cost(model, scale, ctx.device)
+    wfile = weights_path(path)
+    wsha = save_weights(model, wfile)
 
     record = {
         "method": method.name,
@@ -243,6 +246,7 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
         "train_info": train_info,
         "metrics": metrics,
         "cost": cost,
+        "weights": {"file": wfile.name, "sha256": wsha, "format": "safetensors"} if wsha else None,
         "timings_s": {"search": round(search_s, 3), "train": round(train_s, 3), "eval": round(eval_s, 3)},
         "device": str(ctx.device),
         "determinism": determinism,

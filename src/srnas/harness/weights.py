@@ -1,0 +1,89 @@
+"""Final weights: saved next to each run record (safetensors) and loaded safely for ``srnas eval``.
+
+Loading never unpickles arbitrary objects: ``.safetensors`` files are read with safetensors, anything
+else with ``torch.load(weights_only=True)``. A checkpoint that does not fit the architecture is an error
+naming the first tensor that differs (missing, unexpected, or of another shape).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from srnas.errors import SrnasError
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def weights_path(record_file: Path) -> Path:
+    """``seed0-<hash>.json`` -> ``seed0-<hash>.safetensors`` (beside it)."""
+    return Path(record_file).with_suffix(".safetensors")
+
+
+def save_weights(model: nn.Module, path: Path) -> str | None:
+    """Write the model's state dict as safetensors (atomically); returns its sha256, None for a weightless model."""
+    from safetensors.torch import save_file
+
+    state = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items() if isinstance(v, torch.Tensor)}
+    if not state:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(state, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return sha256_of(path)
+
+
+def load_state(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """A state dict from ``.safetensors`` or a torch file (``weights_only``; ``{"model": ...}`` or
+    ``{"state_dict": ...}`` wrappers are unwrapped)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SrnasError(f"--checkpoint {path}: no such file")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            return load_file(str(path))
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same clear message
+        raise SrnasError(f"--checkpoint {path}: not a loadable weights file ({type(exc).__name__}: {exc}); "
+                         "pass a .safetensors file or a torch state dict saved with torch.save") from None
+    for wrapper in ("model", "state_dict", "params"):
+        if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
+            state = state[wrapper]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise SrnasError(f"--checkpoint {path}: holds no state dict of tensors")
+    return state
+
+
+def load_into(model: nn.Module, state: dict[str, torch.Tensor], where: str) -> None:
+    """Load ``state`` strictly; the first mismatch is named."""
+    own = model.state_dict()
+    for name, tensor in own.items():
+        if name not in state:
+            raise SrnasError(f"{where}: tensor {name!r} {tuple(tensor.shape)} of the architecture is missing from the checkpoint; "
+                             "is it the right method, genotype or variant?")
+        if tuple(state[name].shape) != tuple(tensor.shape):
+            raise SrnasError(f"{where}: tensor {name!r} has shape {tuple(state[name].shape)} in the checkpoint but "
+                             f"{tuple(tensor.shape)} in the architecture; is it the right genotype, scale or width?")
+    extra = [k for k in state if k not in own]
+    if extra:
+        raise SrnasError(f"{where}: the checkpoint has tensor {extra[0]!r} that the architecture lacks "
+                         f"({len(extra)} unexpected); is it the right method, genotype or variant?")
+    model.load_state_dict(state, strict=True)
