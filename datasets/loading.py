@@ -10,7 +10,10 @@ LR source rule (``lr_source``):
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import tempfile
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,9 +22,10 @@ from typing import Callable, Literal
 import numpy as np
 from PIL import Image
 
+from srnas.datasets.paths import cache_dir
 from srnas.datasets.paths import data_root as resolve_data_root
 from srnas.datasets.registry import LR_FOLDERS, Convention, DatasetSpec, get_spec, load_manifest
-from srnas.datasets.verify import verify_set
+from srnas.datasets.verify import HashCache, verify_set
 from srnas.errors import DatasetError
 from srnas.protocol.imresize import imresize, modcrop
 
@@ -98,6 +102,48 @@ class _BytesLRU:
 
 
 GENERATED_LR_CACHE = _BytesLRU(max_bytes=512 * 2**20)
+_LR_CACHE_VERSION = "imresize-matlab-1"  # bump when imresize changes: old cached LR must not be reused
+
+
+def _disk_cached(kind: str, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+    """An array from the on-disk cache (``cache_dir()/arrays/KIND/<sha of key>.npy``), or made and stored.
+
+    Keys are content hashes, so an edited image never hits a stale entry. The cache is best effort: a
+    read-only or damaged cache only costs recomputing."""
+    digest = hashlib.sha256(json.dumps([kind, *key]).encode()).hexdigest()
+    path = cache_dir() / "arrays" / kind / f"{digest}.npy"
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        pass
+    value = make()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".npy")
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, value, allow_pickle=False)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return value
+
+
+_HASHES: HashCache | None = None
+
+
+def _content_sha(path: Path) -> str:
+    """The file's sha256 (cached by size and mtime in the shared hash cache)."""
+    global _HASHES
+    if _HASHES is None or _HASHES.path != cache_dir() / "sha256.json":
+        _HASHES = HashCache()
+    digest = _HASHES.sha256(path)
+    _HASHES.save()
+    return digest
+
+
+def read_image_cached(path: Path) -> np.ndarray:
+    """:func:`read_image`, through the decoded-image cache keyed by the file's content hash."""
+    return _disk_cached("decoded", (_content_sha(path),), lambda: read_image(path))
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -152,7 +198,7 @@ def verify_hr(name: str, data_root: str | os.PathLike | None = None, verify: boo
 
 def _load_hr_with_paths(name: str, data_root, verify: bool) -> tuple[Path | None, list[tuple[Path, np.ndarray]]]:
     root, hr_dir = verify_hr(name, data_root, verify)
-    return root, [(p, read_image(p)) for p in _hr_files(get_spec(name), hr_dir)]
+    return root, [(p, read_image_cached(p)) for p in _hr_files(get_spec(name), hr_dir)]
 
 
 def load_hr(name: str, data_root: str | os.PathLike | None = None, verify: bool = True) -> list[tuple[str, np.ndarray]]:
@@ -162,9 +208,9 @@ def load_hr(name: str, data_root: str | os.PathLike | None = None, verify: bool 
 
 
 def _generated_lr(path: Path, hr_cropped: np.ndarray, scale: int, convention: Convention) -> np.ndarray:
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, scale, convention)
-    return GENERATED_LR_CACHE.get_or_make(key, lambda: imresize(hr_cropped, 1.0 / scale, padding=convention))
+    key = (_content_sha(path), scale, convention, _LR_CACHE_VERSION)
+    make = lambda: imresize(hr_cropped, 1.0 / scale, padding=convention)  # noqa: E731
+    return GENERATED_LR_CACHE.get_or_make(key, lambda: _disk_cached("lr", key, make))
 
 
 def load_pairs(
@@ -192,7 +238,7 @@ def load_pairs(
             lr = _generated_lr(path, hr, scale, choice.convention)
         else:
             lr_path = root / choice.folder / f"{path.stem}x{scale}.png"
-            lr = read_image(lr_path)
+            lr = read_image_cached(lr_path)
             if lr.shape[0] * scale != hr.shape[0] or lr.shape[1] * scale != hr.shape[1]:
                 raise DatasetError(
                     f"{lr_path} is {lr.shape[1]}x{lr.shape[0]} but HR modcropped to x{scale} is "

@@ -43,8 +43,10 @@ def data_root(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def cache_dir() -> Path:
-    """``$SRNAS_CACHE``, else ``results/.cache`` in the checkout, else ``~/.cache/srnas``."""
+    """``$SRNAS_CACHE``, else the user cache folder (platformdirs, e.g. ``~/.cache/srnas-bench``): never
+    inside the checkout, so a cache can neither be committed nor make a tree dirty."""
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV])
-    root = repo_root()
-    return root / "results" / ".cache" if root else Path.home() / ".cache" / "srnas"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("srnas-bench", appauthor=False))

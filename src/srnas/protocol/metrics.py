@@ -106,18 +106,16 @@ def _gaussian_1d(size: int = 11, sigma: float = 1.5) -> np.ndarray:
 def _filter_valid(stack: np.ndarray, g: np.ndarray) -> np.ndarray:
     """Valid-region correlation of each HxW map in ``stack`` with the separable window outer(g, g).
 
-    Separable float64 passes give the 2-D Gaussian filter to ~1e-15 but ~100x faster than a float64
-    ``conv2d`` with the 11x11 window on CPU (10 s -> 0.1 s per Urban100 image).
+    Two float64 1-D passes (``scipy.ndimage.correlate1d``, C loops accumulating the taps in order) give the
+    same bits as the former shifted-sum numpy passes and ~7x their speed (0.38 s -> 0.05 s for a 1020x764
+    image); a float64 ``torch`` conv on CPU was slower than either (0.62 s), so the metric stays in numpy.
     """
-    n = len(g)
+    from scipy.ndimage import correlate1d
+
+    half = len(g) // 2
     h, w = stack.shape[-2:]
-    rows = np.zeros(stack.shape[:-2] + (h - n + 1, w), dtype=np.float64)
-    for k in range(n):
-        rows += g[k] * stack[..., k : k + h - n + 1, :]
-    out = np.zeros(stack.shape[:-2] + (h - n + 1, w - n + 1), dtype=np.float64)
-    for k in range(n):
-        out += g[k] * rows[..., k : k + w - n + 1]
-    return out
+    rows = correlate1d(stack, g, axis=-2, mode="constant")[..., half : h - half, :]
+    return correlate1d(rows, g, axis=-1, mode="constant")[..., half : w - half]
 
 
 def calc_ssim(y_sr: np.ndarray, y_hr: np.ndarray, padding: Literal["valid", "zero"] = "valid", peak: float = 255.0) -> float:
@@ -131,14 +129,20 @@ def calc_ssim(y_sr: np.ndarray, y_hr: np.ndarray, padding: Literal["valid", "zer
 
         raise SrnasError(f"image {x.shape[1]}x{x.shape[0]} (after the border shave) is smaller than the {len(g)}x{len(g)} "
                          "SSIM window; use images at least that large, or a preset with zero-padded SSIM")
-    stack = np.stack([x, y, x * x, y * y, x * y])
+    # SSIM needs sigma_x^2 + sigma_y^2 only as a sum, so x^2 + y^2 is filtered once: 4 filtered maps, not 5.
+    stack = np.empty((4, *x.shape), dtype=np.float64)
+    stack[0], stack[1] = x, y
+    np.multiply(x, x, out=stack[2])
+    stack[2] += y * y
+    np.multiply(x, y, out=stack[3])
     if padding == "zero":
         half = len(g) // 2
         stack = np.pad(stack, ((0, 0), (half, half), (half, half)))
-    mu_x, mu_y, xx, yy, xy = _filter_valid(stack, g)
-    sxx, syy, sxy = xx - mu_x**2, yy - mu_y**2, xy - mu_x * mu_y
-    num = (2 * mu_x * mu_y + c1) * (2 * sxy + c2)
-    den = (mu_x**2 + mu_y**2 + c1) * (sxx + syy + c2)
+    mu_x, mu_y, sq, xy = _filter_valid(stack, g)
+    mu_xy = mu_x * mu_y
+    mu_sq = mu_x * mu_x + mu_y * mu_y
+    num = (2 * mu_xy + c1) * (2 * (xy - mu_xy) + c2)
+    den = (mu_sq + c1) * (sq - mu_sq + c2)
     return float((num / den).mean())
 
 
