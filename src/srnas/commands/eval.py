@@ -42,6 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-root", default=None, help="folder holding Set5/ etc. (default: $SRNAS_DATA)")
     parser.add_argument("--device", default=os.environ.get("SRNAS_DEVICE", "cpu"))
     parser.add_argument("--tile", type=int, default=None, help="evaluate in LR tiles of this size (memory)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (default 1, as `srnas run`: the same thread count gives the same bits)")
     parser.add_argument("--results", default="results", help="where the evaluation record goes (RESULTS/runs)")
     parser.add_argument("--no-record", action="store_true", help="print only; write no evaluation record")
     parser.add_argument("--per-image", action="store_true", help="include per-image scores in the printed JSON")
@@ -95,7 +97,7 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     from srnas.config import config_hash
     from srnas.evaluate import module_upscaler
     from srnas.harness.env import environment, git_state
-    from srnas.harness.preflight import check_device, check_eval_sets, check_writable_folder
+    from srnas.harness.preflight import check_device, check_eval_sets, check_threads, check_writable_folder
     from srnas.harness.records import RecordExists, record_path, run_key, write_record
     from srnas.harness.runner import model_cost, to_json
     from srnas.harness.weights import load_into, load_state, sha256_of
@@ -105,6 +107,7 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     if args.checkpoint is None:
         raise ConfigError(f"{method.name} has trained weights: pass --checkpoint PATH (a run's .safetensors, or your own)")
     device = check_device(args.device)
+    check_threads(args.threads)
     checkpoint = Path(args.checkpoint)
     state = load_state(checkpoint)
     genotype, config, variant, seed, source = _architecture(args, method, checkpoint)
@@ -116,7 +119,8 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     except (ValueError, TypeError, KeyError) as exc:
         raise ConfigError(f"{args.genotype or source or variant}: not a {method.name} genotype ({exc})") from None
     load_into(model, state, str(checkpoint))
-    torch.set_num_threads(max(torch.get_num_threads(), 1))
+    if args.threads:
+        torch.set_num_threads(args.threads)
     ev = {**config["eval"], "datasets": sets, "protocol": args.protocol, "lr_source": args.lr_source,
           "self_ensemble": bool(args.self_ensemble), "tile": args.tile}
     start = time.perf_counter()
