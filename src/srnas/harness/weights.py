@@ -6,7 +6,6 @@ naming the first tensor that differs (missing, unexpected, or of another shape).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -14,15 +13,11 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
+from srnas.datasets.verify import sha256_file
 from srnas.errors import SrnasError
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+sha256_of = sha256_file  # one streamed-sha256 implementation (datasets.verify)
 
 
 def weights_path(record_file: Path) -> Path:
