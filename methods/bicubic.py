@@ -13,10 +13,12 @@ from srnas.protocol.imresize import imresize
 
 
 class MatlabBicubic(nn.Module):
-    """MATLAB ``imresize(lr, s, 'bicubic')`` on uint8 levels, as a module (no weights).
+    """MATLAB ``imresize(lr, s, 'bicubic')`` as a module (no weights).
 
-    Inputs are uint8 levels / 255, so rounding back to uint8 is exact and the output equals the
-    numpy protocol's bicubic bit for bit.
+    An input on uint8 levels (the usual LR files / 255) is rounded back to uint8 exactly and upscaled as
+    MATLAB does for uint8 images, so the output equals the numpy protocol's bicubic bit for bit. A float
+    LR (DeCoNAS's preset makes its LR from HR without rounding) is upscaled in float, unrounded, as
+    ``srnas eval bicubic`` does.
     """
 
     def __init__(self, scale: int):
@@ -26,9 +28,13 @@ class MatlabBicubic(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = []
         for img in x:
-            a = np.clip(np.floor(img.detach().cpu().numpy().transpose(1, 2, 0) * 255 + 0.5), 0, 255).astype(np.uint8)
-            up = imresize(a, self.scale).astype(np.float32) / 255
-            out.append(torch.from_numpy(up.transpose(2, 0, 1)))
+            levels = img.detach().cpu().double().numpy().transpose(1, 2, 0) * 255
+            rounded = np.clip(np.floor(levels + 0.5), 0, 255)
+            if np.abs(levels - rounded).max() < 1e-3:  # uint8 levels (float32 / 255 round trip)
+                up = imresize(rounded.astype(np.uint8), self.scale).astype(np.float64)
+            else:
+                up = imresize(levels, self.scale)
+            out.append(torch.from_numpy((up / 255).astype(np.float32).transpose(2, 0, 1)))
         return torch.stack(out).to(x.device)
 
 
