@@ -140,11 +140,24 @@ def calc_ssim(y_sr: np.ndarray, y_hr: np.ndarray, padding: Literal["valid", "zer
         half = len(g) // 2
         stack = np.pad(stack, ((0, 0), (half, half), (half, half)))
     mu_x, mu_y, sq, xy = _filter_valid(stack, g)
+    # num = (2 mu_x mu_y + c1)(2 sigma_xy + c2), den = (mu_x^2 + mu_y^2 + c1)(sigma_x^2 + sigma_y^2 + c2),
+    # computed in place: the same operations per element (same bits), no temporaries (0.068 -> 0.051 s, 1020x800)
     mu_xy = mu_x * mu_y
-    mu_sq = mu_x * mu_x + mu_y * mu_y
-    num = (2 * mu_xy + c1) * (2 * (xy - mu_xy) + c2)
-    den = (mu_sq + c1) * (sq - mu_sq + c2)
-    return float((num / den).mean())
+    mu_x *= mu_x
+    mu_y *= mu_y
+    mu_x += mu_y  # mu_x^2 + mu_y^2
+    xy -= mu_xy
+    xy *= 2
+    xy += c2
+    mu_xy *= 2
+    mu_xy += c1
+    mu_xy *= xy  # numerator
+    sq -= mu_x
+    sq += c2
+    mu_x += c1
+    mu_x *= sq  # denominator
+    mu_xy /= mu_x
+    return float(mu_xy.mean())
 
 
 def _prepare_sr(sr: np.ndarray, hr: np.ndarray, protocol: Protocol) -> np.ndarray:
