@@ -46,6 +46,14 @@ class PatchSource:
         items = load_hr(name, data_root=data_root)
         return cls.from_images(items[:limit] if limit else items, scale)
 
+    def at_scale(self, scale: int) -> "PatchSource":
+        """The same HR images paired with their LR at another scale (HiNAS searches at x4 and trains at x2/x3).
+
+        Built from the HR already in memory, so it needs no data root and cannot read another copy of the set."""
+        if scale == self.scale:
+            return self
+        return PatchSource.from_images([(n, hr.permute(1, 2, 0).numpy()) for n, hr in zip(self.names, self.hr)], scale)
+
     def __len__(self) -> int:
         return len(self.names)
 

@@ -150,6 +150,7 @@ class DeCoNASSearch:
             self.child_opt.step()
             self.child_sched.step()
             losses.append(loss.item())
+            self.bar.update(1)
         return sum(losses) / len(losses)
 
     def controller_epoch(self, epoch: int) -> dict[str, float]:
@@ -163,6 +164,7 @@ class DeCoNASSearch:
             p_cb = self.penalty_of(tokens)
             out = self.reinforce.step(log_prob, entropy, psnr - self.st.penalty * p_cb, psnr=psnr)
             rows.append((psnr, p_cb, out["reward"], out["entropy"]))
+            self.bar.update(1)
         psnr, p_cb, reward, ent = (float(np.mean(c)) for c in zip(*rows))
         return {"val_psnr": psnr, "p_cb": p_cb, "reward": reward, "entropy": ent, "baseline": float(self.reinforce.baseline.value)}
 
@@ -204,7 +206,10 @@ class DeCoNASSearch:
             self.sampler.set_state(state["sampler"])
             start_epoch, history, spent = state["epoch"], state["history"], state["seconds"]
             self.ctx.log(f"[search] resumed at epoch {start_epoch}/{self.st.epochs}")
-        bar = self.ctx.progress(self.st.epochs, "search", initial=start_epoch)
+        # one progress step per shared-weight or controller update (a dry run times steps, not epochs)
+        per_epoch = [self.st.steps_per_epoch + (self.st.controller_steps if e >= self.st.controller_start_epoch else 0)
+                     for e in range(self.st.epochs)]
+        self.bar = bar = self.ctx.progress(sum(per_epoch), "search", initial=sum(per_epoch[:start_epoch]))
         for epoch in range(start_epoch, self.st.epochs):
             t0 = time.perf_counter()
             row: dict[str, Any] = {"epoch": epoch + 1, "child_l1": self.child_epoch(epoch)}
@@ -212,7 +217,6 @@ class DeCoNASSearch:
                 row.update(self.controller_epoch(epoch))
             history.append(row)
             spent += time.perf_counter() - t0
-            bar.update(1)
             if epoch + 1 < self.st.epochs:
                 self.ctx.save_checkpoint("search", self._state(epoch + 1, history, spent))
         bar.close()

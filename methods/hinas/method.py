@@ -174,7 +174,7 @@ class HiNASMethod(Method):
         s = config["search"]
         scale = int(s.get("search_scale") or data.scale)
         if scale != data.scale:
-            data = PatchSource.from_dataset(config["data"]["train_set"], scale, limit=config["data"].get("limit_images"))
+            data = data.at_scale(scale)  # was a reload from the default data root, which ignored --data-root
         weight_data, arch_data, val_data = data.split(s["split"])
         torch.manual_seed(seed)
         net = make_supernet(config, scale).to(ctx.device)

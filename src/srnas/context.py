@@ -20,12 +20,16 @@ from tqdm import tqdm
 
 
 class RunContext:
-    def __init__(self, run_dir: str | Path | None = None, device: str | torch.device = "cpu", quiet: bool = False):
+    def __init__(self, run_dir: str | Path | None = None, device: str | torch.device = "cpu", quiet: bool = False,
+                 dry_run: int | None = None):
         self.run_dir = Path(run_dir) if run_dir else None
         self.device = torch.device(device)
         self.quiet = quiet
         self.timings: dict[str, float] = {}
         self.notes: list[str] = []  # non-fatal events worth recording (e.g. non-deterministic ops)
+        self.dry_run = dry_run  # time this many steps of every loop, then stop it (srnas.harness.dryrun)
+        self.dry_log: dict[str, Any] = {}
+        self.timer: Any = None  # the StepTimer of the loop running now (dry runs)
         # Wall time per runner phase summed over attempts: a killed attempt's time up to its last checkpoint
         # is kept in clock.state (JSON) beside the checkpoints, so a resumed run's timings add up every attempt.
         self._phase: str | None = None
@@ -89,6 +93,11 @@ class RunContext:
 
     # -- progress and timing -----------------------------------------------------------------
     def progress(self, total: int, desc: str, initial: int = 0) -> tqdm:
+        if self.dry_run:
+            from srnas.harness.dryrun import StepTimer
+
+            self.timer = StepTimer(total - initial, desc, self.dry_run, 1, self.device, self.dry_log)
+            return self.timer  # type: ignore[return-value]
         return tqdm(total=total, desc=desc, initial=initial, disable=self.quiet, file=sys.stderr, leave=False, dynamic_ncols=True)
 
     @contextlib.contextmanager

@@ -29,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     f.add_argument("--trust-first-download", action="store_true",
                    help="no hash pinned yet: accept this download and record its sha256 beside it")
     f.add_argument("--data-root", default=None)
+    y = sub.add_parser("synth", help="write a synthetic stand-in of a set that cannot ship (DIV2K's exact layout)")
+    y.add_argument("dataset", choices=("div2k",))
+    y.add_argument("--dest", required=True, help="folder to write (it becomes a data root: the benchmark sets are linked in)")
+    y.add_argument("--size", default="264x360", help="HxW of every HR image (multiples of 12)")
+    y.add_argument("--data-root", default=None, help="where to link Set5/Set14/B100/Urban100 from (default: the data root)")
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -58,9 +63,29 @@ def _fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _synth(args: argparse.Namespace) -> int:
+    from srnas.datasets.synth import synth_div2k
+
+    try:
+        h, w = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise SrnasError(f"--size {args.size}: expected HxW, e.g. 96x120") from None
+    try:
+        link = data_root(args.data_root)
+    except SrnasError:
+        link = None
+    try:
+        dest = synth_div2k(Path(args.dest), (h, w), link_from=link)
+    except ValueError as exc:
+        raise SrnasError(str(exc)) from None
+    print(f"wrote a DIV2K stand-in (900 HR + x2/x3/x4 LR, {h}x{w}) under {dest}/DIV2K"
+          + (f"; benchmark sets linked from {link}" if link else "") + f". Use it with --data-root {dest}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     try:
-        return _verify(args) if args.action == "verify" else _fetch(args)
+        return {"verify": _verify, "fetch": _fetch, "synth": _synth}[args.action](args)
     except SrnasError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1; 0 leaves torch's default)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--manga109", default=None, metavar="PATH", help="folder of your Manga109 pages (sets SRNAS_MANGA109)")
+    parser.add_argument("--dry-run", type=int, default=None, metavar="N",
+                        help="time N steps of every phase at full shapes and write a projection record (RESULTS/projections); "
+                             "never a run record")
     parser.add_argument("--wait", action="store_true",
                         help="when another worker holds a unit, wait for its record (or take the unit over if that worker died)")
 
@@ -67,12 +70,32 @@ def run(args: argparse.Namespace) -> int:
 
     if args.manga109:
         os.environ["SRNAS_MANGA109"] = args.manga109
+    if args.dry_run is not None:
+        return _dry_run(args)
     try:
         run_method(
             args.method, args.scale, args.seeds, args.profile, args.variant, args.overrides,
             data_root=args.data_root, device=args.device, results=args.results, quiet=args.quiet,
             threads=args.threads or None, on_seed=lambda o: print(summary_line(o), flush=True), wait=args.wait,
         )
+    except (SrnasError, KeyError, ImportError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"srnas run: error: {message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _dry_run(args: argparse.Namespace) -> int:
+    from srnas.harness.dryrun import describe, dry_run_method
+
+    if args.dry_run < 1:
+        print(f"srnas run: error: --dry-run {args.dry_run}: needs N >= 1 timed steps", file=sys.stderr)
+        return 2
+    try:
+        for seed in args.seeds[:1]:
+            record, path = dry_run_method(args.method, args.scale, args.profile, args.variant, args.overrides, args.dry_run,
+                                          args.data_root, args.device, args.results, seed, args.threads or None)
+            print(describe(record, path))
     except (SrnasError, KeyError, ImportError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"srnas run: error: {message}", file=sys.stderr)

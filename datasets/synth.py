@@ -1,0 +1,50 @@
+"""Stand-ins for data that cannot ship: ``srnas data synth div2k --dest DIR`` writes DIV2K's exact layout
+and names (HR 0001-0900 in ``DIV2K_{train,valid}_HR``, and the official LR folders
+``DIV2K_{train,valid}_LR_bicubic/X{2,3,4}/NNNNx{s}.png`` made with the MATLAB-exact ``imresize``) with
+smooth random images (264x360 by default: large enough for every paper's largest training patch, 64 LR px at x4), and links the benchmark sets of the current data root beside them, so DEST is
+a complete data root: the DIV2K loader, the papers' splits, caches and paper-profile dry runs are tested
+on a CPU without the real data.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from srnas.datasets.make_manifests import DIV2K_SPLITS
+from srnas.protocol.imresize import imresize
+
+BENCHMARK_SETS = ("Set5", "Set14", "B100", "Urban100")
+
+
+def _image(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """A smooth random RGB image (upsampled noise), so bicubic and networks see structure, not pure noise."""
+    coarse = rng.integers(0, 256, (h // 8 + 2, w // 8 + 2, 3)).astype(np.uint8)
+    return imresize(coarse, 8)[:h, :w]
+
+
+def synth_div2k(dest: Path, size: tuple[int, int] = (264, 360), seed: int = 0, link_from: Path | None = None) -> Path:
+    """Write the DIV2K stand-in under ``dest/DIV2K`` (sizes are multiples of 12, so every scale divides them)."""
+    dest = Path(dest)
+    rng = np.random.default_rng(seed)
+    h, w = size
+    if h % 12 or w % 12:
+        raise ValueError(f"size {h}x{w}: use multiples of 12 so x2/x3/x4 LR sizes are exact")
+    for split, (_, folder, first, last) in DIV2K_SPLITS.items():
+        hr_dir = dest / "DIV2K" / folder
+        hr_dir.mkdir(parents=True, exist_ok=True)
+        for i in range(first, last + 1):
+            img = _image(rng, h, w)
+            Image.fromarray(img).save(hr_dir / f"{i:04d}.png", compress_level=1)
+            for s in (2, 3, 4):
+                lr_dir = dest / "DIV2K" / f"DIV2K_{split}_LR_bicubic" / f"X{s}"
+                lr_dir.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(imresize(img, 1 / s)).save(lr_dir / f"{i:04d}x{s}.png", compress_level=1)
+    if link_from is not None:
+        for name in BENCHMARK_SETS:
+            src, dst = Path(link_from) / name, dest / name
+            if src.is_dir() and not dst.exists():
+                os.symlink(src.resolve(), dst)
+    return dest

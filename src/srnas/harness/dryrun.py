@@ -1,0 +1,242 @@
+"""Dry runs of a whole schedule: every phase at full shapes for a few steps, timed, then projected.
+
+Every training loop of the suite (the shared trainer, the bilevel loop, the HNAS and DeCoNAS searches)
+reports each step to ``ctx.progress(total, desc)``. In a dry run that bar is a :class:`StepTimer`: it
+times ``warmup + steps`` steps (CUDA-synchronised on a GPU), then stops the loop with :class:`DryRunStop`.
+The projection of a loop is the median timed step x its total steps, so no plugin needs to know it is
+being dry-run. The result is a *projection* record, kept apart from run records and never judged.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import torch
+
+
+class DryRunStop(Exception):
+    """Raised by a :class:`StepTimer` once its loop has run the steps a dry run asks for."""
+
+    def __init__(self, desc: str):
+        super().__init__(f"dry run: stopped {desc!r} after its timed steps")
+        self.desc = desc
+
+
+class StepTimer:
+    """A stand-in for the tqdm bar of one loop: times each ``update`` and stops the loop after N steps."""
+
+    def __init__(self, total: int, desc: str, steps: int, warmup: int, device: torch.device, log: dict[str, Any]):
+        self.total, self.desc, self.steps, self.warmup, self.device = int(total), desc, steps, warmup, device
+        self.times: list[float] = []
+        self.entry = log.setdefault(desc, {"total_steps": self.total, "step_s": [], "data_s": 0.0})
+        self._sync()
+        self._t = time.perf_counter()
+
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def update(self, n: int = 1) -> None:
+        self._sync()
+        now = time.perf_counter()
+        self.times.append((now - self._t) / max(n, 1))
+        self._t = now
+        if len(self.times) > self.warmup:
+            self.entry["step_s"].append(self.times[-1])
+        if len(self.times) >= self.warmup + self.steps:
+            raise DryRunStop(self.desc)
+
+    def set_postfix(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def summarise(log: dict[str, Any]) -> dict[str, Any]:
+    """Per loop: median step, data-loading share, projected wall time of the full loop."""
+    out = {}
+    for desc, e in log.items():
+        steps = e["step_s"]
+        if not steps:
+            out[desc] = {"total_steps": e["total_steps"], "timed_steps": 0, "note": "finished before any timed step"}
+            continue
+        median = statistics.median(steps)
+        out[desc] = {
+            "total_steps": e["total_steps"], "timed_steps": len(steps), "median_step_s": median,
+            "data_stall_fraction": min(1.0, e["data_s"] / sum(steps)) if sum(steps) else None,
+            "projected_s": median * e["total_steps"],
+        }
+    return out
+
+
+def _hr_pixels(name: str, data_root: Any) -> int | None:
+    """Total HR pixels of an evaluation set (image headers only; Manga109 from its manifest's page sizes)."""
+    from PIL import Image
+
+    from srnas.datasets.loading import _hr_files, verify_hr
+    from srnas.datasets.registry import get_spec, load_manifest
+
+    manifest = load_manifest(name)
+    if manifest.get("pages"):
+        return sum(p["width"] * p["height"] for p in manifest["pages"])
+    try:
+        _, hr_dir = verify_hr(name, data_root, verify=False)
+    except Exception:  # noqa: BLE001 - a set that is not here is projected as unknown
+        return None
+    total = 0
+    for path in _hr_files(get_spec(name), hr_dir):
+        with Image.open(path) as im:
+            total += im.width * im.height
+    return total
+
+
+def _project_eval(model: Any, config: dict[str, Any], scale: int, ctx: Any, data_root: Any, images: int) -> dict[str, Any]:
+    """Seconds per HR pixel of forward + scoring on the first ``images`` images of the first evaluation set
+    that is present, projected over every evaluation set's pixels."""
+    from srnas.datasets import load_pairs
+    from srnas.evaluate import module_upscaler
+    from srnas.protocol.metrics import score_pair
+
+    ev = config["eval"]
+    upscale = module_upscaler(model, ctx.device, tile=ev.get("tile"))
+    timed, pixels, used = 0.0, 0, None
+    for name in ev["datasets"]:
+        try:
+            pairs = load_pairs(name, scale, ev["lr_source"], data_root=data_root)[:images]
+        except Exception:  # noqa: BLE001 - e.g. Manga109 not supplied: try the next set
+            continue
+        for _, lr, hr in pairs:
+            t = time.perf_counter()
+            score_pair(upscale(lr), hr, scale, ev["protocol"])
+            timed += time.perf_counter() - t
+            pixels += hr.shape[0] * hr.shape[1]
+        used = name
+        break
+    if not pixels:
+        return {"note": "no evaluation set available to time"}
+    per_px = timed / pixels
+    sets = {name: _hr_pixels(name, data_root) for name in ev["datasets"]}
+    return {"timed_on": f"{used}, {images} image(s)", "s_per_hr_pixel": per_px,
+            "projected_s": {k: (v * per_px if v else None) for k, v in sets.items()},
+            "projected_total_s": sum(v * per_px for v in sets.values() if v)}
+
+
+def dry_run_method(name: str, scale: int, profile: str, variant: str = "default", overrides: Any = (), steps: int = 3,
+                   data_root: Any = None, device: str = "cpu", results: Any = "results", seed: int = 0,
+                   threads: int | None = None) -> tuple[dict[str, Any], Any]:
+    """Every phase of ``profile``'s schedule at full shapes for ``steps`` timed steps each; writes and
+    returns the projection record (``RESULTS/projections/...``), never a run record."""
+    import copy
+    import json
+    import os
+    import resource
+    import tempfile
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    import numpy as np
+
+    from srnas.config import config_hash
+    from srnas.context import RunContext
+    from srnas.harness.config import resolve_config
+    from srnas.harness.env import environment, git_state
+    from srnas.harness.preflight import check_device, check_train_set, check_writable_folder
+    from srnas.harness.runner import LazyTrainingData, count_params, to_json, uses_search
+    from srnas.methods import get_method
+    from srnas.seeding import seed_everything
+
+    if steps < 1:
+        raise ValueError("--dry-run N needs N >= 1")
+    device = check_device(device)
+    check_writable_folder(results)
+    if threads:
+        torch.set_num_threads(threads)
+    method = get_method(name)
+    config = resolve_config(method, profile, scale, variant, overrides)
+    if method.trains or uses_search(method, config):
+        check_train_set(config["data"]["train_set"], data_root)
+    ctx = RunContext(run_dir=None, device=device, quiet=True, dry_run=steps)
+    if ctx.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(ctx.device)
+    seed_everything(seed)
+    lazy = LazyTrainingData(config, data_root)
+    load_t = time.perf_counter()
+    data = lazy() if (method.trains or uses_search(method, config)) else None
+    load_s = time.perf_counter() - load_t
+    if data is not None:  # data time inside each timed loop -> its stall fraction
+        batch = data.batch
+
+        def timed_batch(*args: Any, **kwargs: Any) -> Any:
+            t = time.perf_counter()
+            out = batch(*args, **kwargs)
+            if ctx.timer is not None:
+                ctx.timer.entry["data_s"] += time.perf_counter() - t
+            return out
+
+        data.batch = timed_batch  # type: ignore[method-assign]
+    notes = []
+    genotype, model = None, None
+    if uses_search(method, config):
+        try:
+            result = method.search(data, copy.deepcopy(config), seed, ctx)
+            genotype, model = result.genotype, result.model
+        except DryRunStop:
+            notes.append("search stopped after its timed steps; the derivation after the search loop is not projected")
+        if genotype is None:
+            space = method.search_space(config, scale)
+            if space is not None:
+                genotype = space.genotype(space.sample(np.random.default_rng(seed)))
+                notes.append("final training timed on a genotype sampled from the space (the search was cut short)")
+    else:
+        genotype = method.fixed_genotype(copy.deepcopy(config))
+    if model is None and genotype is not None:
+        model = method.build(genotype, scale, copy.deepcopy(config)).to(ctx.device)
+        if method.trains:
+            try:
+                method.train(model, data, copy.deepcopy(config), seed, ctx)
+            except DryRunStop:
+                pass
+    elif model is None:
+        notes.append("no architecture to train or evaluate without a finished search (one-phase method): "
+                     "training is the search loop, projected above")
+    loops = summarise(ctx.dry_log)
+    evaluation = _project_eval(model.eval(), config, scale, ctx, data_root, images=steps) if model is not None else {}
+    total = sum(v.get("projected_s", 0.0) for v in loops.values()) + evaluation.get("projected_total_s", 0.0)
+    peak = (torch.cuda.max_memory_allocated(ctx.device) if ctx.device.type == "cuda"
+            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    chash = config_hash(config)
+    record = {
+        "kind": "projection", "method": name, "variant": variant, "scale": scale, "profile": profile, "config_hash": chash,
+        "config": config, "dry_run_steps": steps, "device": str(ctx.device), "loops": loops, "evaluation": evaluation,
+        "data_load_s": load_s, "projected_total_s": total, "projected_total_hours": total / 3600,
+        "peak_memory_bytes": peak, "peak_memory_kind": "torch.cuda.max_memory_allocated" if ctx.device.type == "cuda" else "process max RSS",
+        "tf32": bool(torch.backends.cuda.matmul.allow_tf32) if ctx.device.type == "cuda" else None,
+        "params": count_params(model) if model is not None else None, "notes": notes,
+        "env": environment(ctx.device), "git": git_state(), "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = Path(results) / "projections" / name / variant / f"x{scale}" / profile / f"{ctx.device.type}-{chash}-{stamp}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(to_json(record), fh, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+    return record, path
+
+
+def describe(record: dict[str, Any], path: Any) -> str:
+    lines = [f"dry run of {record['method']}/{record['variant']} x{record['scale']} {record['profile']} on {record['device']} "
+             f"({record['dry_run_steps']} timed steps per loop) -> {path}"]
+    for desc, loop in record["loops"].items():
+        if "projected_s" in loop:
+            lines.append(f"  {desc:<18} {loop['total_steps']:>9,} steps x {loop['median_step_s']:.3f} s = {loop['projected_s'] / 3600:8.2f} h"
+                         f"  (data stall {loop['data_stall_fraction']:.0%})")
+    ev = record["evaluation"]
+    if "projected_total_s" in ev:
+        lines.append(f"  {'evaluation':<18} {ev['projected_total_s'] / 3600:8.2f} h  (timed on {ev['timed_on']})")
+    mem = record["peak_memory_bytes"] / 2**30
+    lines.append(f"  projected total {record['projected_total_hours']:.2f} h on this device; peak memory {mem:.2f} GiB ({record['peak_memory_kind']})")
+    lines += [f"  note: {n}" for n in record["notes"]]
+    return "\n".join(lines)

@@ -1,0 +1,68 @@
+"""Paper profiles without a GPU: a DIV2K stand-in in DIV2K's exact layout, and dry runs that time every phase
+at full shapes for a few steps and write a projection record (never a run record)."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from srnas.cli import main
+from srnas.datasets import load_hr
+from srnas.datasets.synth import synth_div2k
+from srnas.harness.dryrun import DryRunStop, StepTimer, summarise
+from srnas.harness.records import scan_records
+from srnas.protocol.imresize import imresize
+
+
+@pytest.fixture(scope="module")
+def div2k(tmp_path_factory):
+    from srnas.datasets import data_root
+
+    return synth_div2k(tmp_path_factory.mktemp("d2k"), size=(264, 276), link_from=data_root())
+
+
+def test_the_stand_in_has_div2ks_layout_names_and_official_lr(div2k):
+    hr = div2k / "DIV2K" / "DIV2K_train_HR"
+    assert sorted(p.name for p in hr.iterdir())[:2] == ["0001.png", "0002.png"] and len(list(hr.iterdir())) == 800
+    assert len(list((div2k / "DIV2K" / "DIV2K_valid_HR").iterdir())) == 100
+    img = np.asarray(Image.open(hr / "0007.png"))
+    for s in (2, 3, 4):
+        lr = np.asarray(Image.open(div2k / "DIV2K" / "DIV2K_train_LR_bicubic" / f"X{s}" / f"0007x{s}.png"))
+        assert np.array_equal(lr, imresize(img, 1 / s))  # MATLAB bicubic, as the official LR files
+    items = load_hr("DIV2K_train", data_root=div2k)  # the registry's loader accepts it (manifest names)
+    assert len(items) == 800 and items[0][0] == "0001"
+
+
+def test_step_timer_stops_its_loop_after_warmup_plus_n_steps():
+    import torch
+
+    log = {}
+    bar = StepTimer(1000, "train", steps=3, warmup=1, device=torch.device("cpu"), log=log)
+    with pytest.raises(DryRunStop):
+        for _ in range(10):
+            bar.update(1)
+    s = summarise(log)["train"]
+    assert s["timed_steps"] == 3 and s["total_steps"] == 1000 and s["projected_s"] == pytest.approx(1000 * s["median_step_s"])
+
+
+def test_a_paper_dry_run_writes_a_projection_and_no_run_record(div2k, tmp_path, capsys):
+    shrink = ["search.batch=2", "search.lr_patch=16", "search.val_patch=16", "train.batch=2", "train.lr_patch=16",
+              'eval.datasets=["Set5"]']
+    argv = ["run", "hinas", "--profile", "paper", "--scale", "2", "--dry-run", "1", "--device", "cpu", "--data-root", str(div2k),
+            "--results", str(tmp_path)]
+    for o in shrink:
+        argv += ["--set", o]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "search" in out and "train" in out and "projected total" in out
+    (path,) = list((tmp_path / "projections").rglob("*.json"))
+    rec = json.loads(path.read_text())
+    assert rec["kind"] == "projection" and rec["loops"]["search"]["total_steps"] == 1600
+    assert rec["loops"]["train"]["total_steps"] == 600_000 and rec["projected_total_s"] > 0
+    assert not (tmp_path / "runs").exists() or not scan_records(tmp_path)[0]
+
+
+def test_dry_run_needs_a_positive_n(tmp_path, capsys):
+    assert main(["run", "hinas", "--profile", "paper", "--dry-run", "0", "--results", str(tmp_path)]) == 2
+    assert "--dry-run 0" in capsys.readouterr().err
