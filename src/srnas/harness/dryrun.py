@@ -140,23 +140,14 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
 
     from srnas.config import config_hash
     from srnas.context import RunContext
-    from srnas.harness.config import resolve_config
     from srnas.harness.env import environment, git_state
-    from srnas.harness.preflight import check_device, check_train_set, check_writable_folder
-    from srnas.harness.runner import LazyTrainingData, count_params, to_json, uses_search
-    from srnas.methods import get_method
+    from srnas.harness.runner import LazyTrainingData, count_params, prepare, to_json, uses_search
     from srnas.seeding import seed_everything
 
     if steps < 1:
         raise ValueError("--dry-run N needs N >= 1")
-    device = check_device(device)
-    check_writable_folder(results)
-    if threads:
-        torch.set_num_threads(threads)
-    method = get_method(name)
-    config = resolve_config(method, profile, scale, variant, overrides)
-    if method.trains or uses_search(method, config):
-        check_train_set(config["data"]["train_set"], data_root)
+    # eval sets are not required: a missing one (Manga109) is projected from its manifest's page sizes
+    method, config, device = prepare(name, scale, profile, variant, overrides, data_root, device, results, threads, eval_sets=False)
     ctx = RunContext(run_dir=None, device=device, quiet=True, dry_run=steps)
     if ctx.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(ctx.device)

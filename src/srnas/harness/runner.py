@@ -279,6 +279,24 @@ def summary_line(outcome: RunOutcome) -> str:
     )
 
 
+def prepare(name: str, scale: int, profile: str, variant: str, overrides: Sequence[str], data_root: str | Path | None,
+            device: str, results: str | Path, threads: int | None, eval_sets: bool = True) -> tuple[Method, dict[str, Any], str]:
+    """Preflight shared by runs and dry runs: threads, device, results folder, config, data present."""
+    check_threads(threads)
+    device = check_device(device)
+    check_writable_folder(results)
+    if threads:
+        torch.set_num_threads(threads)
+    method = get_method(name)
+    config = resolve_config(method, profile, scale, variant, overrides)
+    if eval_sets:
+        ev = config["eval"]
+        check_eval_sets(ev["datasets"], scale, ev["lr_source"], data_root)
+    if method.trains or uses_search(method, config):
+        check_train_set(config["data"]["train_set"], data_root)
+    return method, config, device
+
+
 def run_method(
     name: str,
     scale: int,
@@ -297,17 +315,7 @@ def run_method(
     """Resolve the config once, check everything the run needs (preflight), then run (or skip, if
     finished) every seed in order."""
     check_seeds(seeds)
-    check_threads(threads)
-    device = check_device(device)
-    check_writable_folder(results)
-    if threads:
-        torch.set_num_threads(threads)
-    method = get_method(name)
-    config = resolve_config(method, profile, scale, variant, overrides)
-    ev = config["eval"]
-    check_eval_sets(ev["datasets"], scale, ev["lr_source"], data_root)
-    if method.trains or uses_search(method, config):
-        check_train_set(config["data"]["train_set"], data_root)
+    method, config, device = prepare(name, scale, profile, variant, overrides, data_root, device, results, threads)
     data = LazyTrainingData(config, data_root)
     outcomes = []
     for seed in seeds:
