@@ -121,3 +121,11 @@ def test_reported_csv_override_by_environment(tmp_path, monkeypatch, reported):
     assert len(load_reported()) == 2
     monkeypatch.delenv("SRNAS_REPORTED")
     assert len(load_reported()) > 200 and DEFAULT_CSV.exists()
+
+
+def test_labels_match_case_insensitively(tmp_path):
+    from srnas.harness.reported import lookup
+
+    csv = tmp_path / "r.csv"
+    csv.write_text(COLUMNS + "\nP,Bicubic,,2,Set5,33.66,0.9299,,,,,deconas,T,reproduce\n")
+    assert lookup(load_reported(csv), "bicubic", None, 2, ["Set5"])["Set5"].psnr == 33.66

@@ -88,12 +88,13 @@ def load_reported(path: str | os.PathLike | None = None) -> pd.DataFrame:
 def lookup(frame: pd.DataFrame, label: str | None, variant: str | None, scale: int, datasets: Sequence[str]) -> dict[str, Reported]:
     """dataset -> reported number for a method's ``paper_label`` and ``reported_variant`` (None/'' = main row).
 
-    Labels match exactly (``FSRCNN(KD)`` is not ``FSRCNN``). If several papers print the same label, the
+    Labels match case-insensitively (DeCoNAS prints ``Bicubic``, HiNAS ``bicubic``) but otherwise exactly
+    (``FSRCNN(KD)`` is not ``FSRCNN``). If several papers print the same label, the
     first row in file order is used and its paper is named in the table.
     """
     if not label:
         return {}
-    rows = frame[(frame["method"] == label) & (frame["variant"] == (variant or "")) & (frame["scale_i"] == scale)]
+    rows = frame[(frame["method"].str.lower() == label.lower()) & (frame["variant"] == (variant or "")) & (frame["scale_i"] == scale)]
     out: dict[str, Reported] = {}
     for _, row in rows.iterrows():
         if row["dataset"] in datasets and row["dataset"] not in out:
