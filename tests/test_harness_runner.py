@@ -140,6 +140,8 @@ def test_record_describes_the_run(tmp_path):
     assert r["env"]["torch_threads"] == 1 and r["device"] == "cpu"
     assert set(r["timings_s"]) == {"search", "train", "eval"}
     assert r["metrics"]["Set5"]["n"] == 5 and r["metrics"]["Set5"]["protocol"] == "canonical"
+    assert r["determinism"]["tf32"] == {"matmul": False, "cudnn": False}  # faithful float32, recorded
+    assert r["peak_gpu_memory_bytes"] is None and r["attempts"] == 1
 
 
 def test_params_command_prints_the_integer_first(capsys, tmp_path):

@@ -19,4 +19,9 @@ def seed_everything(seed: int, deterministic: bool = True) -> dict[str, object]:
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
         torch.backends.cudnn.deterministic = True
-    return {"seed": seed, "deterministic": deterministic, "torch_threads": torch.get_num_threads()}
+    # TF32 off: the papers' float32 arithmetic (PyTorch enables TF32 for cuDNN convolutions by default,
+    # which changes every conv result on Ampere and later GPUs). Recorded, so a run says what it used.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    return {"seed": seed, "deterministic": deterministic, "torch_threads": torch.get_num_threads(),
+            "tf32": {"matmul": torch.backends.cuda.matmul.allow_tf32, "cudnn": torch.backends.cudnn.allow_tf32}}

@@ -210,6 +210,8 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
     resumed_from = sorted(p.stem for p in ckpt.glob("*.pt")) if ckpt.is_dir() else []
     ctx = RunContext(run_dir=ckpt, device=device, quiet=quiet)
     determinism = seed_everything(seed)
+    if ctx.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(ctx.device)
     scale = config["scale"]
 
     with noting_nondeterminism(ctx):
@@ -250,6 +252,8 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
         "timings_s": {"search": round(search_s, 3), "train": round(train_s, 3), "eval": round(eval_s, 3)},
         "device": str(ctx.device),
         "determinism": determinism,
+        # this attempt's peak (a resumed run's earlier attempts are not in it)
+        "peak_gpu_memory_bytes": torch.cuda.max_memory_allocated(ctx.device) if ctx.device.type == "cuda" else None,
         "env": environment(ctx.device),
         "git": git_state(),
         "resumed_from": resumed_from,
