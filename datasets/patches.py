@@ -24,6 +24,7 @@ class PatchSource:
     lr: list[torch.Tensor]  # uint8 [3, h, w]
     hr: list[torch.Tensor]  # uint8 [3, h*s, w*s]
     scale: int
+    lr_source: str = "generate:imresize(symmetric)"  # or "disk:<folder>" for official LR files (DIV2K)
 
     @classmethod
     def from_images(cls, items: Sequence[tuple[str, np.ndarray]], scale: int) -> "PatchSource":
@@ -40,11 +41,36 @@ class PatchSource:
 
     @classmethod
     def from_dataset(cls, name: str, scale: int, data_root: str | Path | None = None, limit: int | None = None) -> "PatchSource":
-        """Load a registered training set (T91, DIV2K_train, ...) through :mod:`srnas.datasets`."""
+        """Load a registered training set (T91, DIV2K_train, ...) through :mod:`srnas.datasets`.
+
+        A set shipped with official LR files beside its HR folder (DIV2K: ``DIV2K_train_LR_bicubic/X{s}/
+        NNNNx{s}.png``, made with MATLAB's bicubic) is paired with them (read through the decoded-image
+        cache) instead of regenerating 800 LR images per run; otherwise LR is made with the MATLAB-exact
+        ``imresize`` (the same numbers: both are MATLAB bicubic)."""
         from srnas.datasets import load_hr
+        from srnas.datasets.loading import read_image_cached, verify_hr
+        from srnas.errors import DatasetError
 
         items = load_hr(name, data_root=data_root)
-        return cls.from_images(items[:limit] if limit else items, scale)
+        items = items[:limit] if limit else items
+        _, hr_dir = verify_hr(name, data_root, verify=False)
+        lr_dir = hr_dir.parent / hr_dir.name.replace("_HR", "_LR_bicubic") / f"X{scale}"
+        if not (hr_dir.name.endswith("_HR") and lr_dir.is_dir()):
+            return cls.from_images(items, scale)
+        names, lrs, hrs = [], [], []
+        for stem, img in items:
+            path = lr_dir / f"{stem}x{scale}.png"
+            if not path.is_file():
+                raise DatasetError(f"missing official LR file {path} (the folder {lr_dir} exists); re-extract the LR archive "
+                                   "or remove the folder to generate LR with imresize")
+            lr = read_image_cached(path)
+            hr = modcrop(np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img, scale)
+            if lr.shape[0] * scale != hr.shape[0] or lr.shape[1] * scale != hr.shape[1]:
+                raise DatasetError(f"{path} is {lr.shape[1]}x{lr.shape[0]}, not 1/{scale} of its HR {hr.shape[1]}x{hr.shape[0]}")
+            names.append(stem)
+            lrs.append(torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1))))
+            hrs.append(torch.from_numpy(np.ascontiguousarray(hr.transpose(2, 0, 1))))
+        return cls(names, lrs, hrs, scale, f"disk:{lr_dir}")
 
     def at_scale(self, scale: int) -> "PatchSource":
         """The same HR images paired with their LR at another scale (HiNAS searches at x4 and trains at x2/x3).
@@ -66,7 +92,7 @@ class PatchSource:
         for a, b in zip(bounds[:-1], bounds[1:]):
             if b <= a:
                 raise ValueError(f"split {list(fractions)} of {len(self)} images leaves an empty part")
-            parts.append(PatchSource(self.names[a:b], self.lr[a:b], self.hr[a:b], self.scale))
+            parts.append(PatchSource(self.names[a:b], self.lr[a:b], self.hr[a:b], self.scale, self.lr_source))
         return parts
 
     def batch(self, step: int, seed: int, batch_size: int, lr_patch: int, augment: bool = True) -> tuple[torch.Tensor, torch.Tensor]:

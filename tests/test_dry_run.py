@@ -66,3 +66,15 @@ def test_a_paper_dry_run_writes_a_projection_and_no_run_record(div2k, tmp_path, 
 def test_dry_run_needs_a_positive_n(tmp_path, capsys):
     assert main(["run", "hinas", "--profile", "paper", "--dry-run", "0", "--results", str(tmp_path)]) == 2
     assert "--dry-run 0" in capsys.readouterr().err
+
+
+def test_div2k_training_pairs_use_the_official_lr_files_and_equal_generated_ones(div2k):
+    from srnas.datasets.patches import PatchSource
+
+    disk = PatchSource.from_dataset("DIV2K_train", 3, data_root=div2k, limit=4)
+    assert disk.lr_source.startswith("disk:") and disk.lr_source.endswith("DIV2K_train_LR_bicubic/X3")
+    made = PatchSource.from_images(load_hr("DIV2K_train", data_root=div2k)[:4], 3)
+    assert all((a == b).all() for a, b in zip(disk.lr, made.lr)) and disk.names == made.names
+    assert disk.split([0.5, 0.5])[1].lr_source == disk.lr_source
+    t91 = PatchSource.from_dataset("T91", 2, limit=2)
+    assert t91.lr_source.startswith("generate:")

@@ -120,6 +120,12 @@ class LazyTrainingData:
     def __init__(self, config: dict[str, Any], data_root: str | Path | None):
         self.config, self.data_root, self._source = config, data_root, None
 
+    def describe(self) -> dict[str, Any] | None:
+        """What the run trained on (None when nothing was loaded: bicubic, published-genotype evaluations)."""
+        if self._source is None:
+            return None
+        return {"set": self.config["data"]["train_set"], "images": len(self._source), "lr_source": self._source.lr_source}
+
     def __call__(self) -> PatchSource:
         if self._source is None:
             d = self.config["data"]
@@ -256,6 +262,7 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
         "peak_gpu_memory_bytes": torch.cuda.max_memory_allocated(ctx.device) if ctx.device.type == "cuda" else None,
         "env": environment(ctx.device),
         "git": git_state(),
+        "train_data": data.describe(),
         "resumed_from": resumed_from,
         "attempts": ctx.attempts,
         "notes": ctx.notes,
