@@ -1,7 +1,6 @@
 """Paper profiles without a GPU: a DIV2K stand-in in DIV2K's exact layout, and dry runs that time every phase
 at full shapes for a few steps and write a projection record (never a run record)."""
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -8,10 +8,11 @@ import torch
 from srnas.cli import main
 from srnas.errors import SrnasError
 from srnas.harness.claims import judge_cells
-from srnas.harness.records import load_record, scan_records
+from srnas.harness.records import scan_records
 from srnas.harness.reported import load_reported
 from srnas.harness.runner import run_method
-from srnas.harness.weights import load_into, load_state, sha256_of, weights_path
+from srnas.datasets.verify import sha256_file
+from srnas.harness.weights import load_into, load_state, weights_path
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def finished(tmp_path_factory):
 def test_a_run_saves_its_weights_with_their_hash_and_per_image_metrics(finished):
     _, outcome = finished
     w = weights_path(outcome.path)
-    assert w.is_file() and outcome.record["weights"]["sha256"] == sha256_of(w)
+    assert w.is_file() and outcome.record["weights"]["sha256"] == sha256_file(w)
     images = outcome.record["metrics"]["Set5"]["images"]
     assert len(images) == 5
     assert outcome.record["metrics"]["Set5"]["psnr"] == pytest.approx(sum(v["psnr"] for v in images.values()) / 5, abs=1e-12)

@@ -95,7 +95,8 @@ def float_lr_from_hr(hr: np.ndarray, scale: int) -> np.ndarray:
 def _pairs(name: str, scale: int, protocol: Protocol, lr_source: LRSource, convention: Convention,
            data_root: str | os.PathLike | None) -> list[tuple[str, np.ndarray, np.ndarray]]:
     if protocol.lr_mode == "hr_float":
-        return [(stem, float_lr_from_hr(modcrop(hr, scale), scale), modcrop(hr, scale)) for stem, hr in load_hr(name, data_root)]
+        hrs = [(stem, modcrop(hr, scale)) for stem, hr in load_hr(name, data_root)]
+        return [(stem, float_lr_from_hr(hr, scale), hr) for stem, hr in hrs]
     return load_pairs(name, scale, lr_source, convention, data_root)
 
 

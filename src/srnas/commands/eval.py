@@ -100,7 +100,8 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     from srnas.harness.preflight import check_device, check_eval_sets, check_threads, check_writable_folder
     from srnas.harness.records import RecordExists, record_path, run_key, write_record
     from srnas.harness.runner import model_cost, to_json
-    from srnas.harness.weights import load_into, load_state, sha256_of
+    from srnas.datasets.verify import sha256_file
+    from srnas.harness.weights import load_into, load_state
     from srnas.methods import get_method
 
     method = get_method(args.method)
@@ -129,7 +130,7 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     seconds = time.perf_counter() - start
     if args.no_record:
         return metrics, None
-    sha = sha256_of(checkpoint)
+    sha = sha256_file(checkpoint)
     config = {**config, "eval": ev}
     chash = config_hash({**config, "checkpoint_sha256": sha, "genotype": genotype})
     record = {

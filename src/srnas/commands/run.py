@@ -36,7 +36,7 @@ def help_for(argv: list[str]) -> str | None:
     import json
 
     from srnas.harness.config import resolve_config
-    from srnas.harness.preflight import _leaves
+    from srnas.harness.preflight import config_leaves
     from srnas.methods import get_method
 
     names = [a for a in argv[1:] if not a.startswith("-")]
@@ -52,7 +52,7 @@ def help_for(argv: list[str]) -> str | None:
     profiles = {}
     for profile in ("smoke", "short", "paper"):
         try:
-            profiles[profile] = dict(_leaves({k: v for k, v in resolve_config(method, profile, 2).items()
+            profiles[profile] = dict(config_leaves({k: v for k, v in resolve_config(method, profile, 2).items()
                                               if k not in ("scale", "method", "variant", "profile")}))
         except Exception as exc:  # noqa: BLE001 - a broken profile is shown, not fatal to --help
             profiles[profile] = {"(error)": str(exc)}

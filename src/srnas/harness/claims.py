@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -115,14 +116,6 @@ def bounds(reported: float, high: float | None, tolerance: float, mode: str) -> 
     return reported - slack, reported + slack
 
 
-def _fmt(x: Any, digits: int = 3) -> str:
-    if isinstance(x, (list, tuple)):
-        return "–".join(_fmt(v, digits) for v in x)
-    if isinstance(x, float):
-        return f"{x:.{digits}f}"
-    return "—" if x is None else str(x)
-
-
 # ---------------------------------------------------------------------------------- PSNR / SSIM cells
 
 def suite_labels() -> dict[tuple[str, str], tuple[str, str]]:
@@ -158,8 +151,6 @@ def _matching_records(records: Sequence[dict], method: str, variant: str, scale:
 
 def judge_cells(reported: pd.DataFrame, records: Sequence[dict], tolerance: dict[str, float] | None = None) -> list[Verdict]:
     """Every PSNR/SSIM cell of ``reported.csv`` under its paper's preset and under ``canonical``."""
-    import statistics
-
     tol = {**DEFAULT_TOLERANCE, **(tolerance or {})}
     labels = suite_labels()
     out: list[Verdict] = []
@@ -222,7 +213,6 @@ class Measurement:
     value: Any  # float, [low, high], or None
     reason: str = ""  # what was measured (or why nothing was)
     known_limit: str = ""  # a measured reason why the claim cannot hold as stated (turns below/above into NOT_AS_STATED)
-    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=None)
@@ -263,8 +253,7 @@ def measure_searched_params(row: pd.Series, records: Sequence[dict]) -> Measurem
     where = sorted({f"{r['profile']} x{r['config'].get('search', {}).get('search_scale') or r['scale']}" for r in searched})
     return Measurement([sizes[0], sizes[-1]],
                        f"{len(sizes)} genotypes searched by this suite ({', '.join(where)} profile/search scale), built at the "
-                       f"paper's final widths at x{scale}: " + ", ".join(f"{s:.1f}K" for s in sizes),
-                       detail={"each": sizes})
+                       f"paper's final widths at x{scale}: " + ", ".join(f"{s:.1f}K" for s in sizes))
 
 
 def measure_cell_sharing_memory(row: pd.Series, records: Sequence[dict]) -> Measurement:
@@ -285,7 +274,7 @@ def measure_cell_sharing_memory(row: pd.Series, records: Sequence[dict]) -> Meas
         limit = (f"ceiling {p['cells']}/{s['cells']} = {m['ceiling']:.2f}x cell evaluations at L={m['layers']}: a cell runs once per "
                  f"incoming width path (3 only for an interior level), edge levels have fewer, and stems, projections and "
                  f"the head are shared by both modes, so no implementation of this supernet saves 3x")
-    return Measurement(m["ratio"], text, limit, detail=m)
+    return Measurement(m["ratio"], text, limit)
 
 
 def _gpu_search_hours(records: Sequence[dict], method: str, variant: str, scale: int | None) -> list[float]:
@@ -295,8 +284,6 @@ def _gpu_search_hours(records: Sequence[dict], method: str, variant: str, scale:
 
 
 def measure_search_gpu_hours(row: pd.Series, records: Sequence[dict]) -> Measurement:
-    import statistics
-
     scale = int(row["scale"]) if row["scale"] else None
     hours = _gpu_search_hours(records, row["suite_method"], row["suite_variant"], scale)
     if not hours:
@@ -309,8 +296,6 @@ def measure_search_gpu_hours(row: pd.Series, records: Sequence[dict]) -> Measure
 
 
 def measure_search_speedup(row: pd.Series, records: Sequence[dict]) -> Measurement:
-    import statistics
-
     shared = _gpu_search_hours(records, "hinas", "default", None)
     per_level = _gpu_search_hours(records, "hinas", "per-level-cells", None)
     if not (shared and per_level):

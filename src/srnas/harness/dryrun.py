@@ -141,7 +141,8 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     from srnas.config import config_hash
     from srnas.context import RunContext
     from srnas.harness.env import environment, git_state
-    from srnas.harness.runner import LazyTrainingData, count_params, prepare, to_json, uses_search
+    from srnas.harness.runner import LazyTrainingData, prepare, to_json, uses_search
+    from srnas.nas.flops import count_params
     from srnas.seeding import seed_everything
 
     if steps < 1:

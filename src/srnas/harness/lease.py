@@ -103,12 +103,6 @@ class Lease:
         if holder and holder.get("token") == self.info["token"]:
             self.path.unlink(missing_ok=True)
 
-    def __enter__(self) -> "Lease":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
 
 def _create(path: Path, info: dict[str, Any]) -> bool:
     try:

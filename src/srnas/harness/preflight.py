@@ -62,17 +62,17 @@ def check_device(name: str) -> str:
     return str(device)
 
 
-def _leaves(node: Any, path: str = "") -> Iterable[tuple[str, Any]]:
+def config_leaves(node: Any, path: str = "") -> Iterable[tuple[str, Any]]:
     if isinstance(node, dict):
         for k, v in node.items():
-            yield from _leaves(v, f"{path}.{k}" if path else str(k))
+            yield from config_leaves(v, f"{path}.{k}" if path else str(k))
     else:
         yield path, node
 
 
 def check_config_values(config: dict[str, Any]) -> None:
     """No NaN/inf anywhere; counts, sizes and rates within their bounds (``_AT_LEAST``)."""
-    for path, value in _leaves(config):
+    for path, value in config_leaves(config):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
         if isinstance(value, float) and not math.isfinite(value):

@@ -17,9 +17,6 @@ from srnas.datasets.verify import sha256_file
 from srnas.errors import SrnasError
 
 
-sha256_of = sha256_file  # one streamed-sha256 implementation (datasets.verify)
-
-
 def weights_path(record_file: Path) -> Path:
     """``seed0-<hash>.json`` -> ``seed0-<hash>.safetensors`` (beside it)."""
     return Path(record_file).with_suffix(".safetensors")
@@ -41,7 +38,7 @@ def save_weights(model: nn.Module, path: Path) -> str | None:
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
-    return sha256_of(path)
+    return sha256_file(path)
 
 
 def load_state(path: str | os.PathLike) -> dict[str, torch.Tensor]:
