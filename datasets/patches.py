@@ -16,6 +16,23 @@ import torch
 from srnas.protocol.imresize import imresize, modcrop
 
 
+def wrapped_gradient_score(hr: torch.Tensor) -> float:
+    """DeCoNAS's texture test (Junem360/DeCoNAS ``utils_img.gradients``) on a uint8 HR patch [3, H, W].
+
+    The official code applies ``mean((x[:-1,:-1] - x[1:,:-1])**2 + (x[:-1,:-1] - x[:-1,1:])**2)`` to the
+    uint8 array cv2 reads, so every subtraction, square and sum wraps modulo 256: the score is not a
+    gradient energy, it is emulated here as computed (in int64, reduced mod 256 after each operation)."""
+    x = hr.to(torch.int64)
+    dy = (x[:, :-1, :-1] - x[:, 1:, :-1]) % 256
+    dx = (x[:, :-1, :-1] - x[:, :-1, 1:]) % 256
+    return float((((dy * dy) % 256 + (dx * dx) % 256) % 256).double().mean())
+
+
+#: Named patch filters: (score of a uint8 HR patch, minimum score kept). ``deconas-code``: the official
+#: sampler keeps a patch only when ``gradients(patch) > 51.065`` (``data_utils.get_random_batch``).
+PATCH_FILTERS = {"deconas-code": (wrapped_gradient_score, 51.065)}
+
+
 @dataclass
 class PatchSource:
     """Paired (LR, HR) uint8 training images at one scale, held in memory as CHW tensors."""
@@ -95,20 +112,35 @@ class PatchSource:
             parts.append(PatchSource(self.names[a:b], self.lr[a:b], self.hr[a:b], self.scale, self.lr_source))
         return parts
 
-    def batch(self, step: int, seed: int, batch_size: int, lr_patch: int, augment: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-        """Batch number ``step`` of the stream for ``seed``: float LR [B,3,p,p], HR [B,3,p*s,p*s] in [0,1]."""
-        rng = np.random.default_rng([seed, step])
+    def batch(
+        self, step: int, seed: int, batch_size: int, lr_patch: int, augment: bool = True, patch_filter: str | None = None, draw: int = 0
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Batch number ``step`` of the stream for ``seed``: float LR [B,3,p,p], HR [B,3,p*s,p*s] in [0,1].
+
+        ``patch_filter`` (a :data:`PATCH_FILTERS` name) redraws a crop until its HR patch passes the test,
+        as the DeCoNAS code does. ``draw`` > 0 gives an independent replacement batch for the same step
+        (the trainer's ``loss_cut`` skips a batch and draws another)."""
+        rng = np.random.default_rng([seed, step] if draw == 0 else [seed, step, draw])
         s, p = self.scale, lr_patch
         eligible = [i for i, t in enumerate(self.lr) if t.shape[1] >= p and t.shape[2] >= p]
         if not eligible:
             raise ValueError(f"no training image is at least {p}x{p} at LR (scale {s}); use a smaller lr_patch")
+        if patch_filter is not None and patch_filter not in PATCH_FILTERS:
+            raise ValueError(f"unknown patch_filter {patch_filter!r}; known: {', '.join(PATCH_FILTERS)}")
+        score, floor = PATCH_FILTERS[patch_filter] if patch_filter else (None, 0.0)
         lrs, hrs = [], []
-        for _ in range(batch_size):
+        tries = 0
+        while len(lrs) < batch_size:
+            tries += 1
+            if tries > 1000 * batch_size:
+                raise ValueError(f"patch_filter {patch_filter!r}: fewer than 1 in 1000 patches pass; the training images are too flat for it")
             i = eligible[int(rng.integers(len(eligible)))]
             _, h, w = self.lr[i].shape
             y, x = int(rng.integers(h - p + 1)), int(rng.integers(w - p + 1))
             lr = self.lr[i][:, y : y + p, x : x + p]
             hr = self.hr[i][:, y * s : (y + p) * s, x * s : (x + p) * s]
+            if score is not None and not score(hr) > floor:
+                continue
             if augment:
                 hflip, vflip, transpose = rng.integers(2, size=3)
                 if hflip:

@@ -26,7 +26,19 @@ DECONASNET_ARC: Arc = [1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0, 
 PUBLISHED = {"DeCoNASNet": (DECONASNET_ARC, 4)}
 
 _PAPER_MODEL = {"channels": 64, "num_dnbs": 4, "layers_per_dnb": 4, "channel_attn": True, "ca_reduction": 4}
-_DEFAULT_OPTIONS = {"complexity": "correct", "baseline_on": "reward", "derive_by": "reward", "bicubic_residual": False, "genotype": None}
+_DEFAULT_OPTIONS = {
+    "complexity": "correct",
+    "baseline_on": "reward",
+    "derive_by": "reward",
+    "bicubic_residual": False,
+    "genotype": None,
+    "controller": "row",  # paper Fig. 2 / official controller.py; "per-bit": the suite's earlier 30-step form
+    "supernet": "sliced",  # "official-code": the official supernet's ops (no ReLU, no conv bias, reshaped rows)
+}
+# The official code's data handling, as train/search config keys of the shared trainer and sampler:
+# patch_filter "deconas-code" (textured HR patches only, data_utils.get_random_batch) in search and
+# training; loss_cut 2 (train.py FLAGS.loss_cut) in final training only (the search branch never cuts).
+_OFFICIAL_DATA = {"search": {"patch_filter": "deconas-code"}, "train": {"patch_filter": "deconas-code", "loss_cut": 2.0}}
 
 # Paper search schedule (spec 4.2). Where the spec is silent the value is ours and marked [inferred].
 _PAPER_SEARCH = {
@@ -47,8 +59,8 @@ _PAPER_SEARCH = {
     "entropy_weight": 1e-4,
     "penalty": 2.0,
     "val_fraction": 0.1,  # [inferred] held-out tail of the training images
-    "val_patch": 64,
-    "val_batch": 16,
+    "val_patch": 48,  # official train.py eval_patch_size (LR); the paper does not state it
+    "val_batch": 10,  # official train.py eval_batch_size
     "derive_samples": 10,  # [inferred] ENAS-style: best of 10 sampled arcs
     "derive_tiles": 256,  # [inferred]
 }
@@ -110,7 +122,8 @@ def _wrap(net: nn.Module, scale: int, config: dict[str, Any]) -> nn.Module:
 
 def build_supernet(config: dict[str, Any], scale: int) -> nn.Module:
     """Shared-weight supernet; ``forward(x, arc)`` (wrapped in a bicubic residual when the option is on)."""
-    return _wrap(DeCoNASNet.supernet(int(config["model"]["layers_per_dnb"]), scale, **_model_kwargs(config)), scale, config)
+    form = config["options"].get("supernet", "sliced")
+    return _wrap(DeCoNASNet.supernet(int(config["model"]["layers_per_dnb"]), scale, op_form=form, **_model_kwargs(config)), scale, config)
 
 
 @register
@@ -122,7 +135,7 @@ class DeCoNASMethod(Method):
     def variants(self) -> dict[str, dict[str, Any]]:
         return {
             "default": {},
-            "official-code": {"options": {"complexity": "official", "baseline_on": "psnr"}},
+            "official-code": {"options": {"complexity": "official", "baseline_on": "psnr", "supernet": "official-code"}, **_OFFICIAL_DATA},
             "DeCoNASNet": {"options": {"genotype": "DeCoNASNet"}},
             "penalty-0": {"search": {"penalty": 0.0}},
             "penalty-8": {"search": {"penalty": 8.0}},

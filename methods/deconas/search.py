@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
 from srnas.methods.deconas.complexity import complexity_fraction
-from srnas.methods.deconas.space import Arc, num_bits
+from srnas.methods.deconas.space import OPS, Arc, num_bits
 from srnas.nas.controller import Decision, SequencePolicy
 from srnas.nas.reinforce import Reinforce
 
@@ -71,18 +71,34 @@ class SearchSettings:
     complexity: str
     baseline_on: str
     derive_by: str
+    controller: str = "row"
+    patch_filter: str | None = None
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "SearchSettings":
         s, o = config["search"], config["options"]
-        fields = {k: s[k] for k in cls.__dataclass_fields__ if k in s}
-        return cls(**fields, complexity=o.get("complexity", "correct"), baseline_on=o.get("baseline_on", "reward"), derive_by=o.get("derive_by", "reward"))
+        fields = {k: s[k] for k in cls.__dataclass_fields__ if k in s and k != "controller"}
+        return cls(**fields, complexity=o.get("complexity", "correct"), baseline_on=o.get("baseline_on", "reward"), derive_by=o.get("derive_by", "reward"), controller=o.get("controller", "row"))
 
 
 def make_controller(n_bits: int, st: SearchSettings) -> SequencePolicy:
-    """2-layer LSTM, one position-specific 2-way head per bit, logits (1.1 / 2.5) * tanh(.)."""
-    decisions = [Decision(f"bit{i}", 2) for i in range(n_bits)]
-    return SequencePolicy(decisions, hidden=st.controller_hidden, layers=st.controller_layers, tanh_constant=st.tanh_constant / st.op_tanh_reduce)
+    """The DeCoNAS controller: 2-layer LSTM, 2-way logits (1.1 / 2.5) * tanh(.).
+
+    ``controller: row`` (default; paper Fig. 2 and the official ``controller.py``): one LSTM step per
+    source row (10 steps for 4 layers), emitting the row's 3 op bits from 3 op heads shared by all rows;
+    the row's 3-bit value (first op most significant) selects the next input from an 8-entry embedding;
+    the first input is learned (``g_emb``) and the LSTM has no bias. ``controller: per-bit`` is the
+    suite's earlier form: one LSTM step and one position-specific head per bit (30 steps).
+    """
+    squash = st.tanh_constant / st.op_tanh_reduce
+    if st.controller == "per-bit":
+        decisions = [Decision(f"bit{i}", 2) for i in range(n_bits)]
+        return SequencePolicy(decisions, hidden=st.controller_hidden, layers=st.controller_layers, tanh_constant=squash)
+    if st.controller != "row":
+        raise ValueError(f"options.controller must be 'row' or 'per-bit', not {st.controller!r}")
+    n_ops = len(OPS)
+    decisions = [Decision(f"op{j}", 2, same_step=j > 0) for _ in range(n_bits // n_ops) for j in range(n_ops)]
+    return SequencePolicy(decisions, hidden=st.controller_hidden, layers=st.controller_layers, tanh_constant=squash, learned_start=True, lstm_bias=False)
 
 
 def _val_batches(tiles: list[tuple[torch.Tensor, torch.Tensor]], size: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -143,7 +159,7 @@ class DeCoNASSearch:
         for i in range(self.st.steps_per_epoch):
             step = epoch * self.st.steps_per_epoch + i
             arc = self.sample_arc()
-            lr, hr = self.train_data.batch(step, self.seed, self.st.batch, self.st.lr_patch)
+            lr, hr = self.train_data.batch(step, self.seed, self.st.batch, self.st.lr_patch, patch_filter=self.st.patch_filter)
             loss = F.l1_loss(self.supernet(lr.to(self.ctx.device), arc), hr.to(self.ctx.device))
             self.child_opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -78,11 +78,23 @@ def fit(
     # of the checkpoint, so the curve and final_loss do not depend on where a run was cut and resumed.
     points_every = max(steps // 20, 1)
     window: list[float] = list(state.get("window", [])) if state is not None else []
+    # loss_cut (DeCoNAS code, final training): a batch whose loss is >= loss_cut x the mean loss of the
+    # batches trained so far is skipped and another one drawn for the same step
+    cut = float(cfg.get("loss_cut") or 0.0)
+    trained_sum, skipped = (state.get("trained_sum", 0.0), state.get("skipped", 0)) if state is not None else (0.0, 0)
     bar = ctx.progress(steps, phase, initial=start)
     for step in range(start, steps):
-        lr, hr = data.batch(step, seed, cfg["batch"], cfg["lr_patch"], cfg.get("augment", True))
-        lr, hr = lr.to(ctx.device), hr.to(ctx.device)
-        loss = loss_fn(model(lr), hr)
+        draw = 0
+        while True:
+            lr, hr = data.batch(step, seed, cfg["batch"], cfg["lr_patch"], cfg.get("augment", True), cfg.get("patch_filter"), draw)
+            lr, hr = lr.to(ctx.device), hr.to(ctx.device)
+            loss = loss_fn(model(lr), hr)
+            if not cut or step == 0 or float(loss.detach()) < cut * trained_sum / step:
+                break
+            skipped, draw = skipped + 1, draw + 1
+            if draw > 100:
+                raise RuntimeError(f"[{phase}] loss_cut {cut}: 100 batches in a row skipped at step {step}; training diverged")
+        trained_sum += float(loss.detach())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.get("grad_clip"):
@@ -95,7 +107,11 @@ def fit(
             window = []
         bar.update(1)
         if every and (step + 1) % every == 0 and step + 1 < steps:
-            ctx.save_checkpoint(phase, {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step + 1, "curve": curve, "window": window})
+            ctx.save_checkpoint(phase, {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step + 1,
+                                        "curve": curve, "window": window, "trained_sum": trained_sum, "skipped": skipped})
     bar.close()
     model.eval()
-    return {"steps": steps, "final_loss": curve[-1][1] if curve else None, "loss_curve": curve}
+    out = {"steps": steps, "final_loss": curve[-1][1] if curve else None, "loss_curve": curve}
+    if cut:
+        out["loss_cut_skipped_batches"] = skipped
+    return out
