@@ -67,6 +67,8 @@ _PAPER_OPTIONS: dict[str, Any] = {
     "bicubic_residual": False,
     "genotype": None,  # "HNAS-A" / "HNAS-B" / "HNAS-C": train a published genotype instead of searching
     "retrain_epochs": README_RETRAIN_EPOCHS,  # supplement: 400 ("same as search")
+    "reward_psnr": "per-image",  # code: "batch" (one PSNR of the batch-mean squared error)
+    "search_bn_stats": "batch",  # code: "running" (model.eval() in derivation uses running statistics)
 }
 
 _PROFILES: dict[str, dict[str, Any]] = {
@@ -129,7 +131,8 @@ class HNASMethod(Method):
         out.update({f"lambda-{lam}": {"search": {"lambda": lam}} for lam in PAPER_LAMBDAS})
         out.update({g: {"options": {"genotype": g}, "model": {"channels": 64}} for g in PUBLISHED})
         out["official-code"] = {
-            "options": {"udpb": False, "position_weight": 10.0, "entropy_in": "loss", "flops_cost": "official", "derive_resample_per_forward": True}
+            "options": {"udpb": False, "position_weight": 10.0, "entropy_in": "loss", "flops_cost": "official", "derive_resample_per_forward": True,
+                        "reward_psnr": "batch", "search_bn_stats": "running"}
         }
         out["retrain-400-epochs"] = {"options": {"retrain_epochs": 400}}
         return out

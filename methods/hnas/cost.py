@@ -75,9 +75,12 @@ class ArchCost:
     """Cost(arch) for the reward; ``mode="official"`` emulates the code's stale FLOPs hooks (§1.8.3).
 
     ``sampled``: MACs of the architecture that earned the PSNR (the paper's meaning; default).
-    ``official``: MACs of the union of all modules ever executed so far, each at its last resolution —
-    what the code's never-cleared ``output_size`` hook attributes add up to. It drifts to a constant,
-    which is why the official search's FLOPs pressure is weak.
+    ``official``: what ``Controller_Trainer.compute_flops`` returns. Each call runs one *fresh* forward
+    of the supernet at 1x3x48x48, which draws a new architecture from the controller, independent of
+    the one whose PSNR is in the reward; size hooks exist only during that forward, and the
+    ``output_size`` they leave on every conv is never cleared. So the charge is the union of the modules
+    of every fresh draw so far, each at its last resolution: call it with the fresh draw, not with the
+    scored architecture. Shared-weight training never registers hooks and adds nothing.
     """
 
     def __init__(self, table: MacTable, cost_per_mac: float = OFFICIAL_COST_PER_MAC, mode: str = "sampled", decimals: int | None = 3):
@@ -91,7 +94,7 @@ class ArchCost:
         self.seen.update(self.table.items(genotype))
 
     def __call__(self, genotype: Genotype) -> tuple[float, int]:
-        """(Cost, MACs it was computed from)."""
+        """(Cost, MACs it was computed from). ``official``: ``genotype`` is the fresh draw."""
         if self.mode == "official":
             self.observe(genotype)
             macs = sum(self.seen.values())

@@ -46,6 +46,47 @@ def quantised_psnr(sr: torch.Tensor, hr: torch.Tensor, shave: int) -> torch.Tens
     return 10 * torch.log10(255.0**2 / mse)
 
 
+def batch_psnr(sr: torch.Tensor, hr: torch.Tensor, shave: int) -> torch.Tensor:
+    """One PSNR of the whole batch from its mean squared error (the code's ``utility.calc_psnr`` on a
+    batch), on the 8-bit-quantised output; a 1-element tensor so it averages like the per-image form."""
+    sr = sr.clamp(0, 1).mul(255).round()
+    hr = hr.mul(255).round()
+    if shave:
+        sr, hr = sr[..., shave:-shave, shave:-shave], hr[..., shave:-shave, shave:-shave]
+    mse = (sr - hr).pow(2).mean().clamp_min(1e-10)
+    return (10 * torch.log10(255.0**2 / mse)).view(1)
+
+
+REWARD_PSNR = {"per-image": quantised_psnr, "batch": batch_psnr}
+
+
+def track_running_stats(module: torch.nn.Module) -> None:
+    """Give every BatchNorm running statistics again (``options.search_bn_stats: running``, the code):
+    updated in train mode, used in eval mode (derivation)."""
+    for m in module.modules():
+        if isinstance(m, torch.nn.BatchNorm2d) and not m.track_running_stats:
+            m.track_running_stats = True
+            m.register_buffer("running_mean", torch.zeros(m.num_features))
+            m.register_buffer("running_var", torch.ones(m.num_features))
+            m.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+
+
+def _moments(x: list[float], y: list[float]) -> list[float]:
+    xa, ya = np.asarray(x, float), np.asarray(y, float)
+    return [float(len(xa)), float(xa.sum()), float(ya.sum()), float((xa * ya).sum()), float((xa * xa).sum()), float((ya * ya).sum())]
+
+
+def _correlation(moments: list[list[float]]) -> float | None:
+    """Pearson r from summed per-epoch moments (None when either variable is constant)."""
+    if not moments:
+        return None
+    n, sx, sy, sxy, sxx, syy = np.sum(np.asarray(moments), axis=0)
+    vx, vy = n * sxx - sx * sx, n * syy - sy * sy
+    if n < 2 or vx <= 0 or vy <= 0:
+        return None
+    return round(float((n * sxy - sx * sy) / math.sqrt(vx * vy)), 4)
+
+
 def make_space(config: dict[str, Any]) -> HNASSpace:
     return HNASSpace(layers=int(config["model"]["layers"]), udpb=bool(config["options"]["udpb"]))
 
@@ -55,10 +96,15 @@ def make_supernet(space: HNASSpace, scale: int, config: dict[str, Any]) -> HNASS
     bicubic like the final model, so reward PSNRs rank architectures the way the final model will."""
     s, residual = config["search"], bool(config["options"]["bicubic_residual"])
     net = HNASSupernet(space, scale, int(s["channels"]), float(config["model"]["rgb_range"]), bool(s["search_bn"]), residual_output=residual)
+    stats = config["options"].get("search_bn_stats", "batch")
+    if stats == "running":
+        track_running_stats(net)
+    elif stats != "batch":
+        raise ValueError(f"options.search_bn_stats must be 'batch' or 'running', not {stats!r}")
     return BicubicResidual(net, scale) if residual else net
 
 
-def validation_scorer(net: torch.nn.Module, tiles: list[tuple[torch.Tensor, torch.Tensor]], shave: int, batch: int, device: torch.device):
+def validation_scorer(net: torch.nn.Module, tiles: list[tuple[torch.Tensor, torch.Tensor]], shave: int, batch: int, device: torch.device, psnr_fn=quantised_psnr):
     """score(provider): mean PSNR over held-out tiles; ``provider()`` is asked once per forward pass."""
 
     @torch.no_grad()
@@ -68,7 +114,7 @@ def validation_scorer(net: torch.nn.Module, tiles: list[tuple[torch.Tensor, torc
         for i in range(0, len(tiles), batch):
             lr = torch.stack([t[0] for t in tiles[i : i + batch]]).to(device)
             hr = torch.stack([t[1] for t in tiles[i : i + batch]]).to(device)
-            values.append(quantised_psnr(net(lr, provider()), hr, shave))
+            values.append(psnr_fn(net(lr, provider()), hr, shave))
         return float(torch.cat(values).mean())
 
     return score
@@ -99,6 +145,13 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
     table = MacTable(space, scale, int(s["channels"]), int(s["cost_lr_size"]))
     cost = ArchCost(table, float(s["cost_per_mac"]), opts["flops_cost"], s.get("cost_decimals"))
     lam, pos_w = float(s["lambda"]), float(opts["position_weight"])
+    reward_psnr = opts.get("reward_psnr", "per-image")
+    if reward_psnr not in REWARD_PSNR:
+        raise ValueError(f"options.reward_psnr must be one of {', '.join(REWARD_PSNR)}, not {reward_psnr!r}")
+    psnr_fn = REWARD_PSNR[reward_psnr]
+    # the code keeps the supernet in train mode for the controller epoch (BN: batch statistics, running
+    # statistics updated); with batch-only BN, eval mode computes the same
+    controller_mode_train = opts.get("search_bn_stats", "batch") == "running"
     reward_shave = scale + int(s["reward_shave_extra"])
     history: list[dict[str, float]] = []
     start_epoch = 0
@@ -120,8 +173,6 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
             step = epoch * w_steps + i
             with torch.no_grad():
                 genotype = controller(generator=stream_generator(seed, "weights-arch", step)).genotype
-            if opts["flops_cost"] == "official":
-                cost.observe(genotype)  # the code's hooks also fire during shared-weight training
             lr, hr = weights_data.batch(step, seed, int(s["batch"]), int(s["lr_patch"]))
             loss = F.l1_loss(net(lr.to(device), genotype), hr.to(device))
             opt.zero_grad(set_to_none=True)
@@ -136,23 +187,33 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
         decayed = epoch >= int(s["controller_lr_decay_epoch"])
         for group in reinforce.opt.param_groups:
             group["lr"] = s["controller_lr"] * (s["controller_lr_gamma"] if decayed else 1.0)
-        net.eval()
+        net.train(controller_mode_train)
         logs = []
         for j in range(c_steps):
             step = epoch * c_steps + j
             sample = controller(generator=stream_generator(seed, "controller-arch", step), position_weight=pos_w)
             lr, hr = controller_data.batch(step, seed, int(s["batch"]), int(s["lr_patch"]))
             with torch.no_grad():
-                psnr = float(quantised_psnr(net(lr.to(device), sample.genotype), hr.to(device), reward_shave).mean())
-            c, macs = cost(sample.genotype)
+                psnr = float(psnr_fn(net(lr.to(device), sample.genotype), hr.to(device), reward_shave).mean())
+            if cost.mode == "official":  # the code charges the FLOPs of a fresh, independent draw
+                with torch.no_grad():
+                    fresh = controller(generator=stream_generator(seed, "flops-arch", step)).genotype
+                c, macs = cost(fresh)
+            else:
+                c, macs = cost(sample.genotype)
             stats = reinforce.step(sample.log_prob, sample.entropy, lam * psnr - (1 - lam) * c)
-            logs.append({**stats, "psnr": psnr, "cost": c, "macs": table.macs(sample.genotype)})
+            logs.append({**stats, "psnr": psnr, "cost": c, "macs": table.macs(sample.genotype), "position": int(sample.genotype["upsampling_position"])})
             bar.update(1)
         history.append(
             {
                 "epoch": epoch + 1,
                 "weight_loss": float(np.mean(losses)) if losses else math.nan,
                 **({k: float(np.mean([x[k] for x in logs])) for k in ("reward", "psnr", "cost", "macs", "entropy")} if logs else {}),
+                # spread of the policy entropy across this epoch's samples: with entropy in the reward only
+                # its deviation from the baseline moves the policy
+                **({"entropy_std": float(np.std([x["entropy"] for x in logs]))} if logs else {}),
+                # sufficient statistics of (upsampling position of the scored sample, charged cost)
+                "position_cost_moments": _moments([x["position"] for x in logs], [x["cost"] for x in logs]),
             }
         )
         ctx.save_checkpoint(
@@ -163,7 +224,7 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
 
     # 3) derivation: best of N sampled architectures on held-out tiles, one architecture per evaluation
     tiles = controller_data.tiles(int(s["derive_lr_patch"]), int(s["derive_tiles"]) or None)
-    score = validation_scorer(net, tiles, scale, int(s["batch"]), device)
+    score = validation_scorer(net, tiles, scale, int(s["batch"]), device, psnr_fn)
     draws = iter(range(10**9))
     controller.eval()
 
@@ -173,6 +234,7 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
 
     best, candidates = best_of_n(sample, score, int(s["derive_candidates"]), bool(opts["derive_resample_per_forward"]))
     genotype = {**best, "layers": space.layers}
+    r = _correlation([h["position_cost_moments"] for h in history if "position_cost_moments" in h])
     info = {
         "derived_macs_search_width": table.macs(best),
         "macs_input": f"1x3x{table.lr}x{table.lr} (LR), search width C={table.channels}",
@@ -180,6 +242,9 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
         "lambda": lam,
         "candidates": [{"score_psnr": c["score"], "macs": table.macs(c["genotype"]), "architectures_mixed": c["architectures_mixed"]} for c in candidates],
         "history": history,
+        # does the charged cost follow the scored architecture's upsampling position (the main MAC driver)?
+        "position_cost_r": r,
+        "reward_psnr": reward_psnr,
         "validation_tiles": len(tiles),
         "search_seconds_this_session": round(time.perf_counter() - started, 1),
     }
