@@ -72,6 +72,7 @@ def make_supernet(config: dict[str, Any], scale: int) -> HiNASSupernet:
         cell_sharing=bool(o["cell_sharing"]),
         arch_sharing=o["arch_sharing"],
         head=o["search_head"],
+        l2_input=o.get("l2_input", "projection"),  # absent in configs made before the option existed
     )
 
 
@@ -125,8 +126,9 @@ class HiNASMethod(Method):
     def variants(self) -> dict[str, dict[str, Any]]:
         return {
             "default": {},
-            # official code: L1 (not MSE) + 0.6 log-SSIM divided by 2, batch 16, bilinear+sigmoid search head
-            "official-code": {"train": {"loss": "l1", "average_loss_terms": True, "batch": 16}, "options": {"search_head": "bilinear_sigmoid"}},
+            # official code: L1 (not MSE) + 0.6 log-SSIM divided by 2, batch 16, bilinear+sigmoid search head,
+            # the l-2 input is the previous layer's beta-weighted routed input
+            "official-code": {"train": {"loss": "l1", "average_loss_terms": True, "batch": 16}, "options": {"search_head": "bilinear_sigmoid", "l2_input": "routed"}},
             "shared-arch": {"options": {"arch_sharing": "shared"}},
             "per-level-cells": {"options": {"cell_sharing": False}},
             "pow2-widths": {"options": {"width_levels": "pow2"}},

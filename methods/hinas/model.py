@@ -10,6 +10,19 @@ from .blocks import Concat, conv_bn, lrelu, sep_conv_bn
 from .space import CellGenotype, Genotype, level_widths, make_op, validate_genotype
 
 
+def low_level_endpoint(levels: list[int]) -> int | None:
+    """Layer whose output feeds the decoder's low-level branch, or None for ``reduce(stem)``.
+
+    As the official ``sr_compnet.py``: the layer of the *last* level-0 entry of the width path, unless
+    that is the final layer -- then ``reduce(stem)``, even when an earlier layer was at level 0 (path
+    ``[0, 0]`` -> ``reduce(stem)``; ``[0, 1]`` -> layer 0). methods-spec section 2.4 states "the last
+    non-final layer at level 0", which differs for paths that end at level 0 after an earlier 0."""
+    zeros = [l for l, v in enumerate(levels) if v == 0]
+    if not zeros or zeros[-1] == len(levels) - 1:
+        return None
+    return zeros[-1]
+
+
 class FixCell(nn.Module):
     """A derived cell: node j = op_a(state_a) + op_b(state_b); output = concat of the nodes."""
 
@@ -68,9 +81,7 @@ class HiNASNet(nn.Module):
             self.scalers1.append(conv_bn(c_prev, c, 1, act_before=True))
             self.cells.append(FixCell(cell, c))
             c_prev2, c_prev = c_prev, nodes * c
-        # low-level endpoint: the last non-final layer at level 0, else the reduced stem feature
-        at_zero = [l for l, v in enumerate(levels[:-1]) if v == 0]
-        self.endpoint_layer = at_zero[-1] if at_zero else None
+        self.endpoint_layer = low_level_endpoint(levels)
         self.aspp = ASPP(c_prev, aspp_channels)
         self.low = conv_bn(nodes * widths[0], low_channels, 1, act_after=True)
         self.decoder = nn.Sequential(

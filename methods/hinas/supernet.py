@@ -43,6 +43,12 @@ class HiNASSupernet(nn.Module):
     (Eq. 5). ``False``: one cell per incoming path, outputs summed with beta (Eq. 6), ~3x the activations.
     ``arch_sharing='layerwise'``: one alpha per layer (LWAS, the paper); ``'shared'``: one alpha for all.
     ``head='bilinear_sigmoid'`` (official code) or ``'bicubic'`` (residual over bicubic, as the final net).
+    ``l2_input='projection'``: a cell's second input is its own unweighted 1x1 projection of the layer
+    l-2 feature (the paper's f_{l-2}^i); ``'routed'`` (official ``sr_supernet.py``): it is the previous
+    layer's beta-weighted routed input at the same level (``inputs_1 = inputs_0``), the reduced stem at
+    layer 0, and a 1x1 conv+BN "upsampler" from the level below where the previous layer had no such
+    level -- so beta also gates the next layer's l-2 input. ``'routed'`` needs cell sharing (the code has
+    no per-path cells).
     """
 
     def __init__(
@@ -58,8 +64,14 @@ class HiNASSupernet(nn.Module):
         arch_sharing: str = "layerwise",
         head: str = "bilinear_sigmoid",
         aspp_dilation: int = 16,
+        l2_input: str = "projection",
     ):
         super().__init__()
+        if l2_input not in ("projection", "routed"):
+            raise ValueError(f"l2_input must be 'projection' or 'routed', got {l2_input!r}")
+        if l2_input == "routed" and not cell_sharing:
+            raise ValueError("l2_input 'routed' (official code) needs cell_sharing: per-path cells have no single routed input")
+        self.l2_input = l2_input
         if arch_sharing not in ("layerwise", "shared"):
             raise ValueError(f"arch_sharing must be 'layerwise' or 'shared', got {arch_sharing!r}")
         if head not in ("bilinear_sigmoid", "bicubic"):
@@ -89,8 +101,9 @@ class HiNASSupernet(nn.Module):
                     pp[f"{k}_{i}"] = conv_bn(prev_w[k], c, 1, affine=False)
                     if not cell_sharing:
                         cells[f"{k}_{i}"] = SearchCell(c, nodes)
-                for k in prev2_w:  # every l-2 level, so any width path finds its l-2 feature
-                    sp[f"{k}_{i}"] = conv_bn(prev2_w[k], c, 1, affine=False)
+                if l2_input == "projection":
+                    for k in prev2_w:  # every l-2 level, so any width path finds its l-2 feature
+                        sp[f"{k}_{i}"] = conv_bn(prev2_w[k], c, 1, affine=False)
                 if cell_sharing:
                     cells[str(i)] = SearchCell(c, nodes)
             self.prev_proj.append(pp)
@@ -108,6 +121,8 @@ class HiNASSupernet(nn.Module):
             )
             for i in range(last)
         )
+        # official-code l-2 input: channel-width "upsamplers" level i-1 -> i for levels a layer reaches first
+        self.upsamplers = nn.ModuleList(conv_bn(self.widths[i - 1], self.widths[i], 1, affine=False) for i in range(1, n_levels)) if l2_input == "routed" else nn.ModuleList()
         self.tail = nn.Sequential(conv_bn(last * bf, bf, 3, affine=False, act_after=True), nn.Conv2d(bf, 3 * scale * scale, 3, padding=1), nn.PixelShuffle(scale))
         self._aspp_channels = bf
         # architecture: alpha [L or 1, edges, ops]; beta [sources, 3]: one row per node feeding the next layer
@@ -158,6 +173,17 @@ class HiNASSupernet(nn.Module):
             prev = lvl
         return alpha.to(self.alpha.device), beta.to(self.beta.device)
 
+    def _routed_l2(self, routed_prev: dict[int, torch.Tensor], level: int) -> torch.Tensor:
+        """The official l-2 input of a cell at ``level``: the previous layer's routed input there, else
+        (a level that layer did not compute) the level below it passed through the upsamplers, as the
+        code appends ``upsamplers[i-1](inputs_1[-1])``; the results are cached like the code's list."""
+        if level not in routed_prev:
+            below = self._routed_l2(routed_prev, level - 1) if level > 0 else None
+            if below is None:
+                raise RuntimeError("no routed input below level 0")
+            routed_prev[level] = self.upsamplers[level - 1](below)
+        return routed_prev[level]
+
     # -- forward ----------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor, arch: dict[str, Any] | None = None) -> torch.Tensor:
         alpha, beta = (self.alpha_weights(), self.beta_weights()) if arch is None else self.arch_weights(arch)
@@ -165,24 +191,29 @@ class HiNASSupernet(nn.Module):
         s = self.stem1(x)
         prev2: dict[int, torch.Tensor] = {0: self.reduce1(s)}
         prev: dict[int, torch.Tensor] = {0: self.stem2(s)}
+        routed_prev: dict[int, torch.Tensor] = {0: prev2[0]}  # l2_input 'routed': the previous layer's routed inputs
         for l, count in enumerate(self.counts):
             out: dict[int, torch.Tensor] = {}
+            routed: dict[int, torch.Tensor] = {}
             for i in range(count):
                 weights = [(beta[self.rows[l][k], _MOVES.index(i - k)], k) for k in self._sources(i, prev)]
                 terms = [(w, k) for w, k in weights if float(w.detach()) != 0.0]
                 if not terms:
                     continue  # off the width path of a discrete architecture
-                if path is None:
-                    k2 = min(i, max(prev2))  # the paper's f_{l-2}^i (top level when level i is new)
+                if self.l2_input == "routed":
+                    s0 = self._routed_l2(routed_prev, i)
                 else:
-                    k2 = path[l - 2] if l >= 2 else 0
-                s0 = self.skip_proj[l][f"{k2}_{i}"](prev2[k2])
+                    if path is None:
+                        k2 = min(i, max(prev2))  # the paper's f_{l-2}^i (top level when level i is new)
+                    else:
+                        k2 = path[l - 2] if l >= 2 else 0
+                    s0 = self.skip_proj[l][f"{k2}_{i}"](prev2[k2])
                 if self.cell_sharing:  # Eq. 5: one cell on the weighted sum
-                    s1 = sum(w * self.prev_proj[l][f"{k}_{i}"](prev[k]) for w, k in terms)
+                    s1 = routed[i] = sum(w * self.prev_proj[l][f"{k}_{i}"](prev[k]) for w, k in terms)
                     out[i] = self.cells[l][str(i)](s0, s1, alpha[l])
                 else:  # Eq. 6: a cell per incoming path, weighted sum of the outputs
                     out[i] = sum(w * self.cells[l][f"{k}_{i}"](s0, self.prev_proj[l][f"{k}_{i}"](prev[k]), alpha[l]) for w, k in terms)
-            prev2, prev = prev, out
+            prev2, prev, routed_prev = prev, out, routed
         n, _, h, w = x.shape
         feats = [self.aspp[i](prev[i]) if i in prev else x.new_zeros(n, self._aspp_channels, h, w) for i in range(self.counts[-1])]
         res = self.tail(torch.cat(feats, 1))

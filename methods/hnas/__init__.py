@@ -67,9 +67,11 @@ _PAPER_OPTIONS: dict[str, Any] = {
     "bicubic_residual": False,
     "genotype": None,  # "HNAS-A" / "HNAS-B" / "HNAS-C": train a published genotype instead of searching
     "retrain_epochs": README_RETRAIN_EPOCHS,  # supplement: 400 ("same as search")
-    "reward_psnr": "per-image",  # code: "batch" (one PSNR of the batch-mean squared error)
-    "search_bn_stats": "batch",  # code: "running" (model.eval() in derivation uses running statistics)
 }
+# Options added after records were committed are read with their paper default when absent, so the
+# configs (and hashes) of existing runs stay what they were: reward_psnr "per-image" (code: "batch", one
+# PSNR of the batch-mean squared error), search_bn_stats "batch" (code: "running", derivation in eval mode
+# uses running statistics).
 
 _PROFILES: dict[str, dict[str, Any]] = {
     "paper": {
