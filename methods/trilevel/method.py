@@ -83,6 +83,9 @@ class TrilevelNASMethod(Method):
             "derivative-split": {"search": {"arch_split": 0.5}},
             # no cost term: isolates what the efficiency objective changes
             "no-cost": {"search": {"cost_weight": 0.0}},
+            # the derivative's reading of "sorting": node weights on a tree of feature maps, kept sorted
+            # along every root-to-leaf path by an order-constraint loss (DESIGN.md); weight 1 [inferred]
+            "order-constraint": {"options": {"network_level": "order-constraint"}, "search": {"order_weight": 1.0}},
         }
 
     def profile(self, name: str) -> dict[str, Any]:

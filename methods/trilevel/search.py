@@ -46,9 +46,11 @@ def one_phase_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: 
     weight_data, arch_data = (data, data) if split == 0 else tuple(data.split([1 - split, split]))
     pixel_loss = make_loss(cfg.get("loss", "l1"))
     reference_macs, cost_weight = space.max_macs(), float(cfg.get("cost_weight", 0.0))
+    order_weight = float(cfg.get("order_weight", 0.0))
 
     def arch_loss(sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
-        return pixel_loss(sr, hr) + cost_weight * supernet.expected_macs() / reference_macs
+        loss = pixel_loss(sr, hr) + cost_weight * supernet.expected_macs() / reference_macs
+        return loss + order_weight * supernet.order_loss() if order_weight else loss
 
     steps, warmup, anneal_end = int(cfg["steps"]), int(cfg.get("warmup_steps", 0)), float(cfg.get("anneal_end", 0.7))
 
@@ -63,6 +65,7 @@ def one_phase_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: 
             "entropy_ops_max": round(max(max(e) for e in ent["ops"]), 5),
             "entropy_widths_max": round(max(ent["widths"]), 5),
             "entropy_path": round(ent["path"], 5),
+            **({"order_loss": round(float(supernet.order_loss()), 6)} if space.network_level == "order-constraint" else {}),
         }
 
     summary = bilevel_search(supernet, weight_data, arch_data, cfg, seed, ctx, pixel_loss, arch_loss, on_step=on_step)
@@ -78,6 +81,7 @@ def one_phase_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: 
         "final_logits": {"alpha": supernet.alpha.detach().tolist(), "beta": supernet.beta.detach().tolist(), "gamma": supernet.gamma.detach().tolist()},
         "genotype_macs_per_lr_pixel": space.genotype_macs(genotype),
         "reference_macs_per_lr_pixel": reference_macs,
+        "network_level": space.network_level,
         "space": {"ops": list(space.ops), "widths": list(space.widths), "positions": list(space.positions)},
     }
     return SearchResult(genotype=genotype, info=info, model=supernet.derive())

@@ -66,6 +66,7 @@ class SpaceConfig:
     ops: tuple[str, ...] = OP_NAMES
     res_scale: float = 0.2
     bicubic_residual: bool = False
+    network_level: str = "sorted-sparsestmax"  # or "order-constraint" (DESIGN.md: the derivative's reading)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "SpaceConfig":
@@ -79,6 +80,7 @@ class SpaceConfig:
             ops=tuple(m.get("ops", OP_NAMES)),
             res_scale=float(m.get("res_scale", 0.2)),
             bicubic_residual=bool(config.get("options", {}).get("bicubic_residual", False)),
+            network_level=str(config.get("options", {}).get("network_level", "sorted-sparsestmax")),
         )
         space.validate()
         return space

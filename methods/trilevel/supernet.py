@@ -45,10 +45,36 @@ class SupernetCell(nn.Module):
         return x + self.res_scale * self.edges[1](h, op_weights[1])
 
 
+def tree_path_distribution(gamma: torch.Tensor, n_positions: int) -> torch.Tensor:
+    """Network level as a tree of feature maps with a weight on every node (``order-constraint`` reading).
+
+    Nodes: ``L_m`` (searched cell m runs at LR, m = 0..n-2) and ``U_i`` (upsample after position i,
+    the leaves). The root-to-leaf path of ``U_i`` is ``L_0 .. L_{i-1}, U_i``. Node gates are
+    ``sigmoid(gamma)`` (first n-1 entries: L nodes, last n: U nodes); the path distribution is the
+    normalised product of the gates along each path."""
+    g = torch.sigmoid(gamma)
+    lr, up = g[: n_positions - 1], g[n_positions - 1 :]
+    prefix = torch.cat([torch.ones_like(up[:1]), torch.cumprod(lr, 0)])  # prod of L gates before leaf i
+    score = prefix * up
+    return score / score.sum()
+
+
+def order_constraint_loss(gamma: torch.Tensor, n_positions: int) -> torch.Tensor:
+    """sum over tree edges parent -> child of relu(g_child - g_parent): zero iff the node weights are
+    sorted (non-increasing) along every root-to-leaf path. The root's weight is 1, so its edges add 0."""
+    g = torch.sigmoid(gamma)
+    lr, up = g[: n_positions - 1], g[n_positions - 1 :]
+    chain = F.relu(lr[1:] - lr[:-1]).sum()  # L_{m-1} -> L_m
+    leaves = F.relu(up[1:] - lr).sum()  # L_{i-1} -> U_i
+    return chain + leaves
+
+
 class TrilevelSupernet(nn.Module):
     def __init__(self, space: SpaceConfig):
         super().__init__()
         self.space = space
+        if space.network_level not in ("sorted-sparsestmax", "order-constraint"):
+            raise ValueError(f"options.network_level must be 'sorted-sparsestmax' or 'order-constraint', not {space.network_level!r}")
         c = space.channels
         self.stem = nn.Conv2d(3, c, 3, padding=1)
         self.cells = nn.ModuleList(SupernetCell(space) for _ in range(space.cells))
@@ -57,7 +83,8 @@ class TrilevelSupernet(nn.Module):
         # DARTS's 1e-3 * randn init: exactly tied logits sit on sparsestmax's tie-break, where it is flat
         self.alpha = nn.Parameter(1e-3 * torch.randn(space.cells, 2, len(space.ops)))
         self.beta = nn.Parameter(1e-3 * torch.randn(space.cells, len(space.widths)))
-        self.gamma = nn.Parameter(1e-3 * torch.randn(len(space.positions)))
+        n_gamma = len(space.positions) if space.network_level == "sorted-sparsestmax" else 2 * len(space.positions) - 1
+        self.gamma = nn.Parameter(1e-3 * torch.randn(n_gamma))
         self.radius_t = 0.0
 
     # -- parameters for the shared bilevel loop ---------------------------------------------------
@@ -72,11 +99,23 @@ class TrilevelSupernet(nn.Module):
     def distributions(self) -> dict[str, torch.Tensor]:
         """``ops`` [cells, 2, n_ops], ``widths`` [cells, n_widths], ``path`` [n_positions]."""
         t = min(max(self.radius_t, 0.0), 1.0)
+        if self.space.network_level == "order-constraint":
+            path = tree_path_distribution(self.gamma, len(self.space.positions))
+            if t >= 1.0:  # hardened with the other levels: the remaining steps train the discrete path
+                path = F.one_hot(path.argmax(), path.numel()).to(path.dtype)
+        else:
+            path = sparsestmax(self.gamma, t * max_radius(self.gamma.shape[-1]))
         return {
             "ops": sparsestmax(self.alpha, t * max_radius(self.alpha.shape[-1])),
             "widths": sparsestmax(self.beta, t * max_radius(self.beta.shape[-1])),
-            "path": sparsestmax(self.gamma, t * max_radius(self.gamma.shape[-1])),
+            "path": path,
         }
+
+    def order_loss(self) -> torch.Tensor:
+        """The order-constraint term (0 for the default reading, which is sorted by construction)."""
+        if self.space.network_level != "order-constraint":
+            return self.gamma.new_zeros(())
+        return order_constraint_loss(self.gamma, len(self.space.positions))
 
     def lr_probabilities(self, path_p: torch.Tensor) -> list[torch.Tensor]:
         """P(cell j runs at LR) = P(k > j): 1 for the fixed prefix, then the sorted gates of the path."""
