@@ -80,3 +80,19 @@ def test_routed_supernet_runs_a_discrete_path():
     with torch.no_grad():
         y = net(torch.rand(1, 3, 8, 8), arch)
     assert y.shape == (1, 3, 16, 16) and torch.isfinite(y).all()
+
+
+def test_configs_without_the_endpoint_option_rebuild_with_the_former_rule():
+    from srnas.harness.config import resolve_config
+    from srnas.methods import get_method
+
+    method = get_method("hinas")
+    config = resolve_config(method, "smoke", 2)
+    assert config["options"]["endpoint"] == "official"
+    genotype = {"cells": [CELL, CELL], "levels": [0, 0], "nodes": 3, "width_levels": "linear"}
+    assert method.build(genotype, 2, config).endpoint_layer is None  # reduce(stem)
+    del config["options"]["endpoint"]  # a record made before the option existed
+    assert method.build(genotype, 2, config).endpoint_layer == 0
+    assert low_level_endpoint([0, 0], "last-non-final") == 0 and low_level_endpoint([0, 1, 0], "last-non-final") == 0
+    with pytest.raises(ValueError, match="endpoint"):
+        low_level_endpoint([0, 0], "spec")

@@ -32,7 +32,7 @@ _DEFAULT_OPTIONS = {
     "derive_by": "reward",
     "bicubic_residual": False,
     "genotype": None,
-    "controller": "row",  # paper Fig. 2 / official controller.py; "per-bit": the suite's earlier 30-step form
+    "controller": "row",  # official controller.py (the slides only picture it); "per-bit": the suite's earlier 30-step form
     "supernet": "sliced",  # "official-code": the official supernet's ops (no ReLU, no conv bias, reshaped rows)
 }
 # The official code's data handling, as train/search config keys of the shared trainer and sampler:

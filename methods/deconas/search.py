@@ -84,7 +84,7 @@ class SearchSettings:
 def make_controller(n_bits: int, st: SearchSettings) -> SequencePolicy:
     """The DeCoNAS controller: 2-layer LSTM, 2-way logits (1.1 / 2.5) * tanh(.).
 
-    ``controller: row`` (default; paper Fig. 2 and the official ``controller.py``): one LSTM step per
+    ``controller: row`` (default; the official ``controller.py``, the slides only picture it): one LSTM step per
     source row (10 steps for 4 layers), emitting the row's 3 op bits from 3 op heads shared by all rows;
     the row's 3-bit value (first op most significant) selects the next input from an 8-entry embedding;
     the first input is learned (``g_emb``) and the LSTM has no bias. ``controller: per-bit`` is the

@@ -47,7 +47,12 @@ def _cost(genotype: Genotype, scale: int, model: dict[str, Any], width_levels: s
     return count_params(_build(genotype, scale, model, width_levels))
 
 
-def _build(genotype: Genotype, scale: int, model: dict[str, Any], width_levels: str) -> HiNASNet:
+# Configs made before options.endpoint existed were built with the former rule: reading its absence as
+# "last-non-final" rebuilds those runs' checkpoints exactly; every profile now names "official".
+_ENDPOINT_BEFORE_OPTION = "last-non-final"
+
+
+def _build(genotype: Genotype, scale: int, model: dict[str, Any], width_levels: str, endpoint: str = "official") -> HiNASNet:
     return HiNASNet(
         genotype,
         scale,
@@ -56,6 +61,7 @@ def _build(genotype: Genotype, scale: int, model: dict[str, Any], width_levels: 
         aspp_channels=int(model["aspp_channels"]),
         low_channels=int(model["low_channels"]),
         width_levels=width_levels,
+        endpoint=endpoint,
     )
 
 
@@ -138,7 +144,7 @@ class HiNASMethod(Method):
         return {"default": "HiNAS SR model"}.get(variant)
 
     def profile(self, name: str) -> dict[str, Any]:
-        options = {"arch_sharing": "layerwise", "cell_sharing": True, "width_levels": "linear", "search_head": "bicubic"}
+        options = {"arch_sharing": "layerwise", "cell_sharing": True, "width_levels": "linear", "search_head": "bicubic", "endpoint": "official"}
         loss = {"loss": "mse", "ssim_weight": 0.6, "average_loss_terms": False}
         if name == "paper":
             return {
@@ -195,7 +201,8 @@ class HiNASMethod(Method):
         return HiNASSpace(config, scale)
 
     def build(self, genotype: Genotype, scale: int, config: dict[str, Any]) -> nn.Module:
-        return _build(genotype, scale, config["model"], config["options"]["width_levels"])
+        o = config["options"]
+        return _build(genotype, scale, config["model"], o["width_levels"], o.get("endpoint", _ENDPOINT_BEFORE_OPTION))
 
 
 def params_at_paper_widths(genotype: Genotype, scale: int) -> int:

@@ -10,13 +10,22 @@ from .blocks import Concat, conv_bn, lrelu, sep_conv_bn
 from .space import CellGenotype, Genotype, level_widths, make_op, validate_genotype
 
 
-def low_level_endpoint(levels: list[int]) -> int | None:
+ENDPOINT_RULES = ("official", "last-non-final")
+
+
+def low_level_endpoint(levels: list[int], rule: str = "official") -> int | None:
     """Layer whose output feeds the decoder's low-level branch, or None for ``reduce(stem)``.
 
-    As the official ``sr_compnet.py``: the layer of the *last* level-0 entry of the width path, unless
+    ``official`` (``sr_compnet.py``): the layer of the *last* level-0 entry of the width path, unless
     that is the final layer -- then ``reduce(stem)``, even when an earlier layer was at level 0 (path
-    ``[0, 0]`` -> ``reduce(stem)``; ``[0, 1]`` -> layer 0). methods-spec section 2.4 states "the last
-    non-final layer at level 0", which differs for paths that end at level 0 after an earlier 0."""
+    ``[0, 0]`` -> ``reduce(stem)``; ``[0, 1]`` -> layer 0). ``last-non-final``: methods-spec section 2.4's
+    wording, "the last non-final layer at level 0" (``[0, 0]`` -> layer 0), the plugin's rule before it
+    was checked against the code; kept so the runs made with it rebuild exactly."""
+    if rule not in ENDPOINT_RULES:
+        raise ValueError(f"options.endpoint must be one of {ENDPOINT_RULES}, not {rule!r}")
+    if rule == "last-non-final":
+        zeros = [l for l, v in enumerate(levels[:-1]) if v == 0]
+        return zeros[-1] if zeros else None
     zeros = [l for l, v in enumerate(levels) if v == 0]
     if not zeros or zeros[-1] == len(levels) - 1:
         return None
@@ -63,6 +72,7 @@ class HiNASNet(nn.Module):
         aspp_channels: int = 128,
         low_channels: int = 48,
         width_levels: str = "linear",
+        endpoint: str = "official",
     ):
         super().__init__()
         validate_genotype(genotype)
@@ -81,7 +91,7 @@ class HiNASNet(nn.Module):
             self.scalers1.append(conv_bn(c_prev, c, 1, act_before=True))
             self.cells.append(FixCell(cell, c))
             c_prev2, c_prev = c_prev, nodes * c
-        self.endpoint_layer = low_level_endpoint(levels)
+        self.endpoint_layer = low_level_endpoint(levels, endpoint)
         self.aspp = ASPP(c_prev, aspp_channels)
         self.low = conv_bn(nodes * widths[0], low_channels, 1, act_after=True)
         self.decoder = nn.Sequential(
