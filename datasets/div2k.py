@@ -73,7 +73,7 @@ def _extract(archive: Path, dest: Path, folder: str) -> Path:
         os.replace(staging / folder, target)
         return target
     except zipfile.BadZipFile:
-        raise DatasetError(f"downloaded file is not a zip archive; check the URL") from None
+        raise DatasetError("downloaded file is not a zip archive; check the URL") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -113,13 +113,15 @@ class PatchSource:
         return parts
 
     def batch(
-        self, step: int, seed: int, batch_size: int, lr_patch: int, augment: bool = True, patch_filter: str | None = None, draw: int = 0
+        self, step: int, seed: int, batch_size: int, lr_patch: int, augment: bool = True, patch_filter: str | None = None, draw: int = 0,
+        as_uint8: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Batch number ``step`` of the stream for ``seed``: float LR [B,3,p,p], HR [B,3,p*s,p*s] in [0,1].
 
         ``patch_filter`` (a :data:`PATCH_FILTERS` name) redraws a crop until its HR patch passes the test,
         as the DeCoNAS code does. ``draw`` > 0 gives an independent replacement batch for the same step
-        (the trainer's ``loss_cut`` skips a batch and draws another)."""
+        (the trainer's ``loss_cut`` skips a batch and draws another). ``as_uint8``: the same pixels before
+        the float conversion (4x less to move between processes; ``/255`` gives the float batch exactly)."""
         rng = np.random.default_rng([seed, step] if draw == 0 else [seed, step, draw])
         s, p = self.scale, lr_patch
         eligible = [i for i, t in enumerate(self.lr) if t.shape[1] >= p and t.shape[2] >= p]
@@ -151,6 +153,8 @@ class PatchSource:
                     lr, hr = lr.transpose(1, 2), hr.transpose(1, 2)
             lrs.append(lr)
             hrs.append(hr)
+        if as_uint8:
+            return torch.stack(lrs), torch.stack(hrs)
         return torch.stack(lrs).float().div_(255), torch.stack(hrs).float().div_(255)
 
     def batches(self, seed: int, batch_size: int, lr_patch: int, augment: bool = True, start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -164,7 +168,7 @@ class PatchSource:
 
         Used as the search's validation set (HiNAS scores stitched 64x64 tiles); deterministic.
         """
-        out = []
+        out: list[tuple[torch.Tensor, torch.Tensor]] = []
         s, p = self.scale, lr_patch
         for lr, hr in zip(self.lr, self.hr):
             _, h, w = lr.shape
@@ -174,7 +178,11 @@ class PatchSource:
             xs = sorted({*range(0, w - p + 1, p), w - p})
             for y in ys:
                 for x in xs:
+                    if max_tiles and len(out) >= max_tiles:
+                        # stop here: materialising every tile first (then slicing) held all of DIV2K's
+                        # tiles as floats, tens of GiB at HNAS's paper split
+                        return out
                     out.append(
                         (lr[:, y : y + p, x : x + p].float().div(255), hr[:, y * s : (y + p) * s, x * s : (x + p) * s].float().div(255))
                     )
-        return out[:max_tiles] if max_tiles else out
+        return out

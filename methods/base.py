@@ -6,8 +6,10 @@ NASLib's split, SR-sized: a plugin owns its search space and search strategy and
 """
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
@@ -55,6 +57,8 @@ class Method(ABC):
     #: False for methods with no trainable weights (bicubic)
     trains: ClassVar[bool] = True
     description: ClassVar[str] = ""
+    #: the plugin's profile data file, beside its module (``profiles.json``); None: ``profile`` is code
+    profiles_file: ClassVar[str | None] = None
 
     def variants(self) -> dict[str, dict[str, Any]]:
         """Named option sets (config overrides). ``default`` is the paper's behaviour.
@@ -68,13 +72,31 @@ class Method(ABC):
         """The ``variant`` value of this method's rows in the reported numbers ('' for none)."""
         return None if variant == "default" else variant
 
-    @abstractmethod
     def profile(self, name: str) -> dict[str, Any]:
         """Config overrides for budget profile ``smoke`` / ``short`` / ``paper``.
 
         Merged over :data:`srnas.profiles.BASE_PROFILES`. The ``paper`` profile states the paper's
-        protocol (search split, epochs, loss, schedule) so a GPU rerun follows it.
+        protocol (search split, epochs, loss, schedule) so a GPU rerun follows it. By default read from
+        :attr:`profiles_file` (checked by :mod:`srnas.profile_files`: every paper number has a source).
         """
+        if self.profiles_file is None:
+            raise NotImplementedError(f"{type(self).__name__} sets no profiles_file and does not override profile()")
+        return self.profile_data().profile(name)
+
+    def profile_data(self):
+        """The checked :class:`srnas.profile_files.ProfileFile` of this plugin."""
+        from srnas.profile_files import load_profile_file
+
+        if self.profiles_file is None:
+            raise TypeError(f"{self.name} keeps its profiles in code")
+        return load_profile_file(Path(sys.modules[type(self).__module__].__file__).parent / self.profiles_file)
+
+    def optional_config(self) -> dict[str, Any]:
+        """Config keys this plugin reads with a default when a config lacks them, as {section: {key: default}}.
+
+        Options added after runs were recorded are read this way, so the old configs (and their hashes)
+        stay valid; declaring them here lets ``--set`` use them on any profile."""
+        return {}
 
     def search(self, data: "PatchSource", config: dict[str, Any], seed: int, ctx: "RunContext") -> SearchResult:
         """Run the architecture search on ``data`` and return the derived genotype."""

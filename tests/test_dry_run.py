@@ -77,3 +77,44 @@ def test_div2k_training_pairs_use_the_official_lr_files_and_equal_generated_ones
     assert disk.split([0.5, 0.5])[1].lr_source == disk.lr_source
     t91 = PatchSource.from_dataset("T91", 2, limit=2)
     assert t91.lr_source.startswith("generate:")
+
+
+SHRINK = {
+    "hnas": ["search.batch=2", "search.lr_patch=16", "search.derive_lr_patch=16", "search.derive_tiles=4", "train.batch=2",
+             "train.lr_patch=16", "model.channels=8", "model.layers=4"],
+    "deconas": ["search.batch=2", "search.lr_patch=16", "search.val_patch=16", "search.val_batch=2", "search.derive_tiles=4",
+                "train.batch=2", "train.lr_patch=16", "model.channels=16"],
+    "trilevel": ["search.batch=2", "search.lr_patch=16"],
+}
+
+
+@pytest.mark.parametrize("method", sorted(SHRINK))
+def test_every_plugins_paper_schedule_dry_runs_on_the_stand_in(method, div2k, tmp_path, capsys):
+    argv = ["run", method, "--profile", "paper", "--scale", "2", "--dry-run", "1", "--device", "cpu", "--data-root", str(div2k),
+            "--results", str(tmp_path), "--set", 'eval.datasets=["Set5"]']
+    for o in SHRINK[method]:
+        argv += ["--set", o]
+    assert main(argv) == 0
+    assert "projected total" in capsys.readouterr().out
+    (path,) = list((tmp_path / "projections").rglob("*.json"))
+    rec = json.loads(path.read_text())
+    assert rec["kind"] == "projection" and rec["method"] == method and rec["projected_total_s"] > 0
+    search = next(v for k, v in rec["loops"].items() if "search" in k)
+    assert search["total_steps"] > 1 and 0 <= search["data_stall_fraction"] <= 1
+    assert main(["table", "--projections", "--results", str(tmp_path)]) == 0
+    page = (tmp_path / "tables" / "projections_paper.md").read_text()
+    assert f"| {method} | default | x2 | cpu |" in page and "CPU: not comparable" in page
+
+
+def test_projection_table_gives_a_ratio_only_for_a_gpu_projection(tmp_path):
+    from srnas.harness.projections import render_projections
+
+    folder = tmp_path / "projections" / "hinas" / "default" / "x4" / "paper"
+    folder.mkdir(parents=True)
+    rec = {"kind": "projection", "method": "hinas", "variant": "default", "scale": 4, "profile": "paper", "device": "cuda:0",
+           "finished_utc": "2026-11-23T00:00:00+00:00", "loops": {"search": {"projected_s": 7 * 3600, "data_stall_fraction": 0.1}},
+           "evaluation": {}, "projected_total_hours": 7.0, "git": {"commit": "abc", "dirty": False}}
+    (folder / "cuda-x-1.json").write_text(json.dumps(rec))
+    page = render_projections(tmp_path)
+    # HiNAS claims 3.5 GPU-hours on a GTX 1080Ti: 7 h projected is 2.00x the claim
+    assert "| hinas | default | x4 | cuda:0 | 7.00 |" in page and "3.5 GPU-hours (1x GTX 1080Ti) | 2.00x |" in page

@@ -21,28 +21,6 @@ from .model import HiNASNet
 from .space import random_cell, random_path
 from .supernet import HiNASSupernet
 
-# Paper protocol (methods-spec 2.3/2.5). Search: DIV2K 800 at x4, W/A/V = 380/380/40 images, batch 24,
-# LR patch 64, one epoch = one pass over W = 16 iterations; 100 epochs, weights-only for the first 20,
-# validation every epoch from epoch 61. Final training: 600k iterations of SGD 0.05 with poly(0.9).
-_EPOCH = 16
-_PAPER_SEARCH: dict[str, Any] = {
-    "search_scale": 4,  # the genotype searched at x4 is trained at x2/x3/x4
-    "split": [0.475, 0.475, 0.05],  # W, A, V
-    "steps": 100 * _EPOCH,
-    "warmup_steps": 20 * _EPOCH,
-    "batch": 24,
-    "lr_patch": 64,
-    "augment": True,
-    "weights": {"optimizer": "sgd", "lr": 0.025, "min_lr": 0.001, "schedule": "cosine", "momentum": 0.9, "weight_decay": 3e-4},
-    "arch": {"lr": 1e-3, "weight_decay": 1e-3, "betas": [0.9, 0.999]},  # betas: torch default [inferred]
-    "validate_every": _EPOCH,
-    "validate_from": 61 * _EPOCH,
-    "val_patch": 64,
-    "val_max_tiles": None,
-    "checkpoint_every": _EPOCH,
-}
-
-
 def _cost(genotype: Genotype, scale: int, model: dict[str, Any], width_levels: str) -> int:
     return count_params(_build(genotype, scale, model, width_levels))
 
@@ -126,6 +104,7 @@ class HiNASSpace:
 @register
 class HiNASMethod(Method):
     name = "hinas"
+    profiles_file = "profiles.json"
     paper_label = "HiNAS"
     description = "HiNAS: hierarchical differentiable search (LWAS, cell sharing, Viterbi widths, SSIM loss)"
 
@@ -143,40 +122,9 @@ class HiNASMethod(Method):
     def reported_variant(self, variant: str) -> str | None:
         return {"default": "HiNAS SR model"}.get(variant)
 
-    def profile(self, name: str) -> dict[str, Any]:
-        options = {"arch_sharing": "layerwise", "cell_sharing": True, "width_levels": "linear", "search_head": "bicubic", "endpoint": "official"}
-        loss = {"loss": "mse", "ssim_weight": 0.6, "average_loss_terms": False}
-        if name == "paper":
-            return {
-                "data": {"train_set": "DIV2K_train"},
-                "search": dict(_PAPER_SEARCH),
-                "model": {"nodes": 3, "layers": 2, "search_filters": 8, "search_stem_channels": 64, "filters": 16, "stem_channels": 64, "aspp_channels": 128, "low_channels": 48},
-                "train": {**loss, "steps": 600_000, "batch": 24, "lr_patch": 64, "optimizer": "sgd", "lr": 0.05, "min_lr": 0.0, "schedule": "poly", "power": 0.9, "momentum": 0.9, "weight_decay": 4e-5, "grad_clip": 5.0, "checkpoint_every": 5000},
-                "options": options,
-            }
-        # CPU budgets: search at the run's scale on T91, small widths, few steps (compared only with other
-        # short runs). Final training keeps the paper's loss but uses the shared short Adam schedule.
-        small = name == "smoke"
-        search = {
-            **_PAPER_SEARCH,
-            "search_scale": None,  # None = the run's scale
-            "split": [0.375, 0.375, 0.25] if small else _PAPER_SEARCH["split"],  # smoke has 8 images
-            "steps": 6 if small else 100,
-            "warmup_steps": 2 if small else 30,
-            "batch": 2 if small else 8,
-            "lr_patch": 12 if small else 16,
-            "validate_every": 2 if small else 10,
-            "validate_from": 4 if small else 60,
-            "val_patch": 12 if small else 16,
-            "val_max_tiles": 8 if small else 48,
-            "checkpoint_every": 2 if small else 20,
-        }
-        return {
-            "search": search,
-            "model": {"nodes": 3, "layers": 2, "search_filters": 4 if small else 8, "search_stem_channels": 8 if small else 32, "filters": 4 if small else 8, "stem_channels": 8 if small else 24, "aspp_channels": 8 if small else 24, "low_channels": 4 if small else 8},
-            "train": {**loss} if small else {**loss, "steps": 1500, "batch": 16, "lr_patch": 24},
-            "options": options,
-        }
+    def optional_config(self) -> dict[str, Any]:
+        # added after the short runs were recorded; absent l2_input = the paper's projection
+        return {"options": {"l2_input": "projection"}}
 
     def search(self, data: PatchSource, config: dict[str, Any], seed: int, ctx: RunContext) -> SearchResult:
         s = config["search"]

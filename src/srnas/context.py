@@ -28,6 +28,8 @@ class RunContext:
         self.timings: dict[str, float] = {}
         self.notes: list[str] = []  # non-fatal events worth recording (e.g. non-deterministic ops)
         self.dry_run = dry_run  # time this many steps of every loop, then stop it (srnas.harness.dryrun)
+        # where training batches are made (srnas.datasets.pipeline): speed only, never the batches themselves
+        self.loader = os.environ.get("SRNAS_LOADER", "inline")
         self.dry_log: dict[str, Any] = {}
         self.timer: Any = None  # the StepTimer of the loop running now (dry runs)
         # Wall time per runner phase summed over attempts: a killed attempt's time up to its last checkpoint

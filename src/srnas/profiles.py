@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 EVAL_SETS = ["Set5", "Set14", "B100", "Urban100"]
+#: the top-level sections of every config (and of every profile and variant)
+SECTIONS = ("data", "train", "search", "model", "options", "eval")
 
 _COMMON: dict[str, Any] = {
     "data": {"train_set": "T91", "limit_images": None},
@@ -51,3 +53,8 @@ BASE_PROFILES: dict[str, dict[str, Any]] = {
     },
 }
 PROFILE_NAMES = tuple(BASE_PROFILES)
+
+#: keys every method accepts through ``--set`` although no profile sets them (absent = this default), so
+#: configs without them keep their hashes. ``train.amp``: mixed precision in the shared trainer ("off",
+#: "bf16" or "fp16"; fp16 uses a gradient scaler): faster on a GPU, not faithful, recorded in the config.
+OPTIONAL_COMMON: dict[str, Any] = {"train": {"amp": "off"}}

@@ -6,6 +6,7 @@ are a function of (seed, step), a resumed run equals an uninterrupted one.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -15,6 +16,7 @@ import torch.nn as nn
 
 from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
+from srnas.datasets.pipeline import batch_stream
 from srnas.losses import LossFn, make_loss
 
 
@@ -83,12 +85,28 @@ def fit(
     cut = float(cfg.get("loss_cut") or 0.0)
     trained_sum, skipped = (state.get("trained_sum", 0.0), state.get("skipped", 0)) if state is not None else (0.0, 0)
     bar = ctx.progress(steps, phase, initial=start)
+    # the main batch of every step from the run's loader (identical batches whatever the loader); filtered
+    # patches and loss_cut redraws need per-sample decisions and come from PatchSource.batch itself
+    filtered = cfg.get("patch_filter")
+    stream = None if filtered else batch_stream(data, seed, cfg["batch"], cfg["lr_patch"], cfg.get("augment", True), start, steps,
+                                                getattr(ctx, "loader", "inline"), ctx.device)
+    amp = cfg.get("amp") or "off"
+    if amp not in ("off", "bf16", "fp16"):
+        raise ValueError(f"train.amp must be 'off', 'bf16' or 'fp16', not {amp!r}")
+    autocast = (lambda: torch.autocast(ctx.device.type, dtype=torch.bfloat16 if amp == "bf16" else torch.float16)) if amp != "off" else contextlib.nullcontext
+    scaler = torch.amp.GradScaler(ctx.device.type, enabled=amp == "fp16")
+    if state is not None and "scaler" in state:
+        scaler.load_state_dict(state["scaler"])
     for step in range(start, steps):
         draw = 0
         while True:
-            lr, hr = data.batch(step, seed, cfg["batch"], cfg["lr_patch"], cfg.get("augment", True), cfg.get("patch_filter"), draw)
-            lr, hr = lr.to(ctx.device), hr.to(ctx.device)
-            loss = loss_fn(model(lr), hr)
+            if stream is not None and draw == 0:
+                lr, hr = next(stream)
+            else:
+                lr, hr = data.batch(step, seed, cfg["batch"], cfg["lr_patch"], cfg.get("augment", True), filtered, draw)
+            lr, hr = lr.to(ctx.device, non_blocking=True), hr.to(ctx.device, non_blocking=True)
+            with autocast():
+                loss = loss_fn(model(lr), hr)
             if not cut or step == 0 or float(loss.detach()) < cut * trained_sum / step:
                 break
             skipped, draw = skipped + 1, draw + 1
@@ -96,10 +114,12 @@ def fit(
                 raise RuntimeError(f"[{phase}] loss_cut {cut}: 100 batches in a row skipped at step {step}; training diverged")
         trained_sum += float(loss.detach())
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        scaler.scale(loss).backward()
         if cfg.get("grad_clip"):
+            scaler.unscale_(opt)
             nn.utils.clip_grad_value_(model.parameters(), cfg["grad_clip"])
-        opt.step()
+        scaler.step(opt)
+        scaler.update()
         sched.step()
         window.append(float(loss.detach()))
         if (step + 1) % points_every == 0 or step == steps - 1:
@@ -108,7 +128,8 @@ def fit(
         bar.update(1)
         if every and (step + 1) % every == 0 and step + 1 < steps:
             ctx.save_checkpoint(phase, {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step + 1,
-                                        "curve": curve, "window": window, "trained_sum": trained_sum, "skipped": skipped})
+                                        "curve": curve, "window": window, "trained_sum": trained_sum, "skipped": skipped,
+                                        **({"scaler": scaler.state_dict()} if scaler.is_enabled() else {})})
     bar.close()
     model.eval()
     out = {"steps": steps, "final_loss": curve[-1][1] if curve else None, "loss_curve": curve}

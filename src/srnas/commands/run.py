@@ -21,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=os.environ.get("SRNAS_DEVICE", "cpu"), help="torch device (default: SRNAS_DEVICE or cpu)")
     parser.add_argument("--results", default="results", help="results folder (records in RESULTS/runs)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1; 0 leaves torch's default)")
+    parser.add_argument("--loader", default=os.environ.get("SRNAS_LOADER", "inline"),
+                        help="where training batches are made: inline | workers=N | device (same batches, speed only)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--manga109", default=None, metavar="PATH", help="folder of your Manga109 pages (sets SRNAS_MANGA109)")
     parser.add_argument("--dry-run", type=int, default=None, metavar="N",
@@ -62,7 +64,26 @@ def help_for(argv: list[str]) -> str | None:
     for key in keys:
         vals = [json.dumps(profiles[p].get(key, "-"), default=str) for p in ("smoke", "short", "paper")]
         lines.append(f"  {key:<{width}}  {vals[0]:<14} {vals[1]:<14} {vals[2]}")
+    optional = {k: v for k, v in config_leaves(method.optional_config()) if k not in keys}
+    if optional:
+        lines += ["", "optional keys (--set KEY=VALUE; a config without the key behaves as this default):"]
+        lines += [f"  {k:<{width}}  {json.dumps(v)}" for k, v in optional.items()]
+    if method.profiles_file:
+        lines += ["", f"profiles and the source of every paper number: {method.profile_data().path}"]
     return "\n".join(lines)
+
+
+def _set_loader(text: str) -> bool:
+    """Validate ``--loader`` and hand it to every run of this process and its workers (SRNAS_LOADER)."""
+    from srnas.datasets.pipeline import parse_loader
+
+    try:
+        parse_loader(text)
+    except ValueError as exc:
+        print(f"srnas: {exc}", file=sys.stderr)
+        return False
+    os.environ["SRNAS_LOADER"] = text
+    return True
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.manga109:
         os.environ["SRNAS_MANGA109"] = args.manga109
+    if not _set_loader(args.loader):
+        return 2
     if args.dry_run is not None:
         return _dry_run(args)
     try:

@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--device", default=os.environ.get("SRNAS_DEVICE", "cpu"))
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads per unit")
+    parser.add_argument("--loader", default=os.environ.get("SRNAS_LOADER", "inline"),
+                        help="where training batches are made: inline | workers=N | device (same batches, speed only)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     slurm = parser.add_argument_group("SLURM (--executor slurm)")
     slurm.add_argument("--slurm-partition", default=None)
@@ -42,7 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from srnas.commands.run import _set_loader
     from srnas.harness import sweep
+
+    if not _set_loader(args.loader):
+        return 2
     from srnas.harness.preflight import check_device, check_eval_sets, check_threads, check_writable_folder
 
     try:

@@ -12,9 +12,8 @@ from srnas.config import check_known_keys, deep_merge, parse_override
 from srnas.errors import ConfigError
 from srnas.harness.preflight import check_config_values
 from srnas.methods.base import Method
-from srnas.profiles import BASE_PROFILES
+from srnas.profiles import BASE_PROFILES, OPTIONAL_COMMON, SECTIONS
 
-SECTIONS = ("data", "train", "search", "model", "options", "eval")
 """Top-level keys a method profile or variant may set; the harness adds scale/method/variant/profile."""
 
 
@@ -78,9 +77,12 @@ def resolve_config(method: Method, profile: str, scale: int, variant: str = "def
         inherited = inherit(profile, {**first_pass, "scale": scale})
         _check_sections(inherited, f"{method.name}.inherited_profile({profile!r})")
         config = deep_merge(deep_merge(deep_merge(BASE_PROFILES[profile], inherited), method_profile), variants[variant])
+    # keys a plugin reads with a default when absent (added after records were made) may be --set too,
+    # without entering configs that do not set them (their hashes stay what they were)
+    reference = deep_merge(deep_merge(OPTIONAL_COMMON, method.optional_config()), config)
     for override in parsed:
-        check_known_keys(override, config)
-        _check_types(override, config)
+        check_known_keys(override, reference)
+        _check_types(override, reference)
         config = deep_merge(config, override)
     config.update(scale=scale, method=method.name, variant=variant, profile=profile)
     check_config_values(config)

@@ -263,6 +263,7 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
         "env": environment(ctx.device),
         "git": git_state(),
         "train_data": data.describe(),
+        "loader": ctx.loader,  # where batches were made; the batches are the same for every loader
         "resumed_from": resumed_from,
         "attempts": ctx.attempts,
         "notes": ctx.notes,

@@ -1,0 +1,104 @@
+"""The DeCoNAS ``Method``: variants, the released arc, build, the weight-sharing space; profiles in ``profiles.json``."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from srnas.methods import register
+from srnas.methods.base import Genotype, Method, SearchResult
+from srnas.methods.deconas.model import DeCoNASNet
+from srnas.methods.deconas.search import DeCoNASSearch
+from srnas.methods.deconas.space import Arc, make_genotype, random_arc
+from srnas.nas.ops import BicubicResidual
+
+#: The arc of the released x2 model (README ``child_fixed_arc``, Junem360/DeCoNAS @ dc3f0989).
+DECONASNET_ARC: Arc = [1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 1, 1, 0, 0, 0, 0, 1]
+PUBLISHED = {"DeCoNASNet": (DECONASNET_ARC, 4)}
+
+# The official code's data handling, as train/search config keys of the shared trainer and sampler:
+# patch_filter "deconas-code" (textured HR patches only, data_utils.get_random_batch) in search and
+# training; loss_cut 2 (train.py FLAGS.loss_cut) in final training only (the search branch never cuts).
+_OFFICIAL_DATA = {"search": {"patch_filter": "deconas-code"}, "train": {"patch_filter": "deconas-code", "loss_cut": 2.0}}
+
+
+class DeCoNASSpace:
+    """The 30-bit space with its supernet, for the ``random`` (random search + weight sharing) baseline."""
+
+    def __init__(self, config: dict[str, Any], scale: int):
+        self.config, self.scale = config, scale
+        self.layers_per_dnb = int(config["model"]["layers_per_dnb"])
+
+    def sample(self, rng: np.random.Generator) -> Arc:
+        return random_arc(rng, self.layers_per_dnb)
+
+    def supernet(self) -> nn.Module:
+        return build_supernet(self.config, self.scale)
+
+    def genotype(self, arch: Arc) -> Genotype:
+        return make_genotype(arch, self.layers_per_dnb)
+
+
+def _model_kwargs(config: dict[str, Any]) -> dict[str, Any]:
+    m = config["model"]
+    residual = bool(config["options"].get("bicubic_residual", False))
+    return {"channels": int(m["channels"]), "num_dnbs": int(m["num_dnbs"]), "channel_attn": bool(m["channel_attn"]), "ca_reduction": int(m["ca_reduction"]), "add_mean": not residual}
+
+
+def _wrap(net: nn.Module, scale: int, config: dict[str, Any]) -> nn.Module:
+    return BicubicResidual(net, scale) if config["options"].get("bicubic_residual", False) else net
+
+
+def build_supernet(config: dict[str, Any], scale: int) -> nn.Module:
+    """Shared-weight supernet; ``forward(x, arc)`` (wrapped in a bicubic residual when the option is on)."""
+    form = config["options"].get("supernet", "sliced")
+    return _wrap(DeCoNASNet.supernet(int(config["model"]["layers_per_dnb"]), scale, op_form=form, **_model_kwargs(config)), scale, config)
+
+
+@register
+class DeCoNASMethod(Method):
+    name = "deconas"
+    profiles_file = "profiles.json"
+    paper_label = "DeCoNASNet"
+    description = "DeCoNAS: densely connected RDN-style space, REINFORCE with a complexity-based penalty"
+
+    def variants(self) -> dict[str, dict[str, Any]]:
+        return {
+            "default": {},
+            "official-code": {"options": {"complexity": "official", "baseline_on": "psnr", "supernet": "official-code"}, **_OFFICIAL_DATA},
+            "DeCoNASNet": {"options": {"genotype": "DeCoNASNet"}},
+            "penalty-0": {"search": {"penalty": 0.0}},
+            "penalty-8": {"search": {"penalty": 8.0}},
+        }
+
+    def reported_variant(self, variant: str) -> str | None:
+        # the reported rows are the published arc, labelled by its shape in reported.csv
+        return "DeCoNASNet (4 DNBs x 4 layers)" if variant == "DeCoNASNet" else None
+
+    def optional_config(self) -> dict[str, Any]:
+        # the official code's data handling; absent means the paper's (no filter, no cut)
+        return {"search": {"patch_filter": None}, "train": {"patch_filter": None, "loss_cut": 0.0}}
+
+    def fixed_genotype(self, config: dict[str, Any]) -> Genotype:
+        key = config["options"].get("genotype")
+        if key not in PUBLISHED:
+            raise KeyError(f"unknown published DeCoNAS genotype {key!r}; known: {', '.join(PUBLISHED)}")
+        arc, layers = PUBLISHED[key]
+        if int(config["model"]["layers_per_dnb"]) != layers:
+            raise ValueError(f"{key} has {layers} layers per DNB; the config asks for {config['model']['layers_per_dnb']}")
+        return make_genotype(arc, layers)
+
+    def search_space(self, config: dict[str, Any], scale: int) -> DeCoNASSpace:
+        return DeCoNASSpace(config, scale)
+
+    def search(self, data, config: dict[str, Any], seed: int, ctx) -> SearchResult:
+        torch.manual_seed(seed)  # supernet and controller initialisation
+        supernet = build_supernet(config, data.scale)
+        arc, info = DeCoNASSearch(supernet, data, config, seed, ctx).run()
+        return SearchResult(make_genotype(arc, int(config["model"]["layers_per_dnb"])), info)
+
+    def build(self, genotype: Genotype, scale: int, config: dict[str, Any]) -> nn.Module:
+        net = DeCoNASNet.from_arc(genotype["arc"], int(genotype["layers_per_dnb"]), scale, **_model_kwargs(config))
+        return _wrap(net, scale, config)

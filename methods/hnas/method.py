@@ -1,0 +1,100 @@
+"""The HNAS ``Method``: variants, published genotypes, build, the retrain budget; profiles in ``profiles.json``."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch.nn as nn
+
+from srnas.context import RunContext
+from srnas.datasets.patches import PatchSource
+from srnas.methods import register
+from srnas.methods.base import Genotype, Method, SearchResult
+from srnas.methods.hnas.model import HNASNet
+from srnas.methods.hnas.space import HNASSpace, published_genotype
+from srnas.methods.hnas.supernet import HNASSupernet
+from srnas.nas.ops import BicubicResidual
+
+README_RETRAIN_EPOCHS = 300
+
+PUBLISHED = ("HNAS-A", "HNAS-B", "HNAS-C")
+PAPER_LAMBDAS = (0.2, 0.6, 0.9)
+
+
+@register
+class HNASMethod(Method):
+    name = "hnas"
+    profiles_file = "profiles.json"
+    paper_label = "HNAS"
+    description = "Hierarchical NAS for SISR: LSTM controller over normal/upsampling cells and the upsampling position (Guo et al. 2020)"
+
+    def variants(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {"default": {}}
+        out.update({f"lambda-{lam}": {"search": {"lambda": lam}} for lam in PAPER_LAMBDAS})
+        out.update({g: {"options": {"genotype": g}, "model": {"channels": 64}} for g in PUBLISHED})
+        out["official-code"] = {
+            "options": {"udpb": False, "position_weight": 10.0, "entropy_in": "loss", "flops_cost": "official", "derive_resample_per_forward": True,
+                        "reward_psnr": "batch", "search_bn_stats": "running"}
+        }
+        out["retrain-400-epochs"] = {"options": {"retrain_epochs": 400}}
+        return out
+
+    def reported_variant(self, variant: str) -> str | None:
+        return variant if variant in PUBLISHED else None
+
+    def optional_config(self) -> dict[str, Any]:
+        # added after the short runs were recorded: absent means the paper behaviour
+        return {"options": {"reward_psnr": "per-image", "search_bn_stats": "batch"}}
+
+    def search(self, data: PatchSource, config: dict[str, Any], seed: int, ctx: RunContext) -> SearchResult:
+        from srnas.methods.hnas.search import run_search
+
+        return run_search(data, config, seed, ctx)
+
+    def fixed_genotype(self, config: dict[str, Any]) -> Genotype:
+        name = config.get("options", {}).get("genotype")
+        if not name:
+            raise ValueError("hnas searches unless options.genotype names a published genotype (HNAS-A/B/C)")
+        return published_genotype(name)
+
+    def search_space(self, config: dict[str, Any], scale: int) -> "HNASWeightSharing":
+        return HNASWeightSharing(config, scale)
+
+    def build(self, genotype: Genotype, scale: int, config: dict[str, Any]) -> nn.Module:
+        m, residual = config["model"], bool(config["options"].get("bicubic_residual", False))
+        layers = int(genotype.get("layers", m["layers"]))  # published genotypes are defined at L=12
+        net = HNASNet(genotype, scale, int(m["channels"]), layers, float(m["rgb_range"]), residual_output=residual)
+        return BicubicResidual(net, scale) if residual else net
+
+    def train(self, model: nn.Module, data: PatchSource, config: dict[str, Any], seed: int, ctx: RunContext) -> dict[str, Any]:
+        """The shared trainer; ``options.retrain_epochs`` rescales the step budget relative to the README's 300."""
+        from srnas.train import fit
+
+        cfg = dict(config["train"])
+        epochs = int(config["options"].get("retrain_epochs", README_RETRAIN_EPOCHS))
+        cfg["steps"] = round(int(cfg["steps"]) * epochs / README_RETRAIN_EPOCHS)
+        return fit(model, data, cfg, seed=seed, ctx=ctx)
+
+
+class HNASWeightSharing:
+    """The HNAS space for weight-sharing baselines (``random``): uniform sampling + the search supernet."""
+
+    def __init__(self, config: dict[str, Any], scale: int):
+        from srnas.methods.hnas.search import make_space
+
+        self.config, self.scale = config, scale
+        self.space: HNASSpace = make_space(config)
+
+    def sample(self, rng: np.random.Generator) -> Genotype:
+        return self.space.sample(rng)
+
+    def supernet(self) -> nn.Module:
+        from srnas.methods.hnas.search import make_supernet
+
+        return make_supernet(self.space, self.scale, self.config)
+
+    def genotype(self, arch: Genotype) -> Genotype:
+        return {**arch, "layers": self.space.layers}
+
+
+__all__ = ["HNASMethod", "HNASSupernet"]
