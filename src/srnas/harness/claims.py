@@ -249,11 +249,14 @@ def measure_searched_params(row: pd.Series, records: Sequence[dict]) -> Measurem
     if not searched:
         return Measurement(None, f"no searched {row['suite_method']} genotype in the run records yet")
     scale = int(row["scale"])
-    sizes = sorted(params_at_paper_widths(r["genotype"], scale) / 1e3 for r in searched)
+    # one genotype per distinct search: reruns whose config differs only after the search (e.g. a fixed
+    # decoder rule) find the same genotype for the same seed and must not count twice
+    distinct = {(r["seed"], json.dumps(r["genotype"], sort_keys=True)): r for r in searched}
+    sizes = sorted(params_at_paper_widths(r["genotype"], scale) / 1e3 for r in distinct.values())
     where = sorted({f"{r['profile']} x{r['config'].get('search', {}).get('search_scale') or r['scale']}" for r in searched})
     return Measurement([sizes[0], sizes[-1]],
-                       f"{len(sizes)} genotypes searched by this suite ({', '.join(where)} profile/search scale), built at the "
-                       f"paper's final widths at x{scale}: " + ", ".join(f"{s:.1f}K" for s in sizes))
+                       f"{len(sizes)} distinct genotypes searched by this suite ({', '.join(where)} profile/search scale; "
+                       f"{len(searched)} run records), built at the paper's final widths at x{scale}: " + ", ".join(f"{s:.1f}K" for s in sizes))
 
 
 def measure_cell_sharing_memory(row: pd.Series, records: Sequence[dict]) -> Measurement:
