@@ -117,4 +117,4 @@ def test_projection_table_gives_a_ratio_only_for_a_gpu_projection(tmp_path):
     (folder / "cuda-x-1.json").write_text(json.dumps(rec))
     page = render_projections(tmp_path)
     # HiNAS claims 3.5 GPU-hours on a GTX 1080Ti: 7 h projected is 2.00x the claim
-    assert "| hinas | default | x4 | cuda:0 | 7.00 |" in page and "3.5 GPU-hours (1x GTX 1080Ti) | 2.00x |" in page
+    assert "| hinas | default | x4 | cuda:0 | - x - / - x - | 7.00 |" in page and "3.5 GPU-hours (1x GTX 1080Ti) | 2.00x |" in page

@@ -63,8 +63,8 @@ def render_projections(results: str | Path, claims_path: str | Path | None = Non
         "--dry-run N`: median step time after warm-up x the schedule's steps). Projections are never judged as results.",
         "A projection made on a CPU is not comparable with a GPU-hour claim; only a projection on a GPU gets a ratio.",
         "",
-        "| method | variant | scale | device | search h | train h | eval h | total h | peak memory | data stall (search / train) | claimed search cost | projected search / claim | commit (dirty) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| method | variant | scale | device | batch x LR patch (search / train) | search h | train h | eval h | total h | peak memory | data stall (search / train) | claimed search cost | projected search / claim | commit (dirty) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in recs:
         search, train = _hours(r, "search"), _hours(r, "train")
@@ -80,10 +80,12 @@ def render_projections(results: str | Path, claims_path: str | Path | None = Non
             claimed_h = float(value) * (24 if unit == "GPU-days" else 1)
             ratio = f"{search / claimed_h:.2f}x"
         git = r.get("git", {})
+        cfg = r.get("config", {})
+        shapes = " / ".join(f"{cfg.get(k, {}).get('batch', '-')} x {cfg.get(k, {}).get('lr_patch', '-')}" for k in ("search", "train"))
         lines.append(
-            f"| {r['method']} | {r['variant']} | x{r['scale']} | {r.get('device')} | {fmt(search)} | {fmt(train)} | {fmt(eval_h)} | "
+            f"| {r['method']} | {r['variant']} | x{r['scale']} | {r.get('device')} | {shapes} | {fmt(search)} | {fmt(train)} | {fmt(eval_h)} | "
             f"{fmt(r.get('projected_total_hours'))} | {mem_s} | {stall} | {claim} | {ratio} | {str(git.get('commit', ''))[:7]} ({git.get('dirty')}) |"
         )
     if not recs:
-        lines.append("| (no projection records yet: run `srnas run METHOD --profile paper --dry-run 3`) |  |  |  |  |  |  |  |  |  |  |  |  |")
+        lines.append("| (no projection records yet: run `srnas run METHOD --profile paper --dry-run 3`) |" + "  |" * 13)
     return "\n".join(lines) + "\n"
