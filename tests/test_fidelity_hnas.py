@@ -59,8 +59,8 @@ def test_official_search_charges_a_fresh_draw_not_the_scored_architecture(tmp_pa
     drawn: list[tuple[str, dict]] = []
     real_forward = HierarchicalController.forward
 
-    def recording(self, genotype=None, generator=None, position_weight=1.0):
-        out = real_forward(self, genotype, generator, position_weight)
+    def recording(self, genotype=None, generator=None, position_weight=1.0, greedy=False):
+        out = real_forward(self, genotype, generator, position_weight, greedy)
         if generator is not None:
             drawn.append((streams[generator.initial_seed()], out.genotype))
         return out

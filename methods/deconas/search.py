@@ -211,7 +211,14 @@ class DeCoNASSearch:
             "sampler": self.sampler.get_state(),
         }
 
+    def mode(self) -> Arc:
+        """The controller's most likely arc (greedy decoding): compared before and after the search."""
+        with torch.no_grad():
+            tokens, _, _, _ = self.controller(greedy=True)
+        return tokens
+
     def run(self) -> tuple[Arc, dict[str, Any]]:
+        initial_mode = self.mode()  # before any update (and before a resume restores the controller)
         start_epoch, history, spent = 0, [], 0.0
         state = self.ctx.load_checkpoint("search")
         if state is not None:
@@ -247,6 +254,8 @@ class DeCoNASSearch:
             "p_cb_official": complexity_fraction(best, self.L, self.channels, "official"),
             "active_bits": int(sum(best)),
             "validation_tiles": {"controller": sum(len(b[0]) for b in self.ctrl_batches), "derive": sum(len(b[0]) for b in self.derive_batches)},
+            "initial_architecture": {"arc": initial_mode},
+            "final_architecture": {"arc": self.mode()},
             "loop_seconds": round(spent, 2),
         }
         if not math.isfinite(ranked[0]["val_psnr"]):

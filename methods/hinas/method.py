@@ -135,6 +135,7 @@ class HiNASMethod(Method):
         torch.manual_seed(seed)
         net = make_supernet(config, scale).to(ctx.device)
         tiles = val_data.tiles(int(s["val_patch"]), s.get("val_max_tiles"))
+        initial = derive_genotype(net)  # what the initial alpha/beta decode to (search-signal diagnostic)
         summary = bilevel_search(
             net, weight_data, arch_data, s, seed, ctx, loss_from_config(config["train"]), validate=lambda: tile_score(net, tiles, ctx.device)
         )
@@ -143,6 +144,8 @@ class HiNASMethod(Method):
         paper_model = self.profile("paper")["model"]
         summary["params_at_paper_width"] = {str(x): _cost(genotype, x, paper_model, genotype["width_levels"]) for x in (2, 3, 4)}
         summary["supernet_weight_params"] = sum(p.numel() for p in net.weight_parameters())
+        summary["initial_architecture"] = {"cells": initial["cells"], "levels": initial["levels"]}
+        summary["final_architecture"] = {"cells": genotype["cells"], "levels": genotype["levels"]}
         return SearchResult(genotype=genotype, info=summary)
 
     def search_space(self, config: dict[str, Any], scale: int) -> HiNASSpace:

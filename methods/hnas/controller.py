@@ -40,15 +40,16 @@ class HierarchicalController(nn.Module):
         self.upsampling = SequencePolicy(cell_decisions(len(space.upsampling_ops)), hidden=hidden)
         self.network = SequencePolicy([Decision("position", space.layers, attend=space.layers)], hidden=hidden, input_size=2 * hidden)
 
-    def forward(self, genotype: Genotype | None = None, generator: torch.Generator | None = None, position_weight: float = 1.0) -> ControllerSample:
+    def forward(self, genotype: Genotype | None = None, generator: torch.Generator | None = None, position_weight: float = 1.0,
+                greedy: bool = False) -> ControllerSample:
         """Sample an architecture (``genotype=None``) or score a given one.
 
         ``position_weight`` scales the position's log-prob and entropy (1 in the paper, 10 in the code).
         """
         normal_t, up_t, pos_t = self.space.tokens(genotype) if genotype is not None else (None, None, None)
-        n_tok, n_lp, n_h, n_last = self.normal(normal_t, generator=generator)
-        u_tok, u_lp, u_h, u_last = self.upsampling(up_t, generator=generator)
-        p_tok, p_lp, p_h, _ = self.network(None if pos_t is None else [pos_t], initial_input=torch.cat([n_last, u_last]), generator=generator)
+        n_tok, n_lp, n_h, n_last = self.normal(normal_t, generator=generator, greedy=greedy)
+        u_tok, u_lp, u_h, u_last = self.upsampling(up_t, generator=generator, greedy=greedy)
+        p_tok, p_lp, p_h, _ = self.network(None if pos_t is None else [pos_t], initial_input=torch.cat([n_last, u_last]), generator=generator, greedy=greedy)
         return ControllerSample(
             self.space.genotype(n_tok, u_tok, p_tok[0]),
             n_lp + u_lp + position_weight * p_lp,

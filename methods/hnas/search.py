@@ -87,6 +87,11 @@ def _correlation(moments: list[list[float]]) -> float | None:
     return round(float((n * sxy - sx * sy) / math.sqrt(vx * vy)), 4)
 
 
+def architecture_of(genotype: Genotype) -> dict[str, Any]:
+    """The decisions of a genotype (what two searches must agree on to have found the same network)."""
+    return {k: genotype[k] for k in ("normal", "upsampling", "upsampling_position")}
+
+
 def make_space(config: dict[str, Any]) -> HNASSpace:
     return HNASSpace(layers=int(config["model"]["layers"]), udpb=bool(config["options"]["udpb"]))
 
@@ -138,6 +143,8 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
         entropy_weight=s["entropy_weight"],
         entropy_in=opts["entropy_in"],
     )
+    with torch.no_grad():  # the policy's mode before any update: did the search move it? (search-signal diagnostic)
+        initial_mode = controller(greedy=True).genotype
     epochs, w_steps, c_steps = int(s["epochs"]), int(s["shared_steps_per_epoch"]), int(s["controller_steps_per_epoch"])
     weight_cfg = {"optimizer": "adam", "lr": s["weight_lr"], "min_lr": s["weight_min_lr"], "schedule": "cosine"}
     opt = make_optimizer(net.parameters(), weight_cfg)
@@ -234,6 +241,8 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
 
     best, candidates = best_of_n(sample, score, int(s["derive_candidates"]), bool(opts["derive_resample_per_forward"]))
     genotype = {**best, "layers": space.layers}
+    with torch.no_grad():
+        final_mode = controller(greedy=True).genotype
     r = _correlation([h["position_cost_moments"] for h in history if "position_cost_moments" in h])
     info = {
         "derived_macs_search_width": table.macs(best),
@@ -244,6 +253,8 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
         "history": history,
         # does the charged cost follow the scored architecture's upsampling position (the main MAC driver)?
         "position_cost_r": r,
+        "initial_architecture": architecture_of(initial_mode),
+        "final_architecture": architecture_of(final_mode),
         "reward_psnr": reward_psnr,
         "validation_tiles": len(tiles),
         "search_seconds_this_session": round(time.perf_counter() - started, 1),

@@ -68,6 +68,7 @@ def one_phase_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: 
             **({"order_loss": round(float(supernet.order_loss()), 6)} if space.network_level == "order-constraint" else {}),
         }
 
+    initial = supernet.genotype()  # what the initial logits decode to (search-signal diagnostic)
     summary = bilevel_search(supernet, weight_data, arch_data, cfg, seed, ctx, pixel_loss, arch_loss, on_step=on_step)
     supernet.radius_t = 1.0
     final_entropy = supernet.entropies()
@@ -82,6 +83,8 @@ def one_phase_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: 
         "genotype_macs_per_lr_pixel": space.genotype_macs(genotype),
         "reference_macs_per_lr_pixel": reference_macs,
         "network_level": space.network_level,
+        "initial_architecture": initial,
+        "final_architecture": genotype,
         "space": {"ops": list(space.ops), "widths": list(space.widths), "positions": list(space.positions)},
     }
     return SearchResult(genotype=genotype, info=info, model=supernet.derive())

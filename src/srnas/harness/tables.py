@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from srnas.harness.aggregate import DEFAULT_TOLERANCE, JUDGED_PROFILE, NO_REPORTED, Group, Judgement, Stat, judge, stat
+from srnas.harness.signal import INERT, search_signal
 
 DIGITS = {"psnr": 2, "ssim": 4}
 
@@ -48,6 +49,16 @@ def _spread(values: Sequence[float], fmt: str) -> str:
     """Mean over seeds, with the per-seed range when searches found different architectures."""
     lo, hi, mean = min(values), max(values), sum(values) / len(values)
     return format(mean, fmt) if lo == hi else f"{format(mean, fmt)} ({format(lo, fmt)}–{format(hi, fmt)})"
+
+
+def _signal_rows(groups: Sequence[Group]) -> list[dict[str, Any]]:
+    rows = []
+    for g in groups:
+        sig = search_signal(g.records)
+        if sig is not None:
+            rows.append({**_row_id(g), "moved (seeds)": f"{sig.moved}/{sig.seeds}",
+                         "cross-seed agreement": "–" if sig.agreement is None else f"{sig.agreement:.2f}", "search signal": sig.label})
+    return rows
 
 
 def _cost_rows(groups: Sequence[Group]) -> list[dict[str, Any]]:
@@ -135,6 +146,13 @@ def render(groups: Sequence[Group], profile: str, scale: int, reported: pd.DataF
     else:
         for metric in ("psnr", "ssim"):
             out += [f"## Δ {metric.upper()} vs bicubic (same profile)", "", _markdown(_vs_bicubic_rows(groups, datasets, metric)), ""]
+    signal_rows = _signal_rows(groups)
+    if signal_rows:
+        out += ["## Search signal", "",
+                "Per searched config: seeds whose architecture at the end differs from what the initial architecture parameters decode to "
+                "(argmax logits, or the controller's greedy mode), and the mean fraction of decisions two seeds' final architectures share. "
+                f"A search that moved in no seed is labelled *{INERT}*: its rows are random architectures without selection. "
+                "Runs recorded before these diagnostics existed show no row.", "", _markdown(signal_rows), ""]
     out += ["## Cost and time", "", "Params and MACs of the final model, mean over seeds (range when seeds found different architectures; MACs = multiply-adds, input size in the "
             "header); times are means over seeds, on the device in the records.", "",
             _markdown(_cost_rows(groups)), ""]

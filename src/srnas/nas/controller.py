@@ -118,9 +118,11 @@ class SequencePolicy(nn.Module):
         return logits
 
     def forward(
-        self, actions: list[int] | None = None, initial_input: torch.Tensor | None = None, generator: torch.Generator | None = None
+        self, actions: list[int] | None = None, initial_input: torch.Tensor | None = None, generator: torch.Generator | None = None,
+        greedy: bool = False,
     ) -> tuple[list[int], torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Sample a sequence (``actions=None``) or score a given one.
+        """Sample a sequence (``actions=None``), take the most likely token at every step (``greedy``: the
+        policy's mode, used to tell whether a search moved its policy), or score a given sequence.
 
         Returns (tokens, summed log-prob, summed entropy, last hidden state of the top layer).
         """
@@ -145,7 +147,9 @@ class SequencePolicy(nn.Module):
             for i in step:
                 d = self.decisions[i]
                 dist = Categorical(logits=self._logits(d, h))
-                if actions is None:
+                if actions is None and greedy:
+                    tok = int(dist.probs.detach().argmax())
+                elif actions is None:
                     tok = int(torch.multinomial(dist.probs.detach(), 1, generator=generator))
                 else:
                     tok = int(actions[i])

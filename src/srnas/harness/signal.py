@@ -1,0 +1,62 @@
+"""Search-signal diagnostics: did a search move away from what its initial parameters already decode to?
+
+An audit found short searches that return the architecture their *initial* parameters decode to (HiNAS's
+width path for 3/3 seeds) or agree across seeds no more than chance. Such a row is a random architecture
+without selection, and a table must say so instead of presenting it as the method's result. Every search
+plugin records ``initial_architecture`` (the decoding of its initial architecture parameters: argmax
+logits, or the controller's greedy mode) and ``final_architecture`` (the same decoding at the end) in
+its search info; this module compares them per seed and measures cross-seed agreement.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+INERT = "inert at this budget"
+
+
+def _leaves(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {k: v for key, item in value.items() for k, v in _leaves(item, f"{prefix}/{key}").items()}
+    if isinstance(value, list):
+        return {k: v for i, item in enumerate(value) for k, v in _leaves(item, f"{prefix}/{i}").items()}
+    return {prefix: value}
+
+
+def decision_agreement(a: Any, b: Any) -> float:
+    """Fraction of the decisions (leaves of the architecture JSON) two architectures share."""
+    la, lb = _leaves(a), _leaves(b)
+    keys = set(la) | set(lb)
+    return sum(la.get(k) == lb.get(k) for k in keys) / len(keys) if keys else 1.0
+
+
+@dataclass(frozen=True)
+class Signal:
+    seeds: int
+    moved: int  # seeds whose final decoding differs from their initial one
+    agreement: float | None  # mean pairwise decision agreement of the final architectures (None: 1 seed)
+    label: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seeds": self.seeds, "moved": self.moved, "agreement": self.agreement, "label": self.label}
+
+
+def search_signal(records: Sequence[dict[str, Any]]) -> Signal | None:
+    """The diagnostic of one config's searched runs; None when they predate the recorded decodings."""
+    infos = [r.get("search_info") or {} for r in records if r.get("searched")]
+    pairs = [(i["initial_architecture"], i["final_architecture"]) for i in infos if "initial_architecture" in i and "final_architecture" in i]
+    if not pairs:
+        return None
+    moved = sum(json.dumps(a, sort_keys=True) != json.dumps(b, sort_keys=True) for a, b in pairs)
+    finals = [b for _, b in pairs]
+    agreement = None
+    if len(finals) > 1:
+        agreement = sum(decision_agreement(x, y) for x, y in itertools.combinations(finals, 2)) / (len(finals) * (len(finals) - 1) / 2)
+    if moved == 0:
+        label = f"{INERT}: every seed ends at its initial decoding ({len(pairs)}/{len(pairs)})"
+    else:
+        label = f"moved in {moved}/{len(pairs)} seeds"
+    return Signal(len(pairs), moved, agreement, label)

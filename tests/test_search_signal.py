@@ -1,0 +1,47 @@
+"""Search-signal diagnostics: a search whose architecture parameters do not move is labelled inert."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from srnas.cli import main
+from srnas.harness.signal import INERT, decision_agreement, search_signal
+
+
+def _record(seed, initial, final):
+    return {"seed": seed, "searched": True, "search_info": {"initial_architecture": initial, "final_architecture": final}}
+
+
+def test_signal_labels_by_hand():
+    same = [_record(s, {"arc": [1, 0, 1]}, {"arc": [1, 0, 1]}) for s in range(3)]
+    assert search_signal(same).label.startswith(INERT) and search_signal(same).moved == 0
+    moved = [_record(0, {"a": 1, "b": 2}, {"a": 1, "b": 3}), _record(1, {"a": 1, "b": 2}, {"a": 1, "b": 2})]
+    sig = search_signal(moved)
+    assert sig.moved == 1 and sig.label == "moved in 1/2 seeds"
+    assert sig.agreement == pytest.approx(0.5)  # finals share "a" and differ in "b"
+    assert decision_agreement({"cells": [["x", 0], ["y", 1]]}, {"cells": [["x", 0], ["z", 1]]}) == pytest.approx(0.75)
+    assert search_signal([{"seed": 0, "searched": True, "search_info": {}}]) is None  # recorded before the diagnostics
+
+
+def test_a_search_whose_architecture_weights_do_not_move_is_labelled_inert(tmp_path, capsys):
+    # Trilevel smoke with a zero architecture learning rate: the logits never change, so the annealed
+    # argmax is the initial decoding for every seed
+    argv = ["run", "trilevel", "--profile", "smoke", "--seeds", "0", "1", "--results", str(tmp_path), "--set", "search.arch.lr=0.0",
+            "--set", 'eval.datasets=["Set5"]']
+    assert main(argv) == 0
+    records = [json.loads(p.read_text()) for p in (tmp_path / "runs").rglob("*.json")]
+    assert all(r["search_info"]["initial_architecture"] == r["search_info"]["final_architecture"] for r in records)
+    assert main(["table", "--profile", "smoke", "--scale", "2", "--results", str(tmp_path)]) == 0
+    page = (tmp_path / "tables" / "smoke_x2.md").read_text()
+    assert "## Search signal" in page and f"{INERT}: every seed ends at its initial decoding (2/2)" in page
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("method", ["hnas", "hinas", "deconas"])
+def test_every_search_plugin_records_its_initial_and_final_decoding(method, tmp_path):
+    assert main(["run", method, "--profile", "smoke", "--results", str(tmp_path), "--set", 'eval.datasets=["Set5"]', "--quiet"]) == 0
+    (path,) = [p for p in (tmp_path / "runs").rglob("*.json")]
+    info = json.loads(path.read_text())["search_info"]
+    assert info["initial_architecture"] and info["final_architecture"]
+    assert set(info["initial_architecture"]) == set(info["final_architecture"])
