@@ -23,6 +23,7 @@ import torch.nn as nn
 from srnas.config import deep_merge
 from srnas.methods import get_method, register
 from srnas.methods.base import Genotype, Method, SearchResult, WeightSharingSpace
+from srnas.nas.budget import search_budget
 from srnas.train import fit
 
 SPACES = ("hinas", "hnas", "deconas", "trilevel")
@@ -113,7 +114,9 @@ class RandomSearchMethod(Method):
             candidates.append({"arch": copy.deepcopy(arch), "val_psnr": tile_psnr(supernet, arch, tiles, int(settings["val_batch"]), ctx.device)})
         best = max(range(len(candidates)), key=lambda i: candidates[i]["val_psnr"])  # first on ties
         genotype = {"space": space_name, "genotype": space.genotype(candidates[best]["arch"])}
+        train = config["train"]
         info = {"space": space_name, "supernet_steps": int(steps), "supernet_final_loss": summary["final_loss"],
+                "budget": search_budget(int(steps), int(train["batch"]), int(train["lr_patch"]), 0),
                 "val_tiles": len(tiles), "best_index": best, "candidates": candidates}
         return SearchResult(genotype=genotype, info=info)
 

@@ -34,7 +34,7 @@ def test_a_search_whose_architecture_weights_do_not_move_is_labelled_inert(tmp_p
     assert all(r["search_info"]["initial_architecture"] == r["search_info"]["final_architecture"] for r in records)
     assert main(["table", "--profile", "smoke", "--scale", "2", "--results", str(tmp_path)]) == 0
     page = (tmp_path / "tables" / "smoke_x2.md").read_text()
-    assert "## Search signal" in page and f"{INERT}: every seed ends at its initial decoding (2/2)" in page
+    assert "## Search budget and signal" in page and f"{INERT}: every seed ends at its initial decoding (2/2)" in page
     capsys.readouterr()
 
 
@@ -45,3 +45,5 @@ def test_every_search_plugin_records_its_initial_and_final_decoding(method, tmp_
     info = json.loads(path.read_text())["search_info"]
     assert info["initial_architecture"] and info["final_architecture"]
     assert set(info["initial_architecture"]) == set(info["final_architecture"])
+    budget = info["budget"]
+    assert budget["weight_lr_pixels"] == budget["weight_steps"] * budget["batch"] * budget["lr_patch"] ** 2 > 0

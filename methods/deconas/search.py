@@ -28,6 +28,7 @@ from srnas.datasets.patches import PatchSource
 from srnas.methods.deconas.complexity import complexity_fraction
 from srnas.methods.deconas.space import OPS, Arc, num_bits
 from srnas.nas.controller import Decision, SequencePolicy
+from srnas.nas.budget import search_budget
 from srnas.nas.reinforce import Reinforce
 
 _Y = (65.481 / 255, 128.553 / 255, 24.966 / 255)
@@ -244,6 +245,7 @@ class DeCoNASSearch:
                 self.ctx.save_checkpoint("search", self._state(epoch + 1, history, spent))
         bar.close()
         best, ranked = self.derive()
+        st = self.st
         info = {
             "history": history,
             "derived": {k: v for k, v in ranked[0].items() if k != "arc"},
@@ -255,6 +257,8 @@ class DeCoNASSearch:
             "active_bits": int(sum(best)),
             "validation_tiles": {"controller": sum(len(b[0]) for b in self.ctrl_batches), "derive": sum(len(b[0]) for b in self.derive_batches)},
             "initial_architecture": {"arc": initial_mode},
+            "budget": search_budget(st.epochs * st.steps_per_epoch, st.batch, st.lr_patch,
+                                    max(st.epochs - st.controller_start_epoch, 0) * st.controller_steps),
             "final_architecture": {"arc": self.mode()},
             "loop_seconds": round(spent, 2),
         }

@@ -26,6 +26,7 @@ from srnas.methods.hnas.derive import ArchProvider, best_of_n
 from srnas.methods.hnas.space import Genotype, HNASSpace
 from srnas.methods.hnas.supernet import HNASSupernet
 from srnas.nas.ops import BicubicResidual
+from srnas.nas.budget import search_budget
 from srnas.nas.reinforce import Reinforce
 from srnas.train import make_optimizer, make_schedule
 
@@ -253,6 +254,7 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
         "history": history,
         # does the charged cost follow the scored architecture's upsampling position (the main MAC driver)?
         "position_cost_r": r,
+        "budget": search_budget(epochs * w_steps, int(s["batch"]), int(s["lr_patch"]), epochs * c_steps),
         "initial_architecture": architecture_of(initial_mode),
         "final_architecture": architecture_of(final_mode),
         "reward_psnr": reward_psnr,

@@ -84,6 +84,7 @@ def one_phase_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: 
         "reference_macs_per_lr_pixel": reference_macs,
         "network_level": space.network_level,
         "initial_architecture": initial,
+        "budget": summary["budget"],
         "final_architecture": genotype,
         "space": {"ops": list(space.ops), "widths": list(space.widths), "positions": list(space.positions)},
     }

@@ -51,13 +51,24 @@ def _spread(values: Sequence[float], fmt: str) -> str:
     return format(mean, fmt) if lo == hi else f"{format(mean, fmt)} ({format(lo, fmt)}–{format(hi, fmt)})"
 
 
+def _search_budget(g: Group) -> str:
+    budgets = [(r.get("search_info") or {}).get("budget") for r in g.records if r.get("searched")]
+    if not budgets or any(b is None for b in budgets):
+        return "–"
+    b = budgets[0]
+    return f"{b['weight_steps']} × {b['batch']} × {b['lr_patch']}² = {b['weight_lr_pixels'] / 1e6:.1f} M LR px; {b['arch_steps']} arch steps"
+
+
 def _signal_rows(groups: Sequence[Group]) -> list[dict[str, Any]]:
     rows = []
     for g in groups:
         sig = search_signal(g.records)
-        if sig is not None:
-            rows.append({**_row_id(g), "moved (seeds)": f"{sig.moved}/{sig.seeds}",
-                         "cross-seed agreement": "–" if sig.agreement is None else f"{sig.agreement:.2f}", "search signal": sig.label})
+        budget = _search_budget(g)
+        if sig is not None or budget != "–":
+            rows.append({**_row_id(g), "search budget (weight steps × batch × LR patch)": budget,
+                         "moved (seeds)": "–" if sig is None else f"{sig.moved}/{sig.seeds}",
+                         "cross-seed agreement": "–" if sig is None or sig.agreement is None else f"{sig.agreement:.2f}",
+                         "search signal": "not recorded" if sig is None else sig.label})
     return rows
 
 
@@ -148,8 +159,8 @@ def render(groups: Sequence[Group], profile: str, scale: int, reported: pd.DataF
             out += [f"## Δ {metric.upper()} vs bicubic (same profile)", "", _markdown(_vs_bicubic_rows(groups, datasets, metric)), ""]
     signal_rows = _signal_rows(groups)
     if signal_rows:
-        out += ["## Search signal", "",
-                "Per searched config: seeds whose architecture at the end differs from what the initial architecture parameters decode to "
+        out += ["## Search budget and signal", "",
+                "Per searched config: the supernet's training budget and architecture steps; seeds whose architecture at the end differs from what the initial architecture parameters decode to "
                 "(argmax logits, or the controller's greedy mode), and the mean fraction of decisions two seeds' final architectures share. "
                 f"A search that moved in no seed is labelled *{INERT}*: its rows are random architectures without selection. "
                 "Runs recorded before these diagnostics existed show no row.", "", _markdown(signal_rows), ""]

@@ -17,6 +17,7 @@ import torch.nn as nn
 from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
 from srnas.losses import LossFn
+from srnas.nas.budget import search_budget
 from srnas.train import make_optimizer, make_schedule
 
 
@@ -103,4 +104,5 @@ def bilevel_search(
     bar.close()
     if best["state"] is not None:
         supernet.load_state_dict(best["state"])
-    return {"steps": steps, "warmup_steps": warmup, "history": history, "best_score": best["score"], "best_step": best["step"]}
+    return {"steps": steps, "warmup_steps": warmup, "history": history, "best_score": best["score"], "best_step": best["step"],
+            "budget": search_budget(steps, batch, patch, (steps - warmup) if a_params else 0)}
