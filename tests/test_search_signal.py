@@ -18,9 +18,13 @@ def test_signal_labels_by_hand():
     assert search_signal(same).label.startswith(INERT) and search_signal(same).moved == 0
     moved = [_record(0, {"a": 1, "b": 2}, {"a": 1, "b": 3}), _record(1, {"a": 1, "b": 2}, {"a": 1, "b": 2})]
     sig = search_signal(moved)
-    assert sig.moved == 1 and sig.label == "moved in 1/2 seeds"
+    assert sig.moved == 1 and sig.label == f"moved in 1/2 seeds; {INERT} in a (0/2)"
     assert sig.agreement == pytest.approx(0.5)  # finals share "a" and differ in "b"
     assert decision_agreement({"cells": [["x", 0], ["y", 1]]}, {"cells": [["x", 0], ["z", 1]]}) == pytest.approx(0.75)
+    # HiNAS-like: cells move in every seed, the width path in none -> inert in levels
+    hinas = [_record(s, {"cells": [s], "levels": [0, 1]}, {"cells": [s + 1], "levels": [0, 1]}) for s in range(3)]
+    sig = search_signal(hinas)
+    assert sig.moved_by_part == {"cells": 3, "levels": 0} and sig.label == f"moved in 3/3 seeds; {INERT} in levels (0/3)"
     assert search_signal([{"seed": 0, "searched": True, "search_info": {}}]) is None  # recorded before the diagnostics
 
 

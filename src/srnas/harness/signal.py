@@ -39,9 +39,13 @@ class Signal:
     moved: int  # seeds whose final decoding differs from their initial one
     agreement: float | None  # mean pairwise decision agreement of the final architectures (None: 1 seed)
     label: str
+    moved_by_part: dict[str, int]  # per top-level part of the architecture (e.g. HiNAS cells / levels)
 
     def to_json(self) -> dict[str, Any]:
-        return {"seeds": self.seeds, "moved": self.moved, "agreement": self.agreement, "label": self.label}
+        return {"seeds": self.seeds, "moved": self.moved, "moved_by_part": self.moved_by_part, "agreement": self.agreement, "label": self.label}
+
+    def parts(self) -> str:
+        return ", ".join(f"{k} {v}/{self.seeds}" for k, v in self.moved_by_part.items())
 
 
 def search_signal(records: Sequence[dict[str, Any]]) -> Signal | None:
@@ -50,7 +54,10 @@ def search_signal(records: Sequence[dict[str, Any]]) -> Signal | None:
     pairs = [(i["initial_architecture"], i["final_architecture"]) for i in infos if "initial_architecture" in i and "final_architecture" in i]
     if not pairs:
         return None
-    moved = sum(json.dumps(a, sort_keys=True) != json.dumps(b, sort_keys=True) for a, b in pairs)
+    same = lambda x, y: json.dumps(x, sort_keys=True) == json.dumps(y, sort_keys=True)  # noqa: E731
+    moved = sum(not same(a, b) for a, b in pairs)
+    parts = sorted({k for a, _ in pairs if isinstance(a, dict) for k in a})
+    by_part = {k: sum(not same(a.get(k), b.get(k)) for a, b in pairs) for k in parts} if len(parts) > 1 else {}
     finals = [b for _, b in pairs]
     agreement = None
     if len(finals) > 1:
@@ -59,4 +66,7 @@ def search_signal(records: Sequence[dict[str, Any]]) -> Signal | None:
         label = f"{INERT}: every seed ends at its initial decoding ({len(pairs)}/{len(pairs)})"
     else:
         label = f"moved in {moved}/{len(pairs)} seeds"
-    return Signal(len(pairs), moved, agreement, label)
+        still = [k for k, v in by_part.items() if v == 0]
+        if still:  # e.g. HiNAS: the cells move, the width path stays where the initial beta put it
+            label += f"; {INERT} in {', '.join(still)} (0/{len(pairs)})"
+    return Signal(len(pairs), moved, agreement, label, by_part)

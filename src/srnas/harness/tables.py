@@ -66,7 +66,7 @@ def _signal_rows(groups: Sequence[Group]) -> list[dict[str, Any]]:
         budget = _search_budget(g)
         if sig is not None or budget != "–":
             rows.append({**_row_id(g), "search budget (weight steps × batch × LR patch)": budget,
-                         "moved (seeds)": "–" if sig is None else f"{sig.moved}/{sig.seeds}",
+                         "moved (seeds)": "–" if sig is None else f"{sig.moved}/{sig.seeds}" + (f" ({sig.parts()})" if sig.moved_by_part else ""),
                          "cross-seed agreement": "–" if sig is None or sig.agreement is None else f"{sig.agreement:.2f}",
                          "search signal": "not recorded" if sig is None else sig.label})
     return rows
