@@ -27,6 +27,9 @@ from srnas.nas.budget import search_budget
 from srnas.train import fit
 
 SPACES = ("hinas", "hnas", "deconas", "trilevel")
+#: spaces whose plugin can draw and build an architecture on its own (Trilevel's derived network is the
+#: trained supernet's slice; a random Trilevel architecture has no training budget of its own yet)
+ARCH_SPACES = ("hinas", "hnas", "deconas")
 _ARCH_STREAM, _CANDIDATE_STREAM = 1, 2  # independent RNG streams per seed
 
 _SETTINGS = {
@@ -77,7 +80,10 @@ class RandomSearchMethod(Method):
 
     def variants(self) -> dict[str, dict[str, Any]]:
         # default = the HiNAS space, where the paper's RSWS baseline was run
-        return {"default": {}, **{space: {"options": {"space": space}} for space in SPACES}}
+        # "<space>-random-arch": one architecture drawn uniformly from the space, no supernet and no
+        # selection, trained like the space's own result (Yang et al.'s random-sampling baseline)
+        return {"default": {}, **{space: {"options": {"space": space}} for space in SPACES},
+                **{f"{space}-random-arch": {"options": {"space": space}, "search": {"random_ws": {"mode": "architecture"}}} for space in ARCH_SPACES}}
 
     def reported_variant(self, variant: str) -> str | None:
         # HiNAS Table 2's RSWS row is random search in the HiNAS space with N=30 (x4 only)
@@ -100,6 +106,15 @@ class RandomSearchMethod(Method):
         space = self._space_method(config).search_space(config, data.scale)
         if space is None:
             raise TypeError(f"method {space_name!r} exposes no weight-sharing search space")
+        mode = settings.get("mode", "weight-sharing")  # absent in configs made before the random-arch rows
+        if mode == "architecture":
+            arch = space.sample(np.random.default_rng([seed, _CANDIDATE_STREAM]))
+            genotype = {"space": space_name, "genotype": space.genotype(arch)}
+            info = {"space": space_name, "mode": "random architecture (uniform draw, no supernet, no selection)",
+                    "budget": search_budget(0, int(config["train"]["batch"]), int(config["train"]["lr_patch"]), 0)}
+            return SearchResult(genotype=genotype, info=info)
+        if mode != "weight-sharing":
+            raise ValueError(f"search.random_ws.mode must be 'weight-sharing' or 'architecture', not {mode!r}")
         train_part, val_part = data.split([1 - settings["val_fraction"], settings["val_fraction"]])
         torch.manual_seed(seed)
         supernet = space.supernet().to(ctx.device)

@@ -139,3 +139,31 @@ def test_kill_during_training_never_redoes_the_search(tmp_path, monkeypatch):
     assert resumed["resumed_from"] == ["search", "search_result", "train"]  # supernet, derived genotype, final net
     scores = lambda r: {d: (m["psnr"], m["ssim"]) for d, m in r["metrics"].items()}  # noqa: E731
     assert resumed["genotype"] == reference["genotype"] and scores(resumed) == scores(reference)
+
+
+def test_random_architecture_rows_draw_one_uniform_architecture_without_a_supernet(tmp_path, monkeypatch):
+    import json
+    from types import SimpleNamespace
+
+    import pytest
+
+    from srnas.methods import random_ws
+
+    def no_supernet(*args, **kwargs):
+        raise AssertionError("a random-architecture row must not train a supernet")
+
+    monkeypatch.setattr(random_ws, "fit", no_supernet)  # the supernet phase; final training is the space's own
+    method = get_method("random")
+    assert {"hinas-random-arch", "hnas-random-arch", "deconas-random-arch"} <= set(method.variants())
+    run_method("random", scale=2, profile="smoke", variant="deconas-random-arch", seeds=[0, 1], results=str(tmp_path), quiet=True)
+    recs = [json.loads(p.read_text()) for p in (tmp_path / "runs").rglob("*.json")]
+    assert len(recs) == 2 and all(r["search_info"]["budget"]["weight_steps"] == 0 for r in recs)
+    space = method._space_method(recs[0]["config"]).search_space(recs[0]["config"], 2)
+    for r in recs:  # the genotype is the seed's uniform draw from the space, nothing else
+        assert r["genotype"]["genotype"] == space.genotype(space.sample(np.random.default_rng([r["seed"], random_ws._CANDIDATE_STREAM])))
+    assert recs[0]["genotype"] != recs[1]["genotype"]
+    assert "mode" not in resolve_config(method, "smoke", 2, "hinas")["search"]["random_ws"]  # RSWS configs keep their hashes
+    bad = resolve_config(method, "smoke", 2, "deconas-random-arch")
+    bad["search"]["random_ws"]["mode"] = "grid"
+    with pytest.raises(ValueError, match="random_ws.mode"):
+        method.search(SimpleNamespace(scale=2), bad, 0, None)
