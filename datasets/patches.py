@@ -112,16 +112,15 @@ class PatchSource:
             parts.append(PatchSource(self.names[a:b], self.lr[a:b], self.hr[a:b], self.scale, self.lr_source))
         return parts
 
-    def batch(
-        self, step: int, seed: int, batch_size: int, lr_patch: int, augment: bool = True, patch_filter: str | None = None, draw: int = 0,
-        as_uint8: bool = False,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Batch number ``step`` of the stream for ``seed``: float LR [B,3,p,p], HR [B,3,p*s,p*s] in [0,1].
+    def positions(
+        self, step: int, seed: int, batch_size: int, lr_patch: int, augment: bool = True, patch_filter: str | None = None, draw: int = 0
+    ) -> list[tuple[int, int, int, tuple[int, int, int] | None]]:
+        """(image, LR y, LR x, (hflip, vflip, transpose) or None) of every patch of batch ``step``.
 
+        The single place the stream's random draws are made, so every loader cuts the same patches.
         ``patch_filter`` (a :data:`PATCH_FILTERS` name) redraws a crop until its HR patch passes the test,
         as the DeCoNAS code does. ``draw`` > 0 gives an independent replacement batch for the same step
-        (the trainer's ``loss_cut`` skips a batch and draws another). ``as_uint8``: the same pixels before
-        the float conversion (4x less to move between processes; ``/255`` gives the float batch exactly)."""
+        (the trainer's ``loss_cut`` skips a batch and draws another)."""
         rng = np.random.default_rng([seed, step] if draw == 0 else [seed, step, draw])
         s, p = self.scale, lr_patch
         eligible = [i for i, t in enumerate(self.lr) if t.shape[1] >= p and t.shape[2] >= p]
@@ -130,21 +129,36 @@ class PatchSource:
         if patch_filter is not None and patch_filter not in PATCH_FILTERS:
             raise ValueError(f"unknown patch_filter {patch_filter!r}; known: {', '.join(PATCH_FILTERS)}")
         score, floor = PATCH_FILTERS[patch_filter] if patch_filter else (None, 0.0)
-        lrs, hrs = [], []
+        out: list[tuple[int, int, int, tuple[int, int, int] | None]] = []
         tries = 0
-        while len(lrs) < batch_size:
+        while len(out) < batch_size:
             tries += 1
             if tries > 1000 * batch_size:
                 raise ValueError(f"patch_filter {patch_filter!r}: fewer than 1 in 1000 patches pass; the training images are too flat for it")
             i = eligible[int(rng.integers(len(eligible)))]
             _, h, w = self.lr[i].shape
             y, x = int(rng.integers(h - p + 1)), int(rng.integers(w - p + 1))
+            if score is not None and not score(self.hr[i][:, y * s : (y + p) * s, x * s : (x + p) * s]) > floor:
+                continue
+            flips = tuple(int(f) for f in rng.integers(2, size=3)) if augment else None
+            out.append((i, y, x, flips))
+        return out
+
+    def batch(
+        self, step: int, seed: int, batch_size: int, lr_patch: int, augment: bool = True, patch_filter: str | None = None, draw: int = 0,
+        as_uint8: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Batch number ``step`` of the stream for ``seed``: float LR [B,3,p,p], HR [B,3,p*s,p*s] in [0,1].
+
+        Patches as :meth:`positions` draws them. ``as_uint8``: the same pixels before the float
+        conversion (4x less to move between processes; ``/255`` gives the float batch exactly)."""
+        s, p = self.scale, lr_patch
+        lrs, hrs = [], []
+        for i, y, x, flips in self.positions(step, seed, batch_size, lr_patch, augment, patch_filter, draw):
             lr = self.lr[i][:, y : y + p, x : x + p]
             hr = self.hr[i][:, y * s : (y + p) * s, x * s : (x + p) * s]
-            if score is not None and not score(hr) > floor:
-                continue
-            if augment:
-                hflip, vflip, transpose = rng.integers(2, size=3)
+            if flips is not None:
+                hflip, vflip, transpose = flips
                 if hflip:
                     lr, hr = lr.flip(2), hr.flip(2)
                 if vflip:

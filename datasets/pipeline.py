@@ -94,33 +94,18 @@ class SlicedBatches(Dataset):
 
 
 class GatheredBatches:
-    """Batches cut by one gather from device-resident images; item ``step`` equals :meth:`PatchSource.batch`."""
+    """Batches cut by one gather from device-resident images; item ``step`` equals :meth:`PatchSource.batch`
+    (same :meth:`PatchSource.positions`)."""
 
     def __init__(self, source: PatchSource, seed: int, batch_size: int, lr_patch: int, augment: bool = True, device: torch.device | str = "cpu"):
-        self.seed, self.batch_size, self.p, self.augment, self.scale = seed, batch_size, lr_patch, augment, source.scale
+        self.source, self.seed, self.batch_size, self.p, self.augment = source, seed, batch_size, lr_patch, augment
         self.lr, self.hr = FlatImages.of(source.lr, device), FlatImages.of(source.hr, device)
-        self.eligible = np.array([i for i, t in enumerate(source.lr) if t.shape[1] >= lr_patch and t.shape[2] >= lr_patch], np.int64)
-        if not len(self.eligible):
-            raise ValueError(f"no training image is at least {lr_patch}x{lr_patch} at LR (scale {source.scale}); use a smaller lr_patch")
-
-    def draws(self, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-        """(image, y, x, flips) per sample, drawn in :meth:`PatchSource.batch`'s order."""
-        rng = np.random.default_rng([self.seed, step])
-        n, p = len(self.eligible), self.p
-        index, ys, xs, flips = [], [], [], []
-        for _ in range(self.batch_size):
-            i = int(self.eligible[int(rng.integers(n))])
-            h, w = int(self.lr.heights[i]), int(self.lr.widths[i])
-            index.append(i)
-            ys.append(int(rng.integers(h - p + 1)))
-            xs.append(int(rng.integers(w - p + 1)))
-            if self.augment:
-                flips.append(rng.integers(2, size=3))
-        return np.array(index), np.array(ys), np.array(xs), (np.array(flips) if self.augment else None)
 
     def __getitem__(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        index, y, x, flips = self.draws(int(step))
-        s = self.scale
+        pos = self.source.positions(int(step), self.seed, self.batch_size, self.p, self.augment)
+        index, y, x = (np.array([q[k] for q in pos], np.int64) for k in range(3))
+        flips = np.array([q[3] for q in pos], np.int64) if self.augment else None
+        s = self.source.scale
         lr = self.lr.crops(index, y, x, self.p, flips)
         hr = self.hr.crops(index, y * s, x * s, self.p * s, flips)
         return lr.float().div_(255), hr.float().div_(255)  # on the images' device

@@ -35,6 +35,10 @@ M = TypeVar("M", bound=type)
 def register(cls: M) -> M:
     """Class decorator: add a Method subclass under ``cls.name`` (duplicate names are an error)."""
     name = cls.name  # type: ignore[attr-defined]
+    from srnas.methods.base import Method
+
+    if cls.profiles_file is None and cls.profile is Method.profile:  # type: ignore[attr-defined]
+        raise TypeError(f"method {name!r} ({cls.__module__}) needs profiles: set profiles_file (a profiles.json beside it) or override profile()")
     if name in _REGISTRY and _REGISTRY[name] is not cls:
         raise ValueError(f"method {name!r} is already registered by {_REGISTRY[name].__module__}")
     _REGISTRY[name] = cls

@@ -79,16 +79,14 @@ class Method(ABC):
         protocol (search split, epochs, loss, schedule) so a GPU rerun follows it. By default read from
         :attr:`profiles_file` (checked by :mod:`srnas.profile_files`: every paper number has a source).
         """
-        if self.profiles_file is None:
-            raise NotImplementedError(f"{type(self).__name__} sets no profiles_file and does not override profile()")
         return self.profile_data().profile(name)
 
     def profile_data(self):
         """The checked :class:`srnas.profile_files.ProfileFile` of this plugin."""
         from srnas.profile_files import load_profile_file
 
-        if self.profiles_file is None:
-            raise TypeError(f"{self.name} keeps its profiles in code")
+        if self.profiles_file is None:  # register() refuses a plugin with neither a file nor its own profile()
+            raise TypeError(f"{type(self).__name__} sets no profiles_file and keeps no profiles in code (override profile())")
         return load_profile_file(Path(sys.modules[type(self).__module__].__file__).parent / self.profiles_file)
 
     def optional_config(self) -> dict[str, Any]:

@@ -95,6 +95,9 @@ def test_official_supernet_conv_reads_reshaped_rows():
     torch.testing.assert_close(alone, want)
     assert official_role_fraction("conv3x3", [0, 1], 64) == pytest.approx(1 / 9)
     assert official_role_fraction("conv3x3", [0], 64) == 1.0
+    # the README's figures: 1/9 for every source at n = 3; at n = 4 the middle two sources keep none
+    assert [official_role_fraction("conv3x3", [0, 1, 2], 64, p) for p in range(3)] == pytest.approx([1 / 9] * 3)
+    assert [official_role_fraction("conv3x3", [0, 1, 2, 3], 64, p) for p in range(4)] == pytest.approx([1 / 9, 0, 0, 1 / 9])
 
 
 def test_official_supernet_has_no_relu_and_no_conv_bias():

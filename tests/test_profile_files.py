@@ -72,3 +72,17 @@ def test_optional_keys_can_be_set_without_entering_other_configs():
         resolve_config(hnas, "short", 2, overrides=["options.reward_psnrr=batch"])
     deconas = resolve_config(get_method("deconas"), "short", 2, overrides=["train.loss_cut=2.0"])
     assert deconas["train"]["loss_cut"] == 2.0
+
+
+def test_a_plugin_without_profiles_is_refused_at_registration():
+    from srnas.methods import register
+    from srnas.methods.base import Method
+
+    class NoProfiles(Method):
+        name = "no-profiles-test"
+
+        def build(self, genotype, scale, config):  # pragma: no cover - never built
+            raise AssertionError
+
+    with pytest.raises(TypeError, match="needs profiles"):
+        register(NoProfiles)

@@ -37,24 +37,25 @@ def stream_generator(seed: int, stream: str, step: int) -> torch.Generator:
     return torch.Generator().manual_seed(int(state[0]) & ((1 << 63) - 1))
 
 
-def quantised_psnr(sr: torch.Tensor, hr: torch.Tensor, shave: int) -> torch.Tensor:
-    """Per-image RGB PSNR of the 8-bit-quantised output (the code's reward PSNR), border ``shave``."""
+def _quantised_sq_error(sr: torch.Tensor, hr: torch.Tensor, shave: int) -> torch.Tensor:
+    """Squared error of the 8-bit-quantised output against 8-bit HR, border ``shave`` dropped."""
     sr = sr.clamp(0, 1).mul(255).round()
     hr = hr.mul(255).round()
     if shave:
         sr, hr = sr[..., shave:-shave, shave:-shave], hr[..., shave:-shave, shave:-shave]
-    mse = (sr - hr).pow(2).flatten(1).mean(1).clamp_min(1e-10)
+    return (sr - hr).pow(2)
+
+
+def quantised_psnr(sr: torch.Tensor, hr: torch.Tensor, shave: int) -> torch.Tensor:
+    """Per-image RGB PSNR of the 8-bit-quantised output (the suite's reward PSNR), border ``shave``."""
+    mse = _quantised_sq_error(sr, hr, shave).flatten(1).mean(1).clamp_min(1e-10)
     return 10 * torch.log10(255.0**2 / mse)
 
 
 def batch_psnr(sr: torch.Tensor, hr: torch.Tensor, shave: int) -> torch.Tensor:
     """One PSNR of the whole batch from its mean squared error (the code's ``utility.calc_psnr`` on a
-    batch), on the 8-bit-quantised output; a 1-element tensor so it averages like the per-image form."""
-    sr = sr.clamp(0, 1).mul(255).round()
-    hr = hr.mul(255).round()
-    if shave:
-        sr, hr = sr[..., shave:-shave, shave:-shave], hr[..., shave:-shave, shave:-shave]
-    mse = (sr - hr).pow(2).mean().clamp_min(1e-10)
+    batch); a 1-element tensor so it averages like the per-image form."""
+    mse = _quantised_sq_error(sr, hr, shave).mean().clamp_min(1e-10)
     return (10 * torch.log10(255.0**2 / mse)).view(1)
 
 

@@ -46,10 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from srnas.commands.run import _set_loader
     from srnas.harness import sweep
+    from srnas.harness.preflight import check_device, check_eval_sets, check_threads, check_writable_folder
 
     if not _set_loader(args.loader):
         return 2
-    from srnas.harness.preflight import check_device, check_eval_sets, check_threads, check_writable_folder
 
     try:
         if args.jobs < 1 or args.retries < 0:
