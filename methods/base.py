@@ -108,6 +108,16 @@ class Method(ABC):
         """This method's space as a :class:`WeightSharingSpace` (for the ``random`` baseline), if any."""
         return None
 
+    def supernet_training(self, config: dict[str, Any]) -> dict[str, Any] | None:
+        """The shared-weight training this method's search spends, as a config of the shared trainer.
+
+        Weight-update steps, batch, LR patch, optimiser, schedule and loss of the supernet updates, read
+        from the same config keys the search reads, so random search with weight sharing can train its
+        supernet on *exactly* the method's budget (the equal-budget comparison; a test runs both and
+        compares the recorded budgets). None for methods without a supernet.
+        """
+        return None
+
     @abstractmethod
     def build(self, genotype: Genotype, scale: int, config: dict[str, Any]) -> nn.Module:
         """The final network: float RGB [N,3,h,w] in [0,1] -> [N,3,h*scale,w*scale] in [0,1]."""

@@ -23,19 +23,24 @@ import torch.nn as nn
 from srnas.config import deep_merge
 from srnas.methods import get_method, register
 from srnas.methods.base import Genotype, Method, SearchResult, WeightSharingSpace
+from srnas.nas.separation import candidate_separation
 from srnas.nas.budget import search_budget
 from srnas.train import fit
 
 SPACES = ("hinas", "hnas", "deconas", "trilevel")
-#: spaces whose plugin can draw and build an architecture on its own (Trilevel's derived network is the
-#: trained supernet's slice; a random Trilevel architecture has no training budget of its own yet)
-ARCH_SPACES = ("hinas", "hnas", "deconas")
+#: spaces whose plugin can draw and build an architecture on its own (all four since the Trilevel space
+#: can retrain a derived genotype from scratch: ``options.final_weights: scratch``)
+ARCH_SPACES = SPACES
 _ARCH_STREAM, _CANDIDATE_STREAM = 1, 2  # independent RNG streams per seed
 
 _SETTINGS = {
     # supernet_steps: weight-sharing training steps; candidates: N; tiles: held-out LR tiles for scoring
     "smoke": {"supernet_steps": 3, "candidates": 2, "val_fraction": 0.25, "val_patch": 16, "val_max_tiles": 4, "val_batch": 4},
     "short": {"supernet_steps": 300, "candidates": 10, "val_fraction": 0.1, "val_patch": 32, "val_max_tiles": 32, "val_batch": 8},
+    # the equal-budget comparison: the supernet is trained with exactly the space method's own shared-weight
+    # training (Method.supernet_training: steps, batch, patch, optimiser, schedule, loss); N = 30 as the
+    # HiNAS paper's RSWS row
+    "compare": {"supernet": "method", "candidates": 30, "val_fraction": 0.1, "val_patch": 32, "val_max_tiles": 32, "val_batch": 8},
     # the HiNAS paper's RSWS row: N=30; supernet training as long as the space plugin's own search
     "paper": {"supernet_steps": None, "candidates": 30, "val_fraction": 0.1, "val_patch": 32, "val_max_tiles": None, "val_batch": 16},
 }
@@ -60,16 +65,21 @@ class SampledArchitecture(nn.Module):
 
 
 @torch.no_grad()
-def tile_psnr(supernet: nn.Module, arch: Any, tiles: list[tuple[torch.Tensor, torch.Tensor]], batch: int, device: torch.device) -> float:
-    """Mean RGB PSNR (dB, [0,1] range) of ``arch`` with the shared weights over held-out tiles."""
+def tile_psnrs(supernet: nn.Module, arch: Any, tiles: list[tuple[torch.Tensor, torch.Tensor]], batch: int, device: torch.device) -> list[float]:
+    """RGB PSNR (dB, [0,1] range) of ``arch`` with the shared weights on each held-out tile."""
     supernet.eval()
-    psnrs = []
+    psnrs: list[float] = []
     for i in range(0, len(tiles), batch):
         lr = torch.stack([t[0] for t in tiles[i : i + batch]]).to(device)
         hr = torch.stack([t[1] for t in tiles[i : i + batch]]).to(device)
         mse = ((supernet(lr, arch).clamp(0, 1) - hr) ** 2).flatten(1).mean(1).clamp_min(1e-10)
         psnrs += (-10 * torch.log10(mse)).tolist()
-    return float(np.mean(psnrs))
+    return psnrs
+
+
+def tile_psnr(supernet: nn.Module, arch: Any, tiles: list[tuple[torch.Tensor, torch.Tensor]], batch: int, device: torch.device) -> float:
+    """Mean of :func:`tile_psnrs`: the candidate's score."""
+    return float(np.mean(tile_psnrs(supernet, arch, tiles, batch, device)))
 
 
 @register
@@ -111,29 +121,46 @@ class RandomSearchMethod(Method):
             arch = space.sample(np.random.default_rng([seed, _CANDIDATE_STREAM]))
             genotype = {"space": space_name, "genotype": space.genotype(arch)}
             info = {"space": space_name, "mode": "random architecture (uniform draw, no supernet, no selection)",
-                    "budget": search_budget(0, int(config["train"]["batch"]), int(config["train"]["lr_patch"]), 0)}
+                    "budget": search_budget(0, int(config["train"]["batch"]), int(config["train"]["lr_patch"]), 0),
+                    "architecture": genotype["genotype"]}
             return SearchResult(genotype=genotype, info=info)
         if mode != "weight-sharing":
             raise ValueError(f"search.random_ws.mode must be 'weight-sharing' or 'architecture', not {mode!r}")
         train_part, val_part = data.split([1 - settings["val_fraction"], settings["val_fraction"]])
         torch.manual_seed(seed)
         supernet = space.supernet().to(ctx.device)
-        steps = settings["supernet_steps"] or config["search"].get("steps") or config["train"]["steps"]
-        summary = fit(SampledArchitecture(supernet, space, seed), train_part, deep_merge(config["train"], {"steps": int(steps)}), seed, ctx, phase="search")
+        training = self.supernet_training(config)
+        summary = fit(SampledArchitecture(supernet, space, seed), train_part, training, seed, ctx, phase="search")
 
         tiles = val_part.tiles(int(settings["val_patch"]), settings["val_max_tiles"])
         rng = np.random.default_rng([seed, _CANDIDATE_STREAM])
-        candidates = []
+        candidates, per_tile = [], []
         for _ in range(int(settings["candidates"])):
             arch = space.sample(rng)
-            candidates.append({"arch": copy.deepcopy(arch), "val_psnr": tile_psnr(supernet, arch, tiles, int(settings["val_batch"]), ctx.device)})
+            per_tile.append(tile_psnrs(supernet, arch, tiles, int(settings["val_batch"]), ctx.device))
+            candidates.append({"arch": copy.deepcopy(arch), "val_psnr": float(np.mean(per_tile[-1]))})
         best = max(range(len(candidates)), key=lambda i: candidates[i]["val_psnr"])  # first on ties
         genotype = {"space": space_name, "genotype": space.genotype(candidates[best]["arch"])}
-        train = config["train"]
-        info = {"space": space_name, "supernet_steps": int(steps), "supernet_final_loss": summary["final_loss"],
-                "budget": search_budget(int(steps), int(train["batch"]), int(train["lr_patch"]), 0),
-                "val_tiles": len(tiles), "best_index": best, "candidates": candidates}
+        steps = int(training["steps"])
+        info = {"space": space_name, "supernet_steps": steps, "supernet_final_loss": summary["final_loss"],
+                "supernet_training": settings.get("supernet", "final-training"),
+                "budget": search_budget(steps, int(training["batch"]), int(training["lr_patch"]), 0),
+                "val_tiles": len(tiles), "best_index": best, "candidates": candidates,
+                "validation_noise": candidate_separation(per_tile)}
         return SearchResult(genotype=genotype, info=info)
+
+    def supernet_training(self, config: dict[str, Any]) -> dict[str, Any]:
+        """``supernet: method`` (the comparison): exactly the space method's own shared-weight training.
+        Otherwise (short/paper rows recorded before it) the final-training config for ``supernet_steps``
+        steps (or the space's search steps)."""
+        settings = config["search"]["random_ws"]
+        if settings.get("supernet") == "method":
+            training = self._space_method(config).supernet_training(config)
+            if training is None:
+                raise TypeError(f"method {config['options']['space']!r} states no supernet training to match")
+            return training
+        steps = settings["supernet_steps"] or config["search"].get("steps") or config["train"]["steps"]
+        return deep_merge(config["train"], {"steps": int(steps)})
 
     def build(self, genotype: Genotype, scale: int, config: dict[str, Any]) -> nn.Module:
         return get_method(genotype["space"]).build(genotype["genotype"], scale, config)

@@ -71,6 +71,8 @@ class DeCoNASMethod(Method):
             "DeCoNASNet": {"options": {"genotype": "DeCoNASNet"}},
             "penalty-0": {"search": {"penalty": 0.0}},
             "penalty-8": {"search": {"penalty": 8.0}},
+            # does accuracy move the search? PSNR-only reward against the same search with a frozen controller
+            "frozen-controller": {"search": {"penalty": 0.0, "controller_lr": 0.0}},
         }
 
     def reported_variant(self, variant: str) -> str | None:
@@ -89,6 +91,14 @@ class DeCoNASMethod(Method):
         if int(config["model"]["layers_per_dnb"]) != layers:
             raise ValueError(f"{key} has {layers} layers per DNB; the config asks for {config['model']['layers_per_dnb']}")
         return make_genotype(arc, layers)
+
+    def supernet_training(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The child phase of :class:`DeCoNASSearch`: epochs x steps, Adam, lr halved every N epochs, L1."""
+        s = config["search"]
+        steps, per_epoch = int(s["epochs"]) * int(s["steps_per_epoch"]), int(s["steps_per_epoch"])
+        return {"steps": steps, "batch": int(s["batch"]), "lr_patch": int(s["lr_patch"]), "augment": True, "optimizer": "adam",
+                "lr": s["child_lr"], "schedule": "step", "step_size": max(int(s["child_lr_halve_every_epochs"]) * per_epoch, 1), "gamma": 0.5,
+                "weight_decay": 0.0, "grad_clip": 0.0, "loss": "l1", "patch_filter": s.get("patch_filter"), "checkpoint_every": per_epoch}
 
     def search_space(self, config: dict[str, Any], scale: int) -> DeCoNASSpace:
         return DeCoNASSpace(config, scale)

@@ -29,6 +29,7 @@ from srnas.methods.deconas.complexity import complexity_fraction
 from srnas.methods.deconas.space import OPS, Arc, num_bits
 from srnas.nas.controller import Decision, SequencePolicy
 from srnas.nas.budget import search_budget
+from srnas.nas.separation import candidate_separation
 from srnas.nas.reinforce import Reinforce
 
 _Y = (65.481 / 255, 128.553 / 255, 24.966 / 255)
@@ -107,10 +108,14 @@ def _val_batches(tiles: list[tuple[torch.Tensor, torch.Tensor]], size: int) -> l
 
 
 @torch.no_grad()
+def _tile_scores(supernet: nn.Module, arc: Arc, batches: list[tuple[torch.Tensor, torch.Tensor]], scale: int, device: torch.device) -> list[float]:
+    """Per-image Y-PSNR of ``arc`` over ``batches`` (eval mode; the supernet has no BN/dropout)."""
+    return torch.cat([y_psnr(supernet(lr.to(device), arc), hr.to(device), scale) for lr, hr in batches]).tolist()
+
+
 def _score(supernet: nn.Module, arc: Arc, batches: list[tuple[torch.Tensor, torch.Tensor]], scale: int, device: torch.device) -> float:
-    """Mean per-image Y-PSNR of ``arc`` over ``batches`` (eval mode; the supernet has no BN/dropout)."""
-    vals = [y_psnr(supernet(lr.to(device), arc), hr.to(device), scale) for lr, hr in batches]
-    return float(torch.cat(vals).mean())
+    """Mean of :func:`_tile_scores`: the PSNR the controller and the derivation see."""
+    return float(np.mean(_tile_scores(supernet, arc, batches, scale, device)))
 
 
 class DeCoNASSearch:
@@ -189,11 +194,13 @@ class DeCoNASSearch:
         """Score ``derive_samples`` distinct sampled arcs on the held-out tiles; best first."""
         self.supernet.eval()
         seen: dict[tuple[int, ...], dict[str, Any]] = {}
+        self.derive_tile_scores: list[list[float]] = []
         for _ in range(self.st.derive_samples):
             arc = self.sample_arc()
             if tuple(arc) in seen:
                 continue
-            psnr = _score(self.supernet, arc, self.derive_batches, self.scale, self.ctx.device)
+            self.derive_tile_scores.append(_tile_scores(self.supernet, arc, self.derive_batches, self.scale, self.ctx.device))
+            psnr = float(np.mean(self.derive_tile_scores[-1]))
             p_cb = self.penalty_of(arc)
             seen[tuple(arc)] = {"arc": arc, "val_psnr": psnr, "p_cb": p_cb, "reward": psnr - self.st.penalty * p_cb}
         key = "val_psnr" if self.st.derive_by == "psnr" else "reward"
@@ -250,6 +257,8 @@ class DeCoNASSearch:
             "history": history,
             "derived": {k: v for k, v in ranked[0].items() if k != "arc"},
             "derive_candidates": ranked,
+            # do the held-out tiles separate the candidates' PSNRs by more than the score's own noise?
+            "validation_noise": candidate_separation(self.derive_tile_scores),
             "penalty": self.st.penalty,
             "complexity_count": self.st.complexity,
             "p_cb_correct": complexity_fraction(best, self.L, self.channels, "correct"),

@@ -12,7 +12,7 @@ from srnas.datasets.patches import PatchSource
 from srnas.losses import ssim_map_mean
 from srnas.methods import register
 from srnas.methods.base import Genotype, Method, SearchResult
-from srnas.nas.bilevel import bilevel_search
+from srnas.nas.bilevel import bilevel_search, weight_training
 from srnas.nas.flops import count_params
 from srnas.train import loss_from_config
 
@@ -147,6 +147,10 @@ class HiNASMethod(Method):
         summary["initial_architecture"] = {"cells": initial["cells"], "levels": initial["levels"]}
         summary["final_architecture"] = {"cells": genotype["cells"], "levels": genotype["levels"]}
         return SearchResult(genotype=genotype, info=summary)
+
+    def supernet_training(self, config: dict[str, Any]) -> dict[str, Any]:
+        # the search's weight loss is the final-training loss (loss_from_config(config["train"]) above)
+        return weight_training(config["search"], config["train"])
 
     def search_space(self, config: dict[str, Any], scale: int) -> HiNASSpace:
         return HiNASSpace(config, scale)

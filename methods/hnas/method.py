@@ -37,6 +37,11 @@ class HNASMethod(Method):
                         "reward_psnr": "batch", "search_bn_stats": "running"}
         }
         out["retrain-400-epochs"] = {"options": {"retrain_epochs": 400}}
+        # does accuracy move the search? a PSNR-only reward against the same search with a frozen controller
+        out["psnr-only"] = {"search": {"lambda": 1.0}}
+        out["frozen-controller"] = {"search": {"lambda": 1.0, "controller_lr": 0.0}}
+        # lambda reaches the derived architecture only if derivation ranks by the reward
+        out.update({f"lambda-{lam}-derive-reward": {"search": {"lambda": lam}, "options": {"derive_score": "reward"}} for lam in PAPER_LAMBDAS})
         return out
 
     def reported_variant(self, variant: str) -> str | None:
@@ -44,7 +49,9 @@ class HNASMethod(Method):
 
     def optional_config(self) -> dict[str, Any]:
         # added after the short runs were recorded: absent means the paper behaviour
-        return {"options": {"reward_psnr": "per-image", "search_bn_stats": "batch"}}
+        # derive_score: "psnr" ranks derivation candidates by validation PSNR (the code); "reward" by the
+        # search's own lambda * PSNR - (1 - lambda) * Cost, so lambda reaches the derived architecture
+        return {"options": {"reward_psnr": "per-image", "search_bn_stats": "batch", "derive_score": "psnr"}}
 
     def search(self, data: PatchSource, config: dict[str, Any], seed: int, ctx: RunContext) -> SearchResult:
         from srnas.methods.hnas.search import run_search
@@ -56,6 +63,13 @@ class HNASMethod(Method):
         if not name:
             raise ValueError("hnas searches unless options.genotype names a published genotype (HNAS-A/B/C)")
         return published_genotype(name)
+
+    def supernet_training(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The shared-weight phase of :func:`run_search`: epochs x shared steps, Adam, cosine, L1."""
+        s = config["search"]
+        return {"steps": int(s["epochs"]) * int(s["shared_steps_per_epoch"]), "batch": int(s["batch"]), "lr_patch": int(s["lr_patch"]),
+                "augment": True, "optimizer": "adam", "lr": s["weight_lr"], "min_lr": s["weight_min_lr"], "schedule": "cosine",
+                "weight_decay": 0.0, "grad_clip": 0.0, "loss": "l1", "checkpoint_every": int(s["shared_steps_per_epoch"])}
 
     def search_space(self, config: dict[str, Any], scale: int) -> "HNASWeightSharing":
         return HNASWeightSharing(config, scale)

@@ -27,6 +27,7 @@ from srnas.methods.hnas.space import Genotype, HNASSpace
 from srnas.methods.hnas.supernet import HNASSupernet
 from srnas.nas.ops import BicubicResidual
 from srnas.nas.budget import search_budget
+from srnas.nas.separation import candidate_separation
 from srnas.nas.reinforce import Reinforce
 from srnas.train import make_optimizer, make_schedule
 
@@ -111,8 +112,11 @@ def make_supernet(space: HNASSpace, scale: int, config: dict[str, Any]) -> HNASS
     return BicubicResidual(net, scale) if residual else net
 
 
-def validation_scorer(net: torch.nn.Module, tiles: list[tuple[torch.Tensor, torch.Tensor]], shave: int, batch: int, device: torch.device, psnr_fn=quantised_psnr):
-    """score(provider): mean PSNR over held-out tiles; ``provider()`` is asked once per forward pass."""
+def validation_scorer(net: torch.nn.Module, tiles: list[tuple[torch.Tensor, torch.Tensor]], shave: int, batch: int, device: torch.device,
+                      psnr_fn=quantised_psnr, per_tile_log: list[list[float]] | None = None):
+    """score(provider): mean PSNR over held-out tiles; ``provider()`` is asked once per forward pass.
+
+    With ``per_tile_log`` every call also appends its per-tile PSNRs (for the noise of the ranking)."""
 
     @torch.no_grad()
     def score(provider: ArchProvider) -> float:
@@ -122,9 +126,21 @@ def validation_scorer(net: torch.nn.Module, tiles: list[tuple[torch.Tensor, torc
             lr = torch.stack([t[0] for t in tiles[i : i + batch]]).to(device)
             hr = torch.stack([t[1] for t in tiles[i : i + batch]]).to(device)
             values.append(psnr_fn(net(lr, provider()), hr, shave))
-        return float(torch.cat(values).mean())
+        per_tile = torch.cat(values)
+        if per_tile_log is not None:
+            per_tile_log.append(per_tile.tolist())
+        return float(per_tile.mean())
 
     return score
+
+
+def reward_of(psnr: float, genotype: Genotype, lam: float, cost: "ArchCost") -> float:
+    """The search reward lambda * PSNR - (1 - lambda) * Cost of ``genotype``'s own MACs (derivation has no
+    stale hooks: each candidate is charged for itself, whatever ``flops_cost`` charged during the search)."""
+    macs = cost.table.macs(genotype)
+    c = cost.cost_per_mac * macs
+    c = round(c, cost.decimals) if cost.decimals is not None else c
+    return lam * psnr - (1 - lam) * c
 
 
 def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunContext) -> SearchResult:
@@ -233,7 +249,11 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
 
     # 3) derivation: best of N sampled architectures on held-out tiles, one architecture per evaluation
     tiles = controller_data.tiles(int(s["derive_lr_patch"]), int(s["derive_tiles"]) or None)
-    score = validation_scorer(net, tiles, scale, int(s["batch"]), device, psnr_fn)
+    per_tile: list[list[float]] = []
+    psnr_score = validation_scorer(net, tiles, scale, int(s["batch"]), device, psnr_fn, per_tile)
+    derive_score = opts.get("derive_score", "psnr")
+    if derive_score not in ("psnr", "reward"):
+        raise ValueError(f"options.derive_score must be 'psnr' (the code: best validation PSNR) or 'reward', not {derive_score!r}")
     draws = iter(range(10**9))
     controller.eval()
 
@@ -241,6 +261,17 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
         with torch.no_grad():
             return controller(generator=stream_generator(seed, "derive", next(draws))).genotype
 
+    if derive_score == "reward":  # rank by the search's own objective, so lambda reaches the derived net
+        if opts["derive_resample_per_forward"]:
+            raise ValueError("options.derive_score: reward needs one architecture per candidate (derive_resample_per_forward: false)")
+        psnrs: list[float] = []
+
+        def score(provider: ArchProvider) -> float:
+            genotype = provider()
+            psnrs.append(psnr_score(lambda: genotype))
+            return reward_of(psnrs[-1], genotype, lam, cost)
+    else:
+        score = psnr_score
     best, candidates = best_of_n(sample, score, int(s["derive_candidates"]), bool(opts["derive_resample_per_forward"]))
     genotype = {**best, "layers": space.layers}
     with torch.no_grad():
@@ -251,7 +282,12 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
         "macs_input": f"1x3x{table.lr}x{table.lr} (LR), search width C={table.channels}",
         "cost_normalisation": f"Cost = {cost.cost_per_mac:g} x MACs ({cost.mode}), rounded to {cost.decimals} decimals",
         "lambda": lam,
-        "candidates": [{"score_psnr": c["score"], "macs": table.macs(c["genotype"]), "architectures_mixed": c["architectures_mixed"]} for c in candidates],
+        "candidates": [{"score_psnr": psnrs[i] if derive_score == "reward" else c["score"], "macs": table.macs(c["genotype"]),
+                        "architectures_mixed": c["architectures_mixed"], **({"reward": c["score"]} if derive_score == "reward" else {})}
+                       for i, c in enumerate(candidates)],
+        "derive_score": derive_score,
+        # do the held-out tiles separate the candidates' PSNRs by more than the score's own noise?
+        "validation_noise": candidate_separation(per_tile),
         "history": history,
         # does the charged cost follow the scored architecture's upsampling position (the main MAC driver)?
         "position_cost_r": r,

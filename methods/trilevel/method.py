@@ -8,14 +8,41 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch.nn as nn
 
 from srnas.methods import register
 from srnas.methods.base import Genotype, Method, SearchResult
+from srnas.nas.bilevel import weight_training
 
 from .model import build_network
 from .search import one_phase_search
 from .space import SpaceConfig
+from .supernet import DiscreteTrilevelSupernet
+
+
+#: cost weights of the sweep: 0.005 is the short default (returns the near-cheapest net), 0.001 the comparison's
+COST_WEIGHTS = (0.0002, 0.0005, 0.001, 0.002, 0.005)
+
+
+class TrilevelSpace:
+    """The Trilevel discrete space for the random baselines: the network path (upsampler position), two
+    ops and an inner width per cell, each drawn uniformly; the supernet is the search's, run one-hot."""
+
+    def __init__(self, config: dict[str, Any], scale: int):
+        self.space = SpaceConfig.from_config({**config, "scale": scale})
+
+    def sample(self, rng: np.random.Generator) -> Genotype:
+        s = self.space
+        cells = [{"ops": [s.ops[int(rng.integers(len(s.ops)))] for _ in range(2)], "width": s.widths[int(rng.integers(len(s.widths)))]}
+                 for _ in range(s.cells)]
+        return {"upsample_after": s.positions[int(rng.integers(len(s.positions)))], "cells": cells}
+
+    def supernet(self) -> nn.Module:
+        return DiscreteTrilevelSupernet(self.space)
+
+    def genotype(self, arch: Genotype) -> Genotype:
+        return arch
 
 @register
 class TrilevelNASMethod(Method):
@@ -34,14 +61,30 @@ class TrilevelNASMethod(Method):
             # the derivative's reading of "sorting": node weights on a tree of feature maps, kept sorted
             # along every root-to-leaf path by an order-constraint loss (DESIGN.md); weight 1 [inferred]
             "order-constraint": {"options": {"network_level": "order-constraint"}, "search": {"order_weight": 1.0}},
+            # the cost-weight sweep (Pareto front of MACs/params vs PSNR)
+            **{f"cost-{w:g}": {"search": {"cost_weight": w}} for w in COST_WEIGHTS},
         }
 
     def optional_config(self) -> dict[str, Any]:
-        # the order-constraint reading, added after the short runs were recorded
-        return {"options": {"network_level": "sorted-sparsestmax"}, "search": {"order_weight": 0.0}}
+        # the order-constraint reading, added after the short runs were recorded; final_weights: "search"
+        # keeps the one-phase network's supernet weights (no retraining), "scratch" builds the derived
+        # genotype afresh for the shared trainer, like every row of the equal-budget comparison
+        return {"options": {"network_level": "sorted-sparsestmax", "final_weights": "search"}, "search": {"order_weight": 0.0}}
 
     def search(self, data, config: dict[str, Any], seed: int, ctx) -> SearchResult:
-        return one_phase_search(data, config, seed, ctx)
+        result = one_phase_search(data, config, seed, ctx)
+        mode = config["options"].get("final_weights", "search")
+        if mode == "scratch":
+            return SearchResult(genotype=result.genotype, info=result.info)
+        if mode != "search":
+            raise ValueError(f"options.final_weights must be 'search' or 'scratch', not {mode!r}")
+        return result
+
+    def supernet_training(self, config: dict[str, Any]) -> dict[str, Any]:
+        return weight_training(config["search"], {"loss": config["search"].get("loss", "l1")})
+
+    def search_space(self, config: dict[str, Any], scale: int) -> TrilevelSpace:
+        return TrilevelSpace(config, scale)
 
     def build(self, genotype: Genotype, scale: int, config: dict[str, Any]) -> nn.Module:
         return build_network(genotype, SpaceConfig.from_config({**config, "scale": scale}))

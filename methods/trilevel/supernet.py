@@ -192,3 +192,40 @@ class TrilevelSupernet(nn.Module):
             copy_sliced(cell.op0, src.edges[0].ops[self.space.ops.index(g["ops"][0])])
             copy_sliced(cell.op1, src.edges[1].ops[self.space.ops.index(g["ops"][1])])
         return model.to(self.stem.weight.device)
+
+
+def one_hot_distributions(genotype: Genotype, space: SpaceConfig) -> dict[str, torch.Tensor]:
+    """The (one-hot) distributions under which :class:`TrilevelSupernet` runs exactly ``genotype``."""
+    ops = torch.zeros(space.cells, 2, len(space.ops))
+    widths = torch.zeros(space.cells, len(space.widths))
+    for j, cell in enumerate(genotype["cells"]):
+        for e in range(2):
+            ops[j, e, space.ops.index(cell["ops"][e])] = 1.0
+        widths[j, space.widths.index(int(cell["width"]))] = 1.0
+    path = torch.zeros(len(space.positions))
+    path[space.positions.index(int(genotype["upsample_after"]))] = 1.0
+    return {"ops": ops, "widths": widths, "path": path}
+
+
+class DiscreteTrilevelSupernet(nn.Module):
+    """The Trilevel supernet's shared weights run one discrete architecture per forward: ``forward(x, arch)``.
+
+    What random search with weight sharing needs from the space: the relaxed forward at one-hot
+    distributions is the discrete network exactly (the zero-mass branches are skipped), so RSWS trains
+    the same weights the one-phase search trains, one sampled architecture per batch.
+    """
+
+    def __init__(self, space: SpaceConfig):
+        super().__init__()
+        self.space = space
+        self.net = TrilevelSupernet(space)
+        self.net.alpha.requires_grad_(False)
+        self.net.beta.requires_grad_(False)
+        self.net.gamma.requires_grad_(False)
+
+    def forward(self, x: torch.Tensor, arch: Genotype) -> torch.Tensor:
+        d = {k: v.to(x.device) for k, v in one_hot_distributions(arch, self.space).items()}
+        out = self.net._body(x, d)
+        if self.space.bicubic_residual:
+            out = out + F.interpolate(x, scale_factor=self.space.scale, mode="bicubic", align_corners=False)
+        return out

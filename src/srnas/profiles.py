@@ -5,6 +5,12 @@
   other short runs and with bicubic at equal budget, never with the papers.
 - ``paper``: the paper's own schedule (GPU-sized, DIV2K). Only these runs are judged against reported
   numbers.
+- ``compare``: the equal-budget comparison (``results/tables/compare_x2.md``): within one search space the
+  method, random search with weight sharing on *exactly* the method's supernet training, and random
+  architectures all get the same final training (the space's schedule, 1500 steps from scratch) and the
+  same evaluation. Searches are sized to leave the inert regime where the CPU allows (each plugin's
+  profiles.json says how). Evaluated on Set5/Set14/B100: Urban100 costs more CPU time than the final
+  training of these small networks and adds no seed.
 """
 from __future__ import annotations
 
@@ -46,6 +52,11 @@ BASE_PROFILES: dict[str, dict[str, Any]] = {
         "eval": {**_COMMON["eval"], "datasets": ["Set5"]},
     },
     "short": {**_COMMON, "train": {**_COMMON["train"], "steps": 1500}},
+    "compare": {
+        **_COMMON,
+        "train": {**_COMMON["train"], "steps": 1500},
+        "eval": {**_COMMON["eval"], "datasets": ["Set5", "Set14", "B100"]},
+    },
     "paper": {
         **_COMMON,
         "data": {"train_set": "DIV2K_train", "limit_images": None},

@@ -29,6 +29,24 @@ class Supernet(Protocol):
     def load_state_dict(self, state: dict) -> Any: ...
 
 
+def weight_training(cfg: dict[str, Any], loss: dict[str, Any]) -> dict[str, Any]:
+    """The weight updates of :func:`bilevel_search` under search config ``cfg`` as a shared-trainer config.
+
+    ``loss`` holds the trainer's loss keys (``loss``, ``ssim_weight``, ``average_loss_terms``) of the
+    weight loss the plugin passes. Random search with weight sharing trains its supernet with this, so
+    it spends exactly the weight-update budget of the differentiable search (steps x batch x patch,
+    optimiser, schedule over the same number of steps, clipping).
+    """
+    w = cfg["weights"]
+    return {
+        "steps": int(cfg["steps"]), "batch": int(cfg["batch"]), "lr_patch": int(cfg["lr_patch"]), "augment": bool(cfg.get("augment", True)),
+        "optimizer": w.get("optimizer", "adam"), "lr": w["lr"], "min_lr": w.get("min_lr", 0.0), "schedule": w.get("schedule", "cosine"),
+        "momentum": w.get("momentum", 0.9), "weight_decay": w.get("weight_decay", 0.0), "grad_clip": w.get("grad_clip", 0.0) or 0.0,
+        "loss": loss.get("loss", "l1"), "ssim_weight": loss.get("ssim_weight", 0.0), "average_loss_terms": loss.get("average_loss_terms", False),
+        "checkpoint_every": int(cfg.get("checkpoint_every", 0) or 0),
+    }
+
+
 def bilevel_search(
     supernet: Supernet,
     weight_data: PatchSource,
