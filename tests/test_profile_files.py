@@ -26,7 +26,7 @@ def test_profile_file_sources_every_paper_number(name):
     for path in leaves:
         source = data.sources["paper"][path]
         assert source.strip() and (source.startswith(INFERRED) or len(source) > 8), (name, path, source)
-    for profile in ("smoke", "short", "paper"):
+    for profile in ("smoke", "short", "compare", "paper"):
         resolve_config(get_method(name), profile, 2)  # every profile resolves through the harness
 
 
@@ -34,7 +34,7 @@ def test_profile_file_sources_every_paper_number(name):
 def test_profile_file_is_the_plugins_profile(name):
     method = get_method(name)
     raw = json.loads(method.profile_data().path.read_text())
-    for profile in ("smoke", "short", "paper"):
+    for profile in ("smoke", "short", "compare", "paper"):
         assert method.profile(profile) == raw["profiles"][profile]
     a = method.profile("paper")
     a["model"]["__mutated"] = 1

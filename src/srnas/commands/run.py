@@ -52,7 +52,7 @@ def help_for(argv: list[str]) -> str | None:
     for name, overrides in method.variants().items():
         lines.append(f"  {name:<22} {json.dumps(overrides, separators=(',', ':')) if overrides else '(the paper as published)'}")
     profiles = {}
-    for profile in ("smoke", "short", "paper"):
+    for profile in ("smoke", "short", "compare", "paper"):
         try:
             profiles[profile] = dict(config_leaves({k: v for k, v in resolve_config(method, profile, 2).items()
                                               if k not in ("scale", "method", "variant", "profile")}))
@@ -60,10 +60,10 @@ def help_for(argv: list[str]) -> str | None:
             profiles[profile] = {"(error)": str(exc)}
     keys = list(dict.fromkeys(k for p in profiles.values() for k in p))
     width = max(len(k) for k in keys)
-    lines += ["", f"config keys (--set KEY=VALUE), values at x2: {'smoke':<14} {'short':<14} paper"]
+    lines += ["", f"config keys (--set KEY=VALUE), values at x2: {'smoke':<14} {'short':<14} {'compare':<14} paper"]
     for key in keys:
-        vals = [json.dumps(profiles[p].get(key, "-"), default=str) for p in ("smoke", "short", "paper")]
-        lines.append(f"  {key:<{width}}  {vals[0]:<14} {vals[1]:<14} {vals[2]}")
+        vals = [json.dumps(profiles[p].get(key, "-"), default=str) for p in ("smoke", "short", "compare", "paper")]
+        lines.append(f"  {key:<{width}}  {vals[0]:<14} {vals[1]:<14} {vals[2]:<14} {vals[3]}")
     optional = {k: v for k, v in config_leaves(method.optional_config()) if k not in keys}
     if optional:
         lines += ["", "optional keys (--set KEY=VALUE; a config without the key behaves as this default):"]

@@ -24,6 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--methods", nargs="+", default=None, help="only these methods (default: every method with records)")
     parser.add_argument("--projections", action="store_true",
                         help="instead: the dry-run projections of the paper schedules next to the claimed search costs")
+    parser.add_argument("--compare", action="store_true",
+                        help="instead: the equal-budget comparison (search vs RSWS vs random architecture per space) -> compare_x<scale>.md")
+    parser.add_argument("--probes", default=None,
+                        help="--compare: results folder of the search probes for the diagnostics (default: RESULTS/probes when present)")
     add_common(parser)
 
 
@@ -36,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.projections:
         return _projections(args)
+    if args.compare:
+        return _compare(args)
     try:
         check_results_exist(args.results)
         out = check_writable_folder(args.out or Path(args.results) / "tables", "--out" if args.out else "--results")
@@ -65,6 +71,31 @@ def _projections(args: argparse.Namespace) -> int:
         print(f"srnas table: error: {exc}", file=sys.stderr)
         return 2
     path = out / "projections_paper.md"
+    path.write_text(text)
+    print(text)
+    print(f"written: {path}", file=sys.stderr)
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from srnas.harness.compare import render_comparison
+    from srnas.harness.diagnostics import render_diagnostics
+    from srnas.harness.preflight import check_results_exist, check_writable_folder
+    from srnas.harness.records import load_records
+
+    try:
+        check_results_exist(args.results)
+        out = check_writable_folder(args.out or Path(args.results) / "tables", "--out" if args.out else "--results")
+        runs = load_records(Path(args.results))
+        probes_dir = Path(args.probes) if args.probes else Path(args.results) / "probes"
+        if args.probes:
+            check_results_exist(args.probes)
+        probes = load_records(probes_dir) if (probes_dir / "runs").is_dir() else []
+        text = render_comparison(runs, args.scale) + "\n" + render_diagnostics(runs, probes, args.scale)
+    except SrnasError as exc:
+        print(f"srnas table: error: {exc}", file=sys.stderr)
+        return 2
+    path = out / f"compare_x{args.scale}.md"
     path.write_text(text)
     print(text)
     print(f"written: {path}", file=sys.stderr)

@@ -1,0 +1,225 @@
+"""The equal-budget comparison page (``results/tables/compare_x2.md``), generated from ``compare`` records.
+
+Per search space (HNAS, HiNAS, Trilevel, DeCoNAS) three conditions at one stated budget (Li & Talwalkar
+2019; Yang et al., ICLR 2020; Lindauer & Hutter's checklist, JMLR 2020):
+
+- **search**: the method as published (its plugin's ``default`` variant, ``compare`` profile);
+- **RSWS**: random search with weight sharing whose supernet is trained with exactly the method's
+  shared-weight training (``random/<space>``, N = 30 candidates);
+- **random architecture**: one uniform draw from the space, no supernet, no selection
+  (``random/<space>-random-arch``).
+
+All three get the same final training and evaluation (tests/test_compare_budget.py). Each row shows the
+mean PSNR with a 95 % bootstrap interval over seeds, the probability of improvement of the searched row
+over each baseline (rliable-style, with its own interval), params/MACs, and the search signal: a search
+whose decoding never left its initial parameters is labelled inert and is not presented as the method's
+result. A row with fewer than :data:`MIN_SEEDS` seeds is marked incomplete and no finding is drawn from it.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from srnas.harness.aggregate import Group, group_records
+from srnas.harness.signal import INERT, decision_agreement, search_signal
+from srnas.harness.stats import mean_ci, probability_of_improvement_ci, relative_improvement
+
+PROFILE = "compare"
+SPACES = ("hnas", "hinas", "trilevel", "deconas")
+MIN_SEEDS = 5
+CONDITIONS = ("search", "RSWS", "random architecture")
+
+
+def _rows_of(space: str) -> dict[str, tuple[str, str]]:
+    return {"search": (space, "default"), "RSWS": ("random", space), "random architecture": ("random", f"{space}-random-arch")}
+
+
+def _pick(groups: Sequence[Group], method: str, variant: str) -> tuple[Group | None, int]:
+    """The configuration with the most seeds (and how many other configurations were left out)."""
+    found = [g for g in groups if g.method == method and g.variant == variant]
+    if not found:
+        return None, 0
+    return max(found, key=lambda g: (len(g.records), g.config_hash)), len(found) - 1
+
+
+def _decisions(record: dict[str, Any]) -> dict[str, Any]:
+    """The architecture decisions of a record's genotype (RSWS wraps the space's genotype); floats such as
+    HiNAS's recorded softmax values are not decisions."""
+    g = record.get("genotype") or {}
+    g = g.get("genotype", g) if record["method"] == "random" else g
+    out: dict[str, Any] = {}
+
+    def walk(value: Any, prefix: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{prefix}/{k}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{prefix}/{i}")
+        elif not isinstance(value, float):
+            out[prefix] = value
+
+    walk(g, "")
+    return out
+
+
+def genotype_agreement(records: Sequence[dict[str, Any]], varying: set[str]) -> float | None:
+    """Mean pairwise agreement across seeds over the decisions that vary anywhere in the space's records
+    (constant leaves would push every row towards 1). The random-architecture row gives chance level."""
+    decs = [{k: v for k, v in _decisions(r).items() if k in varying} for r in records]
+    if len(decs) < 2:
+        return None
+    pairs = list(itertools.combinations(decs, 2))
+    return float(np.mean([decision_agreement(a, b) for a, b in pairs]))
+
+
+def _varying(records: Sequence[dict[str, Any]]) -> set[str]:
+    decs = [_decisions(r) for r in records]
+    keys = set().union(*decs) if decs else set()
+    return {k for k in keys if len({json.dumps(d.get(k)) for d in decs}) > 1}
+
+
+def _psnr(g: Group, dataset: str) -> list[float]:
+    return g.values(dataset, "psnr")
+
+
+def _fmt_ci(values: Sequence[float]) -> str:
+    if not values:
+        return "–"
+    ci = mean_ci(values)
+    return f"{ci.estimate:.3f} [{ci.low:.3f}, {ci.high:.3f}] ({len(values)})"
+
+
+def _budget(g: Group) -> str:
+    budgets = [(r.get("search_info") or {}).get("budget") for r in g.records]
+    b = budgets[0] if budgets and all(budgets) else None
+    t = g.records[0]["config"]["train"]
+    train = f"train {t['steps']} × {t['batch']} × {t['lr_patch']}²"
+    if b is None:
+        return train
+    search = "no supernet" if not b["weight_steps"] else f"supernet {b['weight_steps']} × {b['batch']} × {b['lr_patch']}² = {b['weight_lr_pixels'] / 1e6:.2f} M px"
+    arch = f", {b['arch_steps']} arch steps" if b.get("arch_steps") else ""
+    return f"{search}{arch}; {train}"
+
+
+def _signal(g: Group, condition: str) -> str:
+    if condition == "random architecture":
+        return "no search (uniform draw)"
+    if condition == "RSWS":
+        noise = [(r.get("search_info") or {}).get("validation_noise") for r in g.records]
+        noise = [n for n in noise if n]
+        if not noise:
+            return "–"
+        distinct = sum(n["winner_distinct"] for n in noise)
+        return (f"best of {noise[0]['candidates']}: spread {np.median([n['spread_db'] for n in noise]):.3f} dB vs noise "
+                f"{np.median([n['noise_db'] for n in noise]):.3f} dB; winner beats runner-up beyond 2 SE in {distinct}/{len(noise)} seeds")
+    sig = search_signal(g.records)
+    text = "not recorded" if sig is None else sig.label
+    noise = [(r.get("search_info") or {}).get("validation_noise") for r in g.records]
+    noise = [n for n in noise if n]
+    if noise:
+        text += (f"; derivation: spread {np.median([n['spread_db'] for n in noise]):.3f} dB vs noise "
+                 f"{np.median([n['noise_db'] for n in noise]):.3f} dB")
+    return text
+
+
+def _size(g: Group) -> str:
+    params = [r["cost"]["params"] for r in g.records]
+    macs = [r["cost"]["macs"][0]["macs_per_lr_pixel"] for r in g.records]
+    return f"{np.mean(params) / 1e3:.1f}K ({min(params) / 1e3:.1f}–{max(params) / 1e3:.1f}K)", f"{np.mean(macs) / 1e3:.1f}K ({min(macs) / 1e3:.1f}–{max(macs) / 1e3:.1f}K)"
+
+
+def _finding(space: str, rows: dict[str, Group | None], dataset: str) -> str:
+    """One sentence per space, drawn only from complete rows."""
+    search, rsws, rand = (rows[c] for c in CONDITIONS)
+    if search is None:
+        return f"**{space}**: no searched runs yet."
+    n = {c: len(g.records) if g else 0 for c, g in rows.items()}
+    if min(n.values()) < MIN_SEEDS:
+        have = ", ".join(f"{c} {k}" for c, k in n.items())
+        return f"**{space}**: incomplete ({have} of {MIN_SEEDS} seeds); no finding drawn yet."
+    sig = search_signal(search.records)
+    inert = sig is not None and sig.moved == 0
+    parts = []
+    for name, base in (("RSWS", rsws), ("random architectures", rand)):
+        p = probability_of_improvement_ci(_psnr(search, dataset), _psnr(base, dataset))
+        delta = np.mean(_psnr(search, dataset)) - np.mean(_psnr(base, dataset))
+        if p.low > 0.5:
+            word = "beats"
+        elif p.high < 0.5:
+            word = "loses to"
+        else:
+            word = "is not distinguishable from"
+        parts.append(f"{word} {name} ({delta:+.3f} dB on {dataset}, P(improvement) {p.fmt(2)})")
+    lead = f"**{space}**: the search " + "; it ".join(parts) + "."
+    if inert:
+        lead += f" Its search is {INERT}: the row is a random architecture without selection."
+    return lead
+
+
+def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: str = "B100") -> str:
+    groups = group_records(records, PROFILE, scale)
+    datasets: list[str] = []
+    for g in groups:
+        datasets += [d for d in g.datasets if d not in datasets]
+    out = [
+        f"# Equal-budget comparison, x{scale} (`{PROFILE}` profile)",
+        "",
+        "Generated by `srnas table --compare` from the run records; not judged against the papers (T91, CPU budgets).",
+        "Per search space: the method's search, random search with weight sharing (RSWS) trained with exactly the",
+        "method's supernet budget and N = 30 candidates, and uniformly drawn random architectures. Within a space all",
+        "three get the same final training and evaluation (`tests/test_compare_budget.py`). PSNR (Y, dB): mean",
+        "[95 % percentile-bootstrap interval over seeds] (seeds). P(improvement): the probability that a seed of the",
+        "searched row beats a seed of the baseline (ties half), with its bootstrap interval; RI: Yang et al.'s",
+        f"relative improvement over random architectures, in % of PSNR, on {focus}. Agreement: mean pairwise share of",
+        "architecture decisions across seeds (over the decisions that vary in the space); the random-architecture",
+        f"row is its chance level. Rows with fewer than {MIN_SEEDS} seeds are incomplete.",
+        "",
+        "## Findings",
+        "",
+    ]
+    tables: list[str] = []
+    findings: list[str] = []
+    for space in SPACES:
+        picked = {c: _pick(groups, *mv) for c, mv in _rows_of(space).items()}
+        rows = {c: g for c, (g, _) in picked.items()}
+        findings.append(_finding(space, rows, focus))
+        present = [g for g in rows.values() if g is not None]
+        tables += [f"## {space}", ""]
+        if not present:
+            tables += ["_no runs yet_", ""]
+            continue
+        varying = _varying([r for g in present for r in g.records])
+        table = []
+        for cond, g in rows.items():
+            if g is None:
+                table.append({"condition": cond, "row": "/".join(_rows_of(space)[cond]), "seeds": "0"})
+                continue
+            params, macs = _size(g)
+            agree = genotype_agreement(g.records, varying)
+            row = {"condition": cond, "row": f"{g.label} ({g.config_hash})",
+                   "seeds": f"{len(g.records)}" + ("" if len(g.records) >= MIN_SEEDS else " (incomplete)")}
+            row.update({d: _fmt_ci(_psnr(g, d)) for d in datasets})
+            if cond != "search" and rows["search"] is not None:
+                p = probability_of_improvement_ci(_psnr(rows["search"], focus), _psnr(g, focus)) if _psnr(g, focus) and _psnr(rows["search"], focus) else None
+                row[f"P(search > this), {focus}"] = "–" if p is None else p.fmt(2)
+            else:
+                row[f"P(search > this), {focus}"] = ""
+            if cond == "search" and rows["random architecture"] is not None and _psnr(g, focus):
+                row["RI vs random arch"] = f"{relative_improvement(_psnr(g, focus), _psnr(rows['random architecture'], focus)):+.3f} %"
+            else:
+                row["RI vs random arch"] = ""
+            row.update({"params": params, "MACs / LR px": macs, "agreement": "–" if agree is None else f"{agree:.2f}",
+                        "budget": _budget(g), "search s": f"{np.mean([r['timings_s']['search'] for r in g.records]):.0f}",
+                        "search signal": _signal(g, cond)})
+            table.append(row)
+            if picked[cond][1]:
+                row["row"] += f" (+{picked[cond][1]} other config(s) not shown)"
+        tables += [pd.DataFrame(table).fillna("").to_markdown(index=False, disable_numparse=True), ""]
+    out += [f"- {f}" for f in findings] + [""] + tables
+    return "\n".join(out)

@@ -1,0 +1,79 @@
+"""The comparison page and the validation-noise summary, on hand-made records."""
+from __future__ import annotations
+
+import pytest
+
+from srnas.harness.compare import MIN_SEEDS, genotype_agreement, render_comparison
+from srnas.harness.signal import INERT
+from srnas.nas.separation import candidate_separation
+
+
+def _record(method, variant, seed, psnr, genotype, initial=None, final=None, noise=None):
+    info = {"budget": {"weight_steps": 0 if variant.endswith("random-arch") else 10, "batch": 2, "lr_patch": 4,
+                       "weight_lr_pixels": 0 if variant.endswith("random-arch") else 320, "arch_steps": 0}}
+    if initial is not None:
+        info.update(initial_architecture=initial, final_architecture=final)
+    if noise is not None:
+        info["validation_noise"] = noise
+    return {"method": method, "variant": variant, "scale": 2, "profile": "compare", "seed": seed, "config_hash": f"h-{method}-{variant}",
+            "config": {"train": {"steps": 3, "batch": 2, "lr_patch": 4}}, "searched": True,
+            "metrics": {"B100": {"psnr": psnr, "ssim": 0.9}}, "cost": {"params": 1000, "macs": [{"macs_per_lr_pixel": 500.0}]},
+            "search_info": info, "genotype": genotype, "timings_s": {"search": 1.0, "train": 1.0, "eval": 1.0}}
+
+
+def test_separation_by_hand():
+    # candidate 0 beats 1 on every tile by 0.1 dB (paired SE 0); against 2 the per-tile differences are -0.9 and
+    # +1.1: mean 0.1, sample std sqrt(2), paired SE sqrt(2)/sqrt(2) = 1
+    per_tile = [[30.0, 31.0], [29.9, 30.9], [30.9, 29.9]]
+    s = candidate_separation(per_tile)
+    assert s["spread_db"] == pytest.approx(0.1) and s["winner_gap_db"] == pytest.approx(0.1)
+    assert s["winner_gap_se_db"] == pytest.approx(0.0) and s["winner_distinct"] is True
+    assert s["separated"] == 1  # candidate 2's gap 0.1 is within 2 x 1 dB
+    assert s["noise_db"] == pytest.approx(0.5)  # median of the paired SEs 0 and 1
+    assert candidate_separation([[30.0, 31.0]]) is None
+
+
+def test_comparison_page_labels_an_inert_search_and_draws_findings_only_from_complete_rows():
+    records = []
+    for s in range(MIN_SEEDS):
+        arch = {"op": s % 2}
+        # the search never moves: inert; it also scores 0.1 dB above random architectures on every seed
+        records.append(_record("hinas", "default", s, 30.5 + 0.25 * s, {"cells": [s % 2], "levels": [0, 1]}, initial=arch, final=arch))
+        records.append(_record("random", "hinas", s, 30.25 + 0.25 * s, {"space": "hinas", "genotype": {"cells": [s % 3], "levels": [0, 1]}},
+                               noise={"candidates": 30, "spread_db": 0.2, "noise_db": 0.05, "winner_distinct": s == 0}))
+        records.append(_record("random", "hinas-random-arch", s, 29.0 + 0.25 * s, {"space": "hinas", "genotype": {"cells": [s], "levels": [1, 0]}}))
+    records.append(_record("hnas", "default", 0, 30.0, {"x": 1}, initial={"a": 1}, final={"a": 2}))
+    page = render_comparison(records)
+    assert f"Its search is {INERT}" in page
+    # search seed i vs RSWS seed j: 0.25 (1 + i - j) dB; wins for j <= i (15 pairs), ties for j = i + 1 (4): (15 + 2) / 25
+    assert "the search is not distinguishable from RSWS (+0.250 dB on B100, P(improvement) 0.68 [" in page
+    assert "it beats random architectures (+1.500 dB on B100, P(improvement) 1.00 [1.00, 1.00])" in page
+    assert "**hnas**: incomplete (search 1, RSWS 0, random architecture 0" in page
+    assert "winner beats runner-up beyond 2 SE in 1/5 seeds" in page
+    assert "(incomplete)" in page
+
+
+def test_agreement_counts_only_decisions_that_vary_and_random_rows_unwrap_the_space_genotype():
+    recs = [{"method": "random", "genotype": {"space": "s", "genotype": {"a": a, "k": 7, "p": 0.3}}} for a in (1, 1, 2)]
+    assert genotype_agreement(recs, {"/a"}) == pytest.approx(1 / 3)  # pairs (1,1) agree, (1,2) (1,2) do not
+
+
+def test_pareto_front_by_hand():
+    from srnas.harness.diagnostics import pareto_flags
+
+    # (MACs, PSNR): the second is dominated by the first (cheaper and better); the third is dearer but best
+    assert pareto_flags([(100, 30.0), (150, 29.9), (300, 30.2), (100, 30.0)]) == [True, False, True, True]
+
+
+def test_rl_diagnostic_pairs_psnr_only_with_the_frozen_controller_by_seed():
+    from srnas.harness.diagnostics import rl_rows
+
+    def rec(variant, seed, last):
+        hist = [{"epoch": 1, "child_l1": 0.1}, {"epoch": 2, "val_psnr": 30.0, "p_cb": 0.5}, {"epoch": 3, "val_psnr": last, "p_cb": 0.4}]
+        info = {"history": hist, "derived": {"val_psnr": last, "p_cb": 0.4}, "initial_architecture": {"arc": [0]}, "final_architecture": {"arc": [1]}}
+        return {"method": "deconas", "variant": variant, "scale": 2, "profile": "compare", "seed": seed, "config_hash": variant,
+                "search_info": info, "searched": True, "metrics": {}}
+
+    rows = rl_rows([rec("penalty-0", s, 30.5) for s in range(3)] + [rec("frozen-controller", s, 30.0 + 0.1 * (s == 0)) for s in range(3)])
+    paired = rows[-1]
+    assert paired["search"].startswith("PSNR only - frozen") and "+0.467 dB; PSNR-only higher in 3/3 seeds" in paired["sampled PSNR, first -> last controller epoch"]
