@@ -1,6 +1,7 @@
 """HiNAS as a plugin: profiles/variants, the bilevel search with keep-best on V, build and the RSWS space."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -101,6 +102,22 @@ class HiNASSpace:
         return {"cells": arch["cells"], "levels": list(arch["levels"]), "nodes": self.nodes, "n_levels": 3}
 
 
+@torch.no_grad()
+def arch_entropies(net: HiNASSupernet) -> dict[str, float]:
+    """Mean normalised entropy (1 = uniform) of softmax(alpha) per edge and of the width choices per row with
+    more than one allowed level, and the mean top-1 minus top-2 probability per edge: the search-signal
+    diagnostic over time (a DARTS search that has not left its near-uniform start stays at ~1 and ~0)."""
+    alpha = torch.softmax(net.alpha, dim=-1)
+    h_alpha = -(alpha * alpha.clamp_min(1e-12).log()).sum(-1) / math.log(alpha.shape[-1])
+    top2 = alpha.topk(2, dim=-1).values
+    beta = net.beta_weights()
+    allowed = (beta > 0).sum(-1)
+    rows = allowed > 1
+    h_beta = -(beta * beta.clamp_min(1e-12).log()).sum(-1)[rows] / allowed[rows].double().log().to(beta.dtype)
+    return {"entropy_alpha": round(float(h_alpha.mean()), 6), "margin_alpha": round(float((top2[..., 0] - top2[..., 1]).mean()), 6),
+            "entropy_beta": round(float(h_beta.mean()), 6) if rows.any() else 0.0}
+
+
 @register
 class HiNASMethod(Method):
     name = "hinas"
@@ -137,7 +154,8 @@ class HiNASMethod(Method):
         tiles = val_data.tiles(int(s["val_patch"]), s.get("val_max_tiles"))
         initial = derive_genotype(net)  # what the initial alpha/beta decode to (search-signal diagnostic)
         summary = bilevel_search(
-            net, weight_data, arch_data, s, seed, ctx, loss_from_config(config["train"]), validate=lambda: tile_score(net, tiles, ctx.device)
+            net, weight_data, arch_data, s, seed, ctx, loss_from_config(config["train"]), on_step=lambda step: arch_entropies(net),
+            validate=lambda: tile_score(net, tiles, ctx.device)
         )
         genotype = derive_genotype(net)
         genotype.update(search_scale=scale, width_levels=config["options"]["width_levels"])
