@@ -5,7 +5,9 @@ search beats chance in its own space. Algorithm: train the space's supernet with
 architecture per batch (the shared trainer, not a copy of its loop), sample N architectures, score each
 with the shared weights on held-out LR tiles, keep the best, then build it with the *space's* plugin and
 train it with that plugin's ``train`` at that plugin's budget (its profile is inherited, see
-:meth:`RandomSearchMethod.inherited_profile`).
+:meth:`RandomSearchMethod.inherited_profile`). In the ``compare`` profile the supernet is trained with
+exactly the space method's own shared-weight training (:meth:`Method.supernet_training`: its steps, batch,
+patch, optimiser, schedule and loss), so RSWS and the method spend the same supernet budget.
 
 Choices where the RSWS paper is silent for SR: candidates are scored by mean RGB PSNR on held-out tiles
 (the space's own validation scores differ by plugin; PSNR is common to all), and the held-out tiles come
