@@ -28,6 +28,19 @@ def test_signal_labels_by_hand():
     assert search_signal([{"seed": 0, "searched": True, "search_info": {}}]) is None  # recorded before the diagnostics
 
 
+def test_a_search_whose_argmax_moves_among_near_uniform_distributions_is_inert():
+    def rec(seed, h):
+        info = {"initial_architecture": {"cells": [0]}, "final_architecture": {"cells": [1]},
+                "history": [{"step": 1, "entropy_alpha": 1.0, "entropy_beta": 1.0}, {"step": 2, "entropy_alpha": h, "entropy_beta": 0.9995}]}
+        return {"seed": seed, "searched": True, "search_info": info}
+
+    sig = search_signal([rec(0, 0.9997), rec(1, 0.9993)])
+    assert sig.moved == 2 and sig.inert and sig.entropy == pytest.approx(0.9993)
+    assert "near-uniform (normalised entropy >= 0.9993 in every seed)" in sig.label and "2/2 seeds" in sig.label
+    chosen = search_signal([rec(0, 0.9997), rec(1, 0.5)])  # one seed has concentrated its distribution
+    assert not chosen.inert and chosen.label == "moved in 2/2 seeds"
+
+
 def test_a_search_whose_architecture_weights_do_not_move_is_labelled_inert(tmp_path, capsys):
     # Trilevel smoke with a zero architecture learning rate: the logits never change, so the annealed
     # argmax is the initial decoding for every seed

@@ -144,7 +144,7 @@ def _finding(space: str, rows: dict[str, Group | None], dataset: str) -> str:
         have = ", ".join(f"{c} {k}" for c, k in n.items())
         return f"**{space}**: incomplete ({have} of {MIN_SEEDS} seeds); no finding drawn yet."
     sig = search_signal(search.records)
-    inert = sig is not None and sig.moved == 0
+    inert = sig is not None and sig.inert
     parts = []
     for name, base in (("RSWS", rsws), ("random architectures", rand)):
         p = probability_of_improvement_ci(_psnr(search, dataset), _psnr(base, dataset))

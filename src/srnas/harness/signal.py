@@ -16,6 +16,19 @@ from dataclasses import dataclass
 from typing import Any
 
 INERT = "inert at this budget"
+#: a relaxed search whose architecture distributions all keep at least this normalised entropy (1 = uniform)
+#: has not chosen anything: its argmax is a flip among near-tied logits, however often it "moved"
+NEAR_UNIFORM = 0.99
+#: normalised-entropy keys a search's history rows may carry (HiNAS: softmax(alpha) per edge, width choices)
+ENTROPY_KEYS = ("entropy_alpha", "entropy_beta")
+
+
+def final_entropy(info: dict[str, Any]) -> float | None:
+    """The smallest normalised architecture entropy in the last history row that records one, or None."""
+    rows = [h for h in info.get("history", []) if isinstance(h, dict) and any(k in h for k in ENTROPY_KEYS)]
+    if not rows:
+        return None
+    return min(float(rows[-1][k]) for k in ENTROPY_KEYS if k in rows[-1])
 
 
 def _leaves(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -40,9 +53,15 @@ class Signal:
     agreement: float | None  # mean pairwise decision agreement of the final architectures (None: 1 seed)
     label: str
     moved_by_part: dict[str, int]  # per top-level part of the architecture (e.g. HiNAS cells / levels)
+    entropy: float | None = None  # smallest final normalised architecture entropy over seeds (if recorded)
+
+    @property
+    def inert(self) -> bool:
+        return self.label.startswith(INERT)
 
     def to_json(self) -> dict[str, Any]:
-        return {"seeds": self.seeds, "moved": self.moved, "moved_by_part": self.moved_by_part, "agreement": self.agreement, "label": self.label}
+        return {"seeds": self.seeds, "moved": self.moved, "moved_by_part": self.moved_by_part, "agreement": self.agreement, "label": self.label,
+                "entropy": self.entropy}
 
     def parts(self) -> str:
         return ", ".join(f"{k} {v}/{self.seeds}" for k, v in self.moved_by_part.items())
@@ -62,11 +81,16 @@ def search_signal(records: Sequence[dict[str, Any]]) -> Signal | None:
     agreement = None
     if len(finals) > 1:
         agreement = sum(decision_agreement(x, y) for x, y in itertools.combinations(finals, 2)) / (len(finals) * (len(finals) - 1) / 2)
+    entropies = [final_entropy(i) for i in infos if "initial_architecture" in i and "final_architecture" in i]
+    entropy = min(entropies) if entropies and all(e is not None for e in entropies) else None
     if moved == 0:
         label = f"{INERT}: every seed ends at its initial decoding ({len(pairs)}/{len(pairs)})"
+    elif entropy is not None and entropy >= NEAR_UNIFORM:
+        label = (f"{INERT}: the distributions stay near-uniform (normalised entropy >= {entropy:.4f} in every seed), so the argmax "
+                 f"changes in {moved}/{len(pairs)} seeds are flips among near-tied logits")
     else:
         label = f"moved in {moved}/{len(pairs)} seeds"
         still = [k for k, v in by_part.items() if v == 0]
         if still:  # e.g. HiNAS: the cells move, the width path stays where the initial beta put it
             label += f"; {INERT} in {', '.join(still)} (0/{len(pairs)})"
-    return Signal(len(pairs), moved, agreement, label, by_part)
+    return Signal(len(pairs), moved, agreement, label, by_part, entropy)
