@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
 from srnas.cli import main
-from srnas.harness.signal import INERT, decision_agreement, search_signal
+from srnas.harness.signal import INERT, decision_agreement, final_entropy, mean_entropies, search_signal
 
 
 def _record(seed, initial, final):
@@ -39,6 +40,12 @@ def test_a_search_whose_argmax_moves_among_near_uniform_distributions_is_inert()
     assert "near-uniform (normalised entropy >= 0.9993 in every seed)" in sig.label and "2/2 seeds" in sig.label
     chosen = search_signal([rec(0, 0.9997), rec(1, 0.5)])  # one seed has concentrated its distribution
     assert not chosen.inert and chosen.label == "moved in 2/2 seeds"
+    # records made before the history kept entropies: the final distributions kept in the genotype
+    old = {"seed": 0, "searched": True, "search_info": {"initial_architecture": {"c": 0}, "final_architecture": {"c": 1}},
+           "genotype": {"alpha_softmax": [[[0.5, 0.5]], [[0.9, 0.1]]], "beta_softmax": [[0.0, 0.25, 0.25, 0.25, 0.25]]}}
+    h = -(0.9 * math.log(0.9) + 0.1 * math.log(0.1)) / math.log(2)
+    assert mean_entropies(old) == pytest.approx({"alpha_softmax": (1 + h) / 2, "beta_softmax": 1.0})
+    assert final_entropy(old) == pytest.approx((1 + h) / 2)
 
 
 def test_a_search_whose_architecture_weights_do_not_move_is_labelled_inert(tmp_path, capsys):

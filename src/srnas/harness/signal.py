@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,12 +24,37 @@ NEAR_UNIFORM = 0.99
 ENTROPY_KEYS = ("entropy_alpha", "entropy_beta")
 
 
-def final_entropy(info: dict[str, Any]) -> float | None:
-    """The smallest normalised architecture entropy in the last history row that records one, or None."""
+#: genotype keys holding final architecture distributions (HiNAS records softmax(alpha) and the width choices)
+DISTRIBUTION_KEYS = ("alpha_softmax", "beta_softmax")
+
+
+def _normalised_entropies(rows: Any) -> list[float]:
+    """Normalised entropy of every probability row (innermost lists) with more than one nonzero entry."""
+    if rows and isinstance(rows[0], list):
+        return [h for r in rows for h in _normalised_entropies(r)]
+    p = [float(x) for x in rows if float(x) > 0]
+    if len(p) < 2:
+        return []
+    total = sum(p)
+    return [-sum(x / total * math.log(x / total) for x in p) / math.log(len(p))]
+
+
+def mean_entropies(record: dict[str, Any]) -> dict[str, float] | None:
+    """Mean normalised entropy per architecture distribution at the end of the search (1 = uniform): from
+    the last history row that records it, else from the distributions kept in the genotype; None if neither."""
+    info = record.get("search_info") or {}
     rows = [h for h in info.get("history", []) if isinstance(h, dict) and any(k in h for k in ENTROPY_KEYS)]
-    if not rows:
-        return None
-    return min(float(rows[-1][k]) for k in ENTROPY_KEYS if k in rows[-1])
+    if rows:
+        return {k: float(rows[-1][k]) for k in ENTROPY_KEYS if k in rows[-1]}
+    g = record.get("genotype") or {}
+    out = {k: _normalised_entropies(g[k]) for k in DISTRIBUTION_KEYS if isinstance(g.get(k), list)}
+    return {k: sum(v) / len(v) for k, v in out.items() if v} or None
+
+
+def final_entropy(record: dict[str, Any]) -> float | None:
+    """The smallest of :func:`mean_entropies` (the most concentrated distribution family), or None."""
+    ent = mean_entropies(record)
+    return min(ent.values()) if ent else None
 
 
 def _leaves(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -81,7 +107,7 @@ def search_signal(records: Sequence[dict[str, Any]]) -> Signal | None:
     agreement = None
     if len(finals) > 1:
         agreement = sum(decision_agreement(x, y) for x, y in itertools.combinations(finals, 2)) / (len(finals) * (len(finals) - 1) / 2)
-    entropies = [final_entropy(i) for i in infos if "initial_architecture" in i and "final_architecture" in i]
+    entropies = [final_entropy(r) for r in records if r.get("searched") and "initial_architecture" in (r.get("search_info") or {})]
     entropy = min(entropies) if entropies and all(e is not None for e in entropies) else None
     if moved == 0:
         label = f"{INERT}: every seed ends at its initial decoding ({len(pairs)}/{len(pairs)})"
