@@ -47,7 +47,7 @@ def test_comparison_page_labels_an_inert_search_and_draws_findings_only_from_com
     assert f"Its search is {INERT}" in page
     # search seed i vs RSWS seed j: 0.25 (1 + i - j) dB; wins for j <= i (15 pairs), ties for j = i + 1 (4): (15 + 2) / 25
     assert "the search is not distinguishable from RSWS (+0.250 dB on B100, P(improvement) 0.68 [" in page
-    assert "it beats random architectures (+1.500 dB on B100, P(improvement) 1.00 [1.00, 1.00])" in page
+    assert "it beats random architectures (+1.500 dB on B100, P(improvement) 1.00 [1.00, 1.00]; 1.00x their parameters)" in page
     assert "**hnas**: incomplete (search 1, RSWS 0, random architecture 0" in page
     assert "winner beats runner-up beyond 2 SE in 1/5 seeds" in page
     assert "(incomplete)" in page

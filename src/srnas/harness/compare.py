@@ -155,7 +155,8 @@ def _finding(space: str, rows: dict[str, Group | None], dataset: str) -> str:
             word = "loses to"
         else:
             word = "is not distinguishable from"
-        parts.append(f"{word} {name} ({delta:+.3f} dB on {dataset}, P(improvement) {p.fmt(2)})")
+        ratio = np.mean([r["cost"]["params"] for r in search.records]) / np.mean([r["cost"]["params"] for r in base.records])
+        parts.append(f"{word} {name} ({delta:+.3f} dB on {dataset}, P(improvement) {p.fmt(2)}; {ratio:.2f}x their parameters)")
     lead = f"**{space}**: the search " + "; it ".join(parts) + "."
     if inert:
         lead += f" Its search is {INERT}: the row is a random architecture without selection."
