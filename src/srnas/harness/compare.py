@@ -211,6 +211,11 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
                 row[f"P(search > this), {focus}"] = "–" if p is None else p.fmt(2)
             else:
                 row[f"P(search > this), {focus}"] = ""
+            rand = rows["random architecture"]
+            if cond != "random architecture" and rand is not None and _psnr(g, focus) and _psnr(rand, focus):
+                row[f"P(this > random arch), {focus}"] = probability_of_improvement_ci(_psnr(g, focus), _psnr(rand, focus)).fmt(2)
+            else:
+                row[f"P(this > random arch), {focus}"] = ""
             if cond == "search" and rows["random architecture"] is not None and _psnr(g, focus):
                 row["RI vs random arch"] = f"{relative_improvement(_psnr(g, focus), _psnr(rows['random architecture'], focus)):+.3f} %"
             else:
