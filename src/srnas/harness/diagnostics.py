@@ -24,7 +24,7 @@ RL_PAIRS = {"hnas": (("PSNR only (lambda = 1)", "psnr-only"), ("frozen controlle
 
 
 def _md(rows: list[dict[str, Any]]) -> str:
-    return pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True) if rows else "_no runs yet_"
+    return pd.DataFrame(rows).fillna("").to_markdown(index=False, disable_numparse=True) if rows else "_no runs yet_"
 
 
 def _best(groups: Sequence[Group], method: str, variant: str) -> Group | None:
