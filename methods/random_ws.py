@@ -79,10 +79,6 @@ def tile_psnrs(supernet: nn.Module, arch: Any, tiles: list[tuple[torch.Tensor, t
     return psnrs
 
 
-def tile_psnr(supernet: nn.Module, arch: Any, tiles: list[tuple[torch.Tensor, torch.Tensor]], batch: int, device: torch.device) -> float:
-    """Mean of :func:`tile_psnrs`: the candidate's score."""
-    return float(np.mean(tile_psnrs(supernet, arch, tiles, batch, device)))
-
 
 @register
 class RandomSearchMethod(Method):

@@ -93,6 +93,15 @@ class ArchCost:
         """Record that ``genotype`` was executed (its modules now carry a stale size in the code)."""
         self.seen.update(self.table.items(genotype))
 
+    def charge(self, macs: int) -> float:
+        """Cost of ``macs`` multiply-adds: ``cost_per_mac`` x MACs, rounded as the code rounds it."""
+        cost = self.cost_per_mac * macs
+        return round(cost, self.decimals) if self.decimals is not None else cost
+
+    def own(self, genotype: Genotype) -> float:
+        """The cost of ``genotype``'s own MACs, whatever the mode (derivation has no stale hooks)."""
+        return self.charge(self.table.macs(genotype))
+
     def __call__(self, genotype: Genotype) -> tuple[float, int]:
         """(Cost, MACs it was computed from). ``official``: ``genotype`` is the fresh draw."""
         if self.mode == "official":
@@ -100,5 +109,4 @@ class ArchCost:
             macs = sum(self.seen.values())
         else:
             macs = self.table.macs(genotype)
-        cost = self.cost_per_mac * macs
-        return (round(cost, self.decimals) if self.decimals is not None else cost), macs
+        return self.charge(macs), macs

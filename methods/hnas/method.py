@@ -65,11 +65,9 @@ class HNASMethod(Method):
         return published_genotype(name)
 
     def supernet_training(self, config: dict[str, Any]) -> dict[str, Any]:
-        """The shared-weight phase of :func:`run_search`: epochs x shared steps, Adam, cosine, L1."""
-        s = config["search"]
-        return {"steps": int(s["epochs"]) * int(s["shared_steps_per_epoch"]), "batch": int(s["batch"]), "lr_patch": int(s["lr_patch"]),
-                "augment": True, "optimizer": "adam", "lr": s["weight_lr"], "min_lr": s["weight_min_lr"], "schedule": "cosine",
-                "weight_decay": 0.0, "grad_clip": 0.0, "loss": "l1", "checkpoint_every": int(s["shared_steps_per_epoch"])}
+        from srnas.methods.hnas.search import weight_training
+
+        return weight_training(config)
 
     def search_space(self, config: dict[str, Any], scale: int) -> "HNASWeightSharing":
         return HNASWeightSharing(config, scale)

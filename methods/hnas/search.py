@@ -134,13 +134,13 @@ def validation_scorer(net: torch.nn.Module, tiles: list[tuple[torch.Tensor, torc
     return score
 
 
-def reward_of(psnr: float, genotype: Genotype, lam: float, cost: "ArchCost") -> float:
-    """The search reward lambda * PSNR - (1 - lambda) * Cost of ``genotype``'s own MACs (derivation has no
-    stale hooks: each candidate is charged for itself, whatever ``flops_cost`` charged during the search)."""
-    macs = cost.table.macs(genotype)
-    c = cost.cost_per_mac * macs
-    c = round(c, cost.decimals) if cost.decimals is not None else c
-    return lam * psnr - (1 - lam) * c
+def weight_training(config: dict[str, Any]) -> dict[str, Any]:
+    """The shared-weight phase as a shared-trainer config: epochs x shared steps, Adam, cosine, L1. The search
+    builds its optimiser and schedule from it, and RSWS trains its supernet with it (the equal budget)."""
+    s = config["search"]
+    return {"steps": int(s["epochs"]) * int(s["shared_steps_per_epoch"]), "batch": int(s["batch"]), "lr_patch": int(s["lr_patch"]),
+            "augment": True, "optimizer": "adam", "lr": s["weight_lr"], "min_lr": s["weight_min_lr"], "schedule": "cosine",
+            "weight_decay": 0.0, "grad_clip": 0.0, "loss": "l1", "checkpoint_every": int(s["shared_steps_per_epoch"])}
 
 
 def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunContext) -> SearchResult:
@@ -164,9 +164,9 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
     with torch.no_grad():  # the policy's mode before any update: did the search move it? (search-signal diagnostic)
         initial_mode = controller(greedy=True).genotype
     epochs, w_steps, c_steps = int(s["epochs"]), int(s["shared_steps_per_epoch"]), int(s["controller_steps_per_epoch"])
-    weight_cfg = {"optimizer": "adam", "lr": s["weight_lr"], "min_lr": s["weight_min_lr"], "schedule": "cosine"}
+    weight_cfg = weight_training(config)
     opt = make_optimizer(net.parameters(), weight_cfg)
-    sched = make_schedule(opt, weight_cfg, epochs * w_steps)
+    sched = make_schedule(opt, weight_cfg, weight_cfg["steps"])
     table = MacTable(space, scale, int(s["channels"]), int(s["cost_lr_size"]))
     cost = ArchCost(table, float(s["cost_per_mac"]), opts["flops_cost"], s.get("cost_decimals"))
     lam, pos_w = float(s["lambda"]), float(opts["position_weight"])
@@ -269,7 +269,8 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
         def score(provider: ArchProvider) -> float:
             genotype = provider()
             psnrs.append(psnr_score(lambda: genotype))
-            return reward_of(psnrs[-1], genotype, lam, cost)
+            # each candidate is charged its own MACs, whatever flops_cost charged during the search
+            return lam * psnrs[-1] - (1 - lam) * cost.own(genotype)
     else:
         score = psnr_score
     best, candidates = best_of_n(sample, score, int(s["derive_candidates"]), bool(opts["derive_resample_per_forward"]))
@@ -291,7 +292,7 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
         "history": history,
         # does the charged cost follow the scored architecture's upsampling position (the main MAC driver)?
         "position_cost_r": r,
-        "budget": search_budget(epochs * w_steps, int(s["batch"]), int(s["lr_patch"]), epochs * c_steps),
+        "budget": search_budget(weight_cfg["steps"], weight_cfg["batch"], weight_cfg["lr_patch"], epochs * c_steps),
         "initial_architecture": architecture_of(initial_mode),
         "final_architecture": architecture_of(final_mode),
         "reward_psnr": reward_psnr,

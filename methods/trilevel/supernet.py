@@ -131,7 +131,10 @@ class TrilevelSupernet(nn.Module):
 
     # -- forward and cost ------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        d = self.distributions()
+        return self.run(x, self.distributions())
+
+    def run(self, x: torch.Tensor, d: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The network under distributions ``d`` (relaxed, or one-hot for a discrete architecture)."""
         out = self._body(x, d)
         if self.space.bicubic_residual:
             out = out + F.interpolate(x, scale_factor=self.space.scale, mode="bicubic", align_corners=False)
@@ -224,8 +227,4 @@ class DiscreteTrilevelSupernet(nn.Module):
         self.net.gamma.requires_grad_(False)
 
     def forward(self, x: torch.Tensor, arch: Genotype) -> torch.Tensor:
-        d = {k: v.to(x.device) for k, v in one_hot_distributions(arch, self.space).items()}
-        out = self.net._body(x, d)
-        if self.space.bicubic_residual:
-            out = out + F.interpolate(x, scale_factor=self.space.scale, mode="bicubic", align_corners=False)
-        return out
+        return self.net.run(x, {k: v.to(x.device) for k, v in one_hot_distributions(arch, self.space).items()})

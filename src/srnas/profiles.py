@@ -9,8 +9,9 @@
   method, random search with weight sharing on *exactly* the method's supernet training, and random
   architectures all get the same final training (the space's schedule, 1500 steps from scratch) and the
   same evaluation. Searches are sized to leave the inert regime where the CPU allows (each plugin's
-  profiles.json says how). Evaluated on Set5/Set14/B100: Urban100 costs more CPU time than the final
-  training of these small networks and adds no seed.
+  profiles.json says how). Evaluated on Set5/Set14/B100 (119 images): Urban100's large images would add
+  CPU time of the order of the final training of these small networks, and seeds, not images, are the
+  unit the comparison's statistics resample.
 """
 from __future__ import annotations
 

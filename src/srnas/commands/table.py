@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from srnas.errors import SrnasError
@@ -32,70 +33,63 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from srnas.harness.aggregate import JUDGED_PROFILE, group_records
-    from srnas.harness.preflight import check_results_exist, check_writable_folder
-    from srnas.harness.records import load_records
-    from srnas.harness.reported import load_reported
-    from srnas.harness.tables import render
-
     if args.projections:
         return _projections(args)
     if args.compare:
         return _compare(args)
-    try:
+
+    def render() -> str:
+        from srnas.harness.aggregate import JUDGED_PROFILE, group_records
+        from srnas.harness.preflight import check_results_exist
+        from srnas.harness.records import load_records
+        from srnas.harness.reported import load_reported
+        from srnas.harness.tables import render
+
         check_results_exist(args.results)
-        out = check_writable_folder(args.out or Path(args.results) / "tables", "--out" if args.out else "--results")
         groups = group_records(load_records(Path(args.results)), args.profile, args.scale)
         if args.methods:
             groups = [g for g in groups if g.method in args.methods]
         reported = load_reported(args.reported) if args.profile == JUDGED_PROFILE else None
-        text = render(groups, args.profile, args.scale, reported, {"psnr": args.tol_psnr, "ssim": args.tol_ssim})
-    except SrnasError as exc:
-        print(f"srnas table: error: {exc}", file=sys.stderr)
-        return 2
-    path = out / f"{args.profile}_x{args.scale}.md"
-    path.write_text(text)
-    print(text)
-    print(f"written: {path}", file=sys.stderr)
-    return 0
+        return render(groups, args.profile, args.scale, reported, {"psnr": args.tol_psnr, "ssim": args.tol_ssim})
+
+    return _write_page(args, f"{args.profile}_x{args.scale}.md", render)
 
 
 def _projections(args: argparse.Namespace) -> int:
-    from srnas.harness.preflight import check_writable_folder
     from srnas.harness.projections import render_projections
 
-    try:
-        out = check_writable_folder(args.out or Path(args.results) / "tables", "--out" if args.out else "--results")
-        text = render_projections(args.results)
-    except SrnasError as exc:
-        print(f"srnas table: error: {exc}", file=sys.stderr)
-        return 2
-    path = out / "projections_paper.md"
-    path.write_text(text)
-    print(text)
-    print(f"written: {path}", file=sys.stderr)
-    return 0
+    return _write_page(args, "projections_paper.md", lambda: render_projections(args.results))
 
 
 def _compare(args: argparse.Namespace) -> int:
     from srnas.harness.compare import render_comparison
     from srnas.harness.diagnostics import render_diagnostics
-    from srnas.harness.preflight import check_results_exist, check_writable_folder
+    from srnas.harness.preflight import check_results_exist
     from srnas.harness.records import load_records
 
-    try:
+    def render() -> str:
         check_results_exist(args.results)
-        out = check_writable_folder(args.out or Path(args.results) / "tables", "--out" if args.out else "--results")
         runs = load_records(Path(args.results))
         probes_dir = Path(args.probes) if args.probes else Path(args.results) / "probes"
         if args.probes:
             check_results_exist(args.probes)
         probes = load_records(probes_dir) if (probes_dir / "runs").is_dir() else []
-        text = render_comparison(runs, args.scale) + "\n" + render_diagnostics(runs, probes, args.scale)
+        return render_comparison(runs, args.scale) + "\n" + render_diagnostics(runs, probes, args.scale)
+
+    return _write_page(args, f"compare_x{args.scale}.md", render)
+
+
+def _write_page(args: argparse.Namespace, name: str, render: Callable[[], str]) -> int:
+    """Render a page into the tables folder (``--out`` or RESULTS/tables), print it; a bad input exits 2."""
+    from srnas.harness.preflight import check_writable_folder
+
+    try:
+        text = render()  # reads and checks the inputs first, so a missing results folder creates nothing
+        out = check_writable_folder(args.out or Path(args.results) / "tables", "--out" if args.out else "--results")
     except SrnasError as exc:
         print(f"srnas table: error: {exc}", file=sys.stderr)
         return 2
-    path = out / f"compare_x{args.scale}.md"
+    path = out / name
     path.write_text(text)
     print(text)
     print(f"written: {path}", file=sys.stderr)

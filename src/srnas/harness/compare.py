@@ -26,8 +26,9 @@ import numpy as np
 import pandas as pd
 
 from srnas.harness.aggregate import Group, group_records
-from srnas.harness.signal import INERT, decision_agreement, search_signal
+from srnas.harness.signal import INERT, decision_agreement, leaves, search_signal
 from srnas.harness.stats import mean_ci, probability_of_improvement_ci, relative_improvement
+from srnas.harness.tables import search_budget_text
 
 PROFILE = "compare"
 SPACES = ("hnas", "hinas", "trilevel", "deconas")
@@ -39,7 +40,7 @@ def _rows_of(space: str) -> dict[str, tuple[str, str]]:
     return {"search": (space, "default"), "RSWS": ("random", space), "random architecture": ("random", f"{space}-random-arch")}
 
 
-def _pick(groups: Sequence[Group], method: str, variant: str) -> tuple[Group | None, int]:
+def pick_group(groups: Sequence[Group], method: str, variant: str) -> tuple[Group | None, int]:
     """The configuration with the most seeds (and how many other configurations were left out)."""
     found = [g for g in groups if g.method == method and g.variant == variant]
     if not found:
@@ -52,20 +53,7 @@ def _decisions(record: dict[str, Any]) -> dict[str, Any]:
     HiNAS's recorded softmax values are not decisions."""
     g = record.get("genotype") or {}
     g = g.get("genotype", g) if record["method"] == "random" else g
-    out: dict[str, Any] = {}
-
-    def walk(value: Any, prefix: str) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, f"{prefix}/{k}")
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                walk(v, f"{prefix}/{i}")
-        elif not isinstance(value, float):
-            out[prefix] = value
-
-    walk(g, "")
-    return out
+    return {k: v for k, v in leaves(g).items() if not isinstance(v, float)}
 
 
 def genotype_agreement(records: Sequence[dict[str, Any]], varying: set[str]) -> float | None:
@@ -96,36 +84,29 @@ def _fmt_ci(values: Sequence[float]) -> str:
 
 
 def _budget(g: Group) -> str:
-    budgets = [(r.get("search_info") or {}).get("budget") for r in g.records]
-    b = budgets[0] if budgets and all(budgets) else None
     t = g.records[0]["config"]["train"]
-    train = f"train {t['steps']} × {t['batch']} × {t['lr_patch']}²"
-    if b is None:
-        return train
-    search = "no supernet" if not b["weight_steps"] else f"supernet {b['weight_steps']} × {b['batch']} × {b['lr_patch']}² = {b['weight_lr_pixels'] / 1e6:.2f} M px"
-    arch = f", {b['arch_steps']} arch steps" if b.get("arch_steps") else ""
-    return f"{search}{arch}; {train}"
+    return f"{search_budget_text(g)}; train {t['steps']} × {t['batch']} × {t['lr_patch']}²"
+
+
+def _noise(g: Group) -> tuple[list[dict[str, Any]], str]:
+    """The recorded candidate-ranking noise of a row's seeds and its summary (median spread vs noise)."""
+    noise = [n for n in ((r.get("search_info") or {}).get("validation_noise") for r in g.records) if n]
+    if not noise:
+        return noise, ""
+    return noise, f"spread {np.median([n['spread_db'] for n in noise]):.3f} dB vs noise {np.median([n['noise_db'] for n in noise]):.3f} dB"
 
 
 def _signal(g: Group, condition: str) -> str:
     if condition == "random architecture":
         return "no search (uniform draw)"
+    noise, summary = _noise(g)
     if condition == "RSWS":
-        noise = [(r.get("search_info") or {}).get("validation_noise") for r in g.records]
-        noise = [n for n in noise if n]
         if not noise:
             return "–"
         distinct = sum(n["winner_distinct"] for n in noise)
-        return (f"best of {noise[0]['candidates']}: spread {np.median([n['spread_db'] for n in noise]):.3f} dB vs noise "
-                f"{np.median([n['noise_db'] for n in noise]):.3f} dB; winner beats runner-up beyond 2 SE in {distinct}/{len(noise)} seeds")
+        return f"best of {noise[0]['candidates']}: {summary}; winner beats runner-up beyond 2 SE in {distinct}/{len(noise)} seeds"
     sig = search_signal(g.records)
-    text = "not recorded" if sig is None else sig.label
-    noise = [(r.get("search_info") or {}).get("validation_noise") for r in g.records]
-    noise = [n for n in noise if n]
-    if noise:
-        text += (f"; derivation: spread {np.median([n['spread_db'] for n in noise]):.3f} dB vs noise "
-                 f"{np.median([n['noise_db'] for n in noise]):.3f} dB")
-    return text
+    return ("not recorded" if sig is None else sig.label) + (f"; derivation: {summary}" if noise else "")
 
 
 def _size(g: Group) -> str:
@@ -187,7 +168,7 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
     tables: list[str] = []
     findings: list[str] = []
     for space in SPACES:
-        picked = {c: _pick(groups, *mv) for c, mv in _rows_of(space).items()}
+        picked = {c: pick_group(groups, *mv) for c, mv in _rows_of(space).items()}
         rows = {c: g for c, (g, _) in picked.items()}
         findings.append(_finding(space, rows, focus))
         present = [g for g in rows.values() if g is not None]

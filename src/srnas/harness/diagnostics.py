@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from srnas.harness.aggregate import Group, group_records
+from srnas.harness.aggregate import group_records
+from srnas.harness.compare import pick_group
 from srnas.harness.signal import search_signal
 from srnas.harness.stats import mean_ci
 
@@ -25,11 +26,6 @@ RL_PAIRS = {"hnas": (("PSNR only (lambda = 1)", "psnr-only"), ("frozen controlle
 
 def _md(rows: list[dict[str, Any]]) -> str:
     return pd.DataFrame(rows).fillna("").to_markdown(index=False, disable_numparse=True) if rows else "_no runs yet_"
-
-
-def _best(groups: Sequence[Group], method: str, variant: str) -> Group | None:
-    found = [g for g in groups if g.method == method and g.variant == variant]
-    return max(found, key=lambda g: len(g.records)) if found else None
 
 
 def _controller_rows(info: dict[str, Any], space: str) -> list[dict[str, Any]]:
@@ -57,7 +53,7 @@ def rl_rows(records: Sequence[dict[str, Any]], scale: int = 2) -> list[dict[str,
     rows = []
     for space, pairs in RL_PAIRS.items():
         cost_name = "MACs (search width)" if space == "hnas" else "P_cb"
-        found = {label: _best(groups, space, variant) for label, variant in pairs}
+        found = {label: pick_group(groups, space, variant)[0] for label, variant in pairs}
         for label, g in found.items():
             if g is None:
                 continue
@@ -117,19 +113,18 @@ def trilevel_rows(records: Sequence[dict[str, Any]], scale: int = 2, focus: str 
     pts = []
     for g in groups:
         w = float(g.records[0]["config"]["search"].get("cost_weight", 0.0))
-        macs = float(np.mean([r["cost"]["macs"][0]["macs_per_lr_pixel"] for r in g.records]))
+        macs = [r["cost"]["macs"][0]["macs_per_lr_pixel"] for r in g.records]
         psnr = g.values(focus, "psnr")
         if psnr:
             pts.append((w, g, macs, psnr))
     pts.sort(key=lambda t: t[0])
-    flags = pareto_flags([(m, float(np.mean(p))) for _, _, m, p in pts])
+    flags = pareto_flags([(float(np.mean(m)), float(np.mean(p))) for _, _, m, p in pts])
     rows = []
     for (w, g, macs, psnr), front in zip(pts, flags):
-        ci = mean_ci(psnr)
         rows.append({"cost weight": f"{w:g}", "row": g.label, "seeds": " ".join(map(str, g.seeds)),
                      "params": f"{np.mean([r['cost']['params'] for r in g.records]) / 1e3:.1f}K",
-                     "MACs / LR px (range)": f"{macs:,.0f} ({min(r['cost']['macs'][0]['macs_per_lr_pixel'] for r in g.records):,.0f}–{max(r['cost']['macs'][0]['macs_per_lr_pixel'] for r in g.records):,.0f})",
-                     f"PSNR {focus}": ci.fmt(3), "on the front": "yes" if front else "dominated"})
+                     "MACs / LR px (range)": f"{np.mean(macs):,.0f} ({min(macs):,.0f}–{max(macs):,.0f})",
+                     f"PSNR {focus}": mean_ci(psnr).fmt(3), "on the front": "yes" if front else "dominated"})
     return rows
 
 

@@ -57,17 +57,18 @@ def final_entropy(record: dict[str, Any]) -> float | None:
     return min(ent.values()) if ent else None
 
 
-def _leaves(value: Any, prefix: str = "") -> dict[str, Any]:
+def leaves(value: Any, prefix: str = "") -> dict[str, Any]:
+    """The leaves of an architecture's JSON keyed by their path (``/cells/0/1``): its decisions."""
     if isinstance(value, dict):
-        return {k: v for key, item in value.items() for k, v in _leaves(item, f"{prefix}/{key}").items()}
+        return {k: v for key, item in value.items() for k, v in leaves(item, f"{prefix}/{key}").items()}
     if isinstance(value, list):
-        return {k: v for i, item in enumerate(value) for k, v in _leaves(item, f"{prefix}/{i}").items()}
+        return {k: v for i, item in enumerate(value) for k, v in leaves(item, f"{prefix}/{i}").items()}
     return {prefix: value}
 
 
 def decision_agreement(a: Any, b: Any) -> float:
     """Fraction of the decisions (leaves of the architecture JSON) two architectures share."""
-    la, lb = _leaves(a), _leaves(b)
+    la, lb = leaves(a), leaves(b)
     keys = set(la) | set(lb)
     return sum(la.get(k) == lb.get(k) for k in keys) / len(keys) if keys else 1.0
 

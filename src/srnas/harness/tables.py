@@ -13,6 +13,7 @@ import pandas as pd
 
 from srnas.harness.aggregate import DEFAULT_TOLERANCE, JUDGED_PROFILE, NO_REPORTED, Group, Judgement, Stat, judge, stat
 from srnas.harness.signal import INERT, search_signal
+from srnas.nas.budget import format_budget
 
 DIGITS = {"psnr": 2, "ssim": 4}
 
@@ -51,19 +52,19 @@ def _spread(values: Sequence[float], fmt: str) -> str:
     return format(mean, fmt) if lo == hi else f"{format(mean, fmt)} ({format(lo, fmt)}–{format(hi, fmt)})"
 
 
-def _search_budget(g: Group) -> str:
+def search_budget_text(g: Group) -> str:
+    """The recorded search budget of a row's searched runs (:func:`srnas.nas.budget.format_budget`), or '–'."""
     budgets = [(r.get("search_info") or {}).get("budget") for r in g.records if r.get("searched")]
     if not budgets or any(b is None for b in budgets):
         return "–"
-    b = budgets[0]
-    return f"{b['weight_steps']} × {b['batch']} × {b['lr_patch']}² = {b['weight_lr_pixels'] / 1e6:.1f} M LR px; {b['arch_steps']} arch steps"
+    return format_budget(budgets[0])
 
 
 def _signal_rows(groups: Sequence[Group]) -> list[dict[str, Any]]:
     rows = []
     for g in groups:
         sig = search_signal(g.records)
-        budget = _search_budget(g)
+        budget = search_budget_text(g)
         if sig is not None or budget != "–":
             rows.append({**_row_id(g), "search budget (weight steps × batch × LR patch)": budget,
                          "moved (seeds)": "–" if sig is None else f"{sig.moved}/{sig.seeds}" + (f" ({sig.parts()})" if sig.moved_by_part else ""),

@@ -17,3 +17,11 @@ def search_budget(weight_steps: int, batch: int, lr_patch: int, arch_steps: int)
         "weight_lr_pixels": int(weight_steps) * int(batch) * int(lr_patch) ** 2,
         "arch_steps": int(arch_steps),
     }
+
+
+def format_budget(budget: dict[str, Any]) -> str:
+    """One line for tables: the supernet's LR pixels and the architecture steps ("no supernet" for none)."""
+    b = budget
+    supernet = ("no supernet" if not b["weight_steps"] else
+                f"{b['weight_steps']} × {b['batch']} × {b['lr_patch']}² = {b['weight_lr_pixels'] / 1e6:.2f} M LR px")
+    return f"{supernet}; {b['arch_steps']} arch steps"
