@@ -77,3 +77,32 @@ def test_rl_diagnostic_pairs_psnr_only_with_the_frozen_controller_by_seed():
     rows = rl_rows([rec("penalty-0", s, 30.5) for s in range(3)] + [rec("frozen-controller", s, 30.0 + 0.1 * (s == 0)) for s in range(3)])
     paired = rows[-1]
     assert paired["search"].startswith("PSNR only - frozen") and "+0.467 dB; PSNR-only higher in 3/3 seeds" in paired["sampled PSNR, first -> last controller epoch"]
+
+
+def _rung(seed, pixels, final, moved=True):
+    budget = {"weight_steps": pixels // 32, "batch": 2, "lr_patch": 4, "weight_lr_pixels": pixels, "arch_steps": pixels // 32}
+    initial = {"op": -1} if moved else final
+    return {"method": "trilevel", "variant": "default", "scale": 2, "profile": "compare", "seed": seed, "config_hash": f"b{pixels}",
+            "searched": True, "metrics": {}, "genotype": final,
+            "search_info": {"budget": budget, "initial_architecture": initial, "final_architecture": final}}
+
+
+def test_budget_ladder_names_a_threshold_only_where_every_larger_budget_shows_signal():
+    from srnas.harness.diagnostics import ladder_rows
+
+    # uniform draws never agree on the one decision: chance 0
+    rand = [_record("random", "trilevel-random-arch", s, 30.0, {"space": "trilevel", "genotype": {"op": s}}) for s in range(4)]
+    agree, differ = [{"op": 7}] * 3, [{"op": 10 + s} for s in range(3)]
+    probes = ([_rung(s, 320, agree[s], moved=False) for s in range(3)]     # never moves: inert although the seeds agree
+              + [_rung(s, 640, agree[s]) for s in range(3)]                # moves and agrees: signal
+              + [_rung(s, 1280, differ[s]) for s in range(3)]              # moves, agrees at chance
+              + [_rung(s, 2560, agree[s]) for s in range(3)])
+    rows, lines = ladder_rows(rand, probes)
+    assert [r["signal"] for r in rows] == ["inert", "yes", "moved, agreement at chance", "yes"]
+    assert rows[1]["agreement / chance"] == "1.00 / 0.00"
+    assert lines == ["**trilevel**: signal from 80 × 2 × 4² = 0.00 M LR px; 80 arch steps up (3 seeds at that budget)."]
+    # without the largest rung the single budget above chance is not a threshold
+    _, lines = ladder_rows(rand, probes[:9])
+    assert lines[0].startswith("**trilevel**: signal is not stable across budgets: above chance at 20 × 2 × 4²")
+    _, lines = ladder_rows([], probes)
+    assert "no chance level" in lines[0]

@@ -66,7 +66,8 @@ def genotype_agreement(records: Sequence[dict[str, Any]], varying: set[str]) -> 
     return float(np.mean([decision_agreement(a, b) for a, b in pairs]))
 
 
-def _varying(records: Sequence[dict[str, Any]]) -> set[str]:
+def varying_decisions(records: Sequence[dict[str, Any]]) -> set[str]:
+    """The decision paths whose value differs between at least two of ``records``."""
     decs = [_decisions(r) for r in records]
     keys = set().union(*decs) if decs else set()
     return {k for k in keys if len({json.dumps(d.get(k)) for d in decs}) > 1}
@@ -176,7 +177,7 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
         if not present:
             tables += ["_no runs yet_", ""]
             continue
-        varying = _varying([r for g in present for r in g.records])
+        varying = varying_decisions([r for g in present for r in g.records])
         table = []
         for cond, g in rows.items():
             if g is None:
