@@ -106,3 +106,18 @@ def test_budget_ladder_names_a_threshold_only_where_every_larger_budget_shows_si
     assert lines[0].startswith("**trilevel**: signal is not stable across budgets: above chance at 20 × 2 × 4²")
     _, lines = ladder_rows([], probes)
     assert "no chance level" in lines[0]
+
+
+def test_a_moving_search_whose_seeds_agree_at_chance_is_said_to_converge_on_nothing():
+    records = []
+    for s in range(MIN_SEEDS):
+        records.append(_record("deconas", "default", s, 30.0, {"arc": [s, 0]}, initial={"arc": [9]}, final={"arc": [s]}))
+        records.append(_record("random", "deconas", s, 30.0, {"space": "deconas", "genotype": {"arc": [s % 2, 0]}}))
+        records.append(_record("random", "deconas-random-arch", s, 30.0, {"space": "deconas", "genotype": {"arc": [s + 1, 0]}}))
+    page = render_comparison(records)
+    assert "Its seeds agree on 0.00 of the varying decisions against 0.00 for random architectures" in page
+    # the same search converging on one decision (all seeds pick 7) is not flagged
+    for r in records:
+        if r["method"] == "deconas":
+            r["genotype"] = {"arc": [7, 0]}
+    assert "does not converge" not in render_comparison(records)

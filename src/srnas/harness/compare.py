@@ -116,8 +116,9 @@ def _size(g: Group) -> str:
     return f"{np.mean(params) / 1e3:.1f}K ({min(params) / 1e3:.1f}–{max(params) / 1e3:.1f}K)", f"{np.mean(macs) / 1e3:.1f}K ({min(macs) / 1e3:.1f}–{max(macs) / 1e3:.1f}K)"
 
 
-def _finding(space: str, rows: dict[str, Group | None], dataset: str) -> str:
-    """One sentence per space, drawn only from complete rows."""
+def _finding(space: str, rows: dict[str, Group | None], dataset: str, varying: set[str] | None = None) -> str:
+    """One sentence per space, drawn only from complete rows; ``varying``: the space's varying decisions, for
+    the cross-seed agreement of the search against the random architectures' chance level."""
     search, rsws, rand = (rows[c] for c in CONDITIONS)
     if search is None:
         return f"**{space}**: no searched runs yet."
@@ -142,6 +143,11 @@ def _finding(space: str, rows: dict[str, Group | None], dataset: str) -> str:
     lead = f"**{space}**: the search " + "; it ".join(parts) + "."
     if inert:
         lead += f" Its search is {INERT}: the row is a random architecture without selection."
+    elif varying is not None:
+        agree, chance = genotype_agreement(search.records, varying), genotype_agreement(rand.records, varying)
+        if agree is not None and chance is not None and agree <= chance:
+            lead += (f" Its seeds agree on {agree:.2f} of the varying decisions against {chance:.2f} for random architectures:"
+                     " the search moves but does not converge on particular decisions across seeds.")
     return lead
 
 
@@ -171,13 +177,13 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
     for space in SPACES:
         picked = {c: pick_group(groups, *mv) for c, mv in _rows_of(space).items()}
         rows = {c: g for c, (g, _) in picked.items()}
-        findings.append(_finding(space, rows, focus))
         present = [g for g in rows.values() if g is not None]
+        varying = varying_decisions([r for g in present for r in g.records])
+        findings.append(_finding(space, rows, focus, varying))
         tables += [f"## {space}", ""]
         if not present:
             tables += ["_no runs yet_", ""]
             continue
-        varying = varying_decisions([r for g in present for r in g.records])
         table = []
         for cond, g in rows.items():
             if g is None:
