@@ -58,6 +58,21 @@ def test_agreement_counts_only_decisions_that_vary_and_random_rows_unwrap_the_sp
     assert genotype_agreement(recs, {"/a"}) == pytest.approx(1 / 3)  # pairs (1,1) agree, (1,2) (1,2) do not
 
 
+def test_agreement_above_chance_needs_more_than_two_standard_errors():
+    from srnas.harness.compare import agreement_vs_chance
+
+    def recs(values):
+        return [{"method": "x", "genotype": {"a": v}} for v in values]
+
+    # pairs of (1, 1, 2): 1, 0, 0 -> mean 1/3, sample variance 1/3; chance (1, 2, 3): 0, 0, 0
+    # margin 2 sqrt((1/3) / 3 + 0) = 2/3 > 1/3: not above chance
+    a = agreement_vs_chance(recs([1, 1, 2]), recs([1, 2, 3]), {"/a"})
+    assert a.value == pytest.approx(1 / 3) and a.chance == 0 and a.margin == pytest.approx(2 / 3) and a.above_chance is False
+    assert agreement_vs_chance(recs([1, 1, 1]), recs([1, 2, 3]), {"/a"}).above_chance is True
+    assert agreement_vs_chance(recs([1, 1]), recs([1, 2, 3]), {"/a"}).above_chance is None  # one pair: no spread
+    assert agreement_vs_chance(recs([1]), recs([1, 2, 3]), {"/a"}) is None
+
+
 def test_pareto_front_by_hand():
     from srnas.harness.diagnostics import pareto_flags
 
@@ -83,7 +98,7 @@ def _rung(seed, pixels, final, moved=True):
     budget = {"weight_steps": pixels // 32, "batch": 2, "lr_patch": 4, "weight_lr_pixels": pixels, "arch_steps": pixels // 32}
     initial = {"op": -1} if moved else final
     return {"method": "trilevel", "variant": "default", "scale": 2, "profile": "compare", "seed": seed, "config_hash": f"b{pixels}",
-            "searched": True, "metrics": {}, "genotype": final,
+            "searched": True, "metrics": {}, "genotype": final, "cost": {"params": 500},
             "search_info": {"budget": budget, "initial_architecture": initial, "final_architecture": final}}
 
 
@@ -98,8 +113,8 @@ def test_budget_ladder_names_a_threshold_only_where_every_larger_budget_shows_si
               + [_rung(s, 1280, differ[s]) for s in range(3)]              # moves, agrees at chance
               + [_rung(s, 2560, agree[s]) for s in range(3)])
     rows, lines = ladder_rows(rand, probes)
-    assert [r["signal"] for r in rows] == ["inert", "yes", "moved, agreement at chance", "yes"]
-    assert rows[1]["agreement / chance"] == "1.00 / 0.00"
+    assert [r["signal"] for r in rows] == ["inert", "yes", "moved, agreement within chance", "yes"]
+    assert rows[1]["agreement / chance (± 2 SE)"] == "1.00 / 0.00 (± 0.00)" and rows[1]["params / random arch"] == "0.50x"
     assert lines == ["**trilevel**: signal from 80 × 2 × 4² = 0.00 M LR px; 80 arch steps up (3 seeds at that budget)."]
     # without the largest rung the single budget above chance is not a threshold
     _, lines = ladder_rows(rand, probes[:9])

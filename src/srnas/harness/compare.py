@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -56,14 +57,50 @@ def _decisions(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in leaves(g).items() if not isinstance(v, float)}
 
 
-def genotype_agreement(records: Sequence[dict[str, Any]], varying: set[str]) -> float | None:
-    """Mean pairwise agreement across seeds over the decisions that vary anywhere in the space's records
-    (constant leaves would push every row towards 1). The random-architecture row gives chance level."""
+def pairwise_agreements(records: Sequence[dict[str, Any]], varying: set[str]) -> list[float]:
+    """The agreement of every pair of seeds over the decisions that vary anywhere in the space's records
+    (constant leaves would push every row towards 1)."""
     decs = [{k: v for k, v in _decisions(r).items() if k in varying} for r in records]
-    if len(decs) < 2:
+    return [decision_agreement(a, b) for a, b in itertools.combinations(decs, 2)]
+
+
+def genotype_agreement(records: Sequence[dict[str, Any]], varying: set[str]) -> float | None:
+    """Mean pairwise agreement across seeds (:func:`pairwise_agreements`); the random-architecture row gives
+    chance level. None for fewer than two seeds."""
+    pairs = pairwise_agreements(records, varying)
+    return float(np.mean(pairs)) if pairs else None
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """A row's cross-seed agreement against the random architectures' (chance level)."""
+
+    value: float
+    chance: float
+    margin: float | None  # 2 SE of the difference of the two means; None below two pairs in either row
+
+    @property
+    def above_chance(self) -> bool | None:
+        """True when the agreement exceeds chance by more than ``margin``; None when it cannot be judged.
+        Pairs share seeds, so the SE is optimistic: a row just above the margin is weak evidence."""
+        return None if self.margin is None else self.value - self.chance > self.margin
+
+    def fmt(self) -> str:
+        band = "" if self.margin is None else f" (± {self.margin:.2f})"
+        return f"{self.value:.2f} / {self.chance:.2f}{band}"
+
+
+def agreement_vs_chance(records: Sequence[dict[str, Any]], random_records: Sequence[dict[str, Any]], varying: set[str]) -> Agreement | None:
+    """Cross-seed agreement of ``records`` against uniformly drawn architectures, with a 2-SE margin from the
+    spread of the pairwise agreements in both rows (3-5 seeds give 3-10 pairs: a difference of a few
+    hundredths is noise, e.g. 0.25 vs 0.25 for HNAS); None when either row has fewer than two seeds."""
+    a, c = pairwise_agreements(records, varying), pairwise_agreements(random_records, varying)
+    if not a or not c:
         return None
-    pairs = list(itertools.combinations(decs, 2))
-    return float(np.mean([decision_agreement(a, b) for a, b in pairs]))
+    margin = None
+    if len(a) > 1 and len(c) > 1:
+        margin = 2 * float(np.sqrt(np.var(a, ddof=1) / len(a) + np.var(c, ddof=1) / len(c)))
+    return Agreement(float(np.mean(a)), float(np.mean(c)), margin)
 
 
 def varying_decisions(records: Sequence[dict[str, Any]]) -> set[str]:
@@ -144,10 +181,10 @@ def _finding(space: str, rows: dict[str, Group | None], dataset: str, varying: s
     if inert:
         lead += f" Its search is {INERT}: the row is a random architecture without selection."
     elif varying is not None:
-        agree, chance = genotype_agreement(search.records, varying), genotype_agreement(rand.records, varying)
-        if agree is not None and chance is not None and agree <= chance:
-            lead += (f" Its seeds agree on {agree:.2f} of the varying decisions against {chance:.2f} for random architectures:"
-                     " the search moves but does not converge on particular decisions across seeds.")
+        agree = agreement_vs_chance(search.records, rand.records, varying)
+        if agree is not None and agree.above_chance is False:
+            lead += (f" Its seeds agree on {agree.value:.2f} of the varying decisions against {agree.chance:.2f} for random architectures"
+                     f" (within ± {agree.margin:.2f}, 2 SE): the search moves but does not converge on particular decisions across seeds.")
     return lead
 
 

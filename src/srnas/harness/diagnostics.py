@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from srnas.harness.aggregate import Group, group_records
-from srnas.harness.compare import SPACES, genotype_agreement, pick_group, varying_decisions
+from srnas.harness.compare import SPACES, agreement_vs_chance, pick_group, varying_decisions
 from srnas.harness.signal import search_signal
 from srnas.nas.budget import format_budget
 from srnas.harness.stats import mean_ci
@@ -140,7 +140,8 @@ def ladder_rows(runs: Sequence[dict[str, Any]], probes: Sequence[dict[str, Any]]
     budget-ladder probes -- with its signal against the random-architecture row's chance agreement.
 
     A rung *shows signal* when its search is not inert (it moved, and its distributions are not near-uniform)
-    and its seeds agree on more decisions than uniformly drawn architectures do: moving alone is not selection
+    and its seeds agree on more decisions than uniformly drawn architectures do, by more than two standard errors
+    of the difference (:func:`srnas.harness.compare.agreement_vs_chance`): moving alone is not selection
     (a controller updated by pure noise also moves). Returns the table rows and one line per space naming the
     smallest budget from which the signal holds.
     """
@@ -157,19 +158,18 @@ def ladder_rows(runs: Sequence[dict[str, Any]], probes: Sequence[dict[str, Any]]
         rsws, _ = pick_group(run_groups, "random", space)
         pool = [r for g in [*rungs, rand, rsws] if g is not None for r in g.records]
         varying = varying_decisions(pool)
-        chance = genotype_agreement(rand.records, varying) if rand is not None else None
         judged = []
         for g in sorted(rungs, key=_budget_key):
             sig = search_signal(g.records)
-            agree = genotype_agreement(g.records, varying)
+            agree = agreement_vs_chance(g.records, rand.records, varying) if rand is not None else None
             if sig is None:
                 verdict = "not recorded"
             elif sig.inert:
                 verdict = "inert"
-            elif agree is None or chance is None:
-                verdict = "moved; no chance level yet" if chance is None else "moved; one seed"
+            elif agree is None or agree.above_chance is None:
+                verdict = "moved; no chance level yet" if rand is None else "moved; too few seeds to judge agreement"
             else:
-                verdict = "yes" if agree > chance else "moved, agreement at chance"
+                verdict = "yes" if agree.above_chance else "moved, agreement within chance"
             judged.append((g, verdict))
             rows.append({
                 "space": space, "source": "comparison row" if g is comparison else "probe",
@@ -177,11 +177,16 @@ def ladder_rows(runs: Sequence[dict[str, Any]], probes: Sequence[dict[str, Any]]
                 "search budget": format_budget(g.records[0]["search_info"]["budget"]),
                 "moved": "–" if sig is None else f"{sig.moved}/{sig.seeds}",
                 "final entropy (min)": "" if sig is None or sig.entropy is None else f"{sig.entropy:.4f}",
-                "agreement / chance": "–" if agree is None or chance is None else f"{agree:.2f} / {chance:.2f}",
+                "agreement / chance (± 2 SE)": "–" if agree is None else agree.fmt(),
+                "params / random arch": "–" if rand is None else f"{_mean_params(g) / _mean_params(rand):.2f}x",
                 "signal": verdict,
             })
-        lines.append(_smallest_line(space, judged, chance is not None))
+        lines.append(_smallest_line(space, judged, rand is not None))
     return rows, lines
+
+
+def _mean_params(g: Group) -> float:
+    return float(np.mean([r["cost"]["params"] for r in g.records]))
 
 
 def _smallest_line(space: str, judged: Sequence[tuple[Group, str]], have_chance: bool) -> str:
@@ -210,10 +215,12 @@ def render_diagnostics(runs: Sequence[dict[str, Any]], probes: Sequence[dict[str
         "## Search-budget ladder: the smallest budget at which each search shows signal", "",
         "Each method's own search at every budget on record: the comparison's row and search probes (final training",
         "cut to one step). Agreement: mean pairwise share of the decisions that vary in the space, across seeds;",
-        "chance: the same for the comparison's uniformly drawn architectures. Signal: not inert (the decoding moved and",
-        "the distributions are not near-uniform) and agreement above chance; moving alone is not selection. Probes",
-        "have 2-3 seeds, so their agreement is a rough estimate; a threshold is named only where every larger budget",
-        "on record shows signal too.", "",
+        "chance: the same for the comparison's uniformly drawn architectures; ± 2 standard errors of their difference",
+        "from the spread of the pairwise agreements. Signal: not inert (the decoding moved and the distributions are",
+        "not near-uniform) and agreement above chance by more than that margin; moving alone is not selection. Probes",
+        "have 3 seeds (3 pairs), so only a large margin counts; a threshold is named only where every larger budget",
+        "on record shows signal too. Params / random arch: a search can select on cost alone (smaller nets) without",
+        "converging on particular decisions; that column shows it.", "",
         _md(ladder), "", *[f"- {line}" for line in smallest], "",
         "## Trilevel: cost-weight sweep", "",
         "The comparison's search budget at each cost weight, the derived network keeping its one-phase weights (the",
