@@ -147,6 +147,11 @@ def _signal(g: Group, condition: str) -> str:
     return ("not recorded" if sig is None else sig.label) + (f"; derivation: {summary}" if noise else "")
 
 
+def _unit_seconds(g: Group) -> float:
+    """Mean wall time of one seed of a row: search + train + eval, as recorded."""
+    return float(np.mean([sum(r["timings_s"].values()) for r in g.records]))
+
+
 def _size(g: Group) -> str:
     params = [r["cost"]["params"] for r in g.records]
     macs = [r["cost"]["macs"][0]["macs_per_lr_pixel"] for r in g.records]
@@ -175,7 +180,7 @@ def _finding(space: str, rows: dict[str, Group | None], dataset: str, varying: s
             word = "loses to"
         else:
             word = "is not distinguishable from"
-        ratio = np.mean([r["cost"]["params"] for r in search.records]) / np.mean([r["cost"]["params"] for r in base.records])
+        ratio = search.mean_of(("cost", "params")) / base.mean_of(("cost", "params"))
         parts.append(f"{word} {name} ({delta:+.3f} dB on {dataset}, P(improvement) {p.fmt(2)}; {ratio:.2f}x their parameters)")
     lead = f"**{space}**: the search " + "; it ".join(parts) + "."
     if inert:
@@ -252,5 +257,11 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
             if picked[cond][1]:
                 row["row"] += f" (+{picked[cond][1]} other config(s) not shown)"
         tables += [pd.DataFrame(table).fillna("").to_markdown(index=False, disable_numparse=True), ""]
-    out += [f"- {f}" for f in findings] + [""] + tables
+    out += [f"- {f}" for f in findings] + [""]
+    unit_s = [_unit_seconds(g) for space in SPACES for g in (pick_group(groups, *mv)[0] for mv in _rows_of(space).values()) if g is not None]
+    if unit_s:
+        out += [f"Cost: one seed of the {len(unit_s)} rows above takes {sum(unit_s) / 60:.0f} minutes of unit time (sum over rows of the",
+                "mean search + train + eval wall time per seed, as recorded; units ran two at a time on this machine's 2 cores),",
+                f"so {MIN_SEEDS} seeds with `--jobs 2` take about {sum(unit_s) * MIN_SEEDS / 2 / 3600:.1f} hours.", ""]
+    out += tables
     return "\n".join(out)

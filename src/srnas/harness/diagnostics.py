@@ -17,8 +17,8 @@ import pandas as pd
 from srnas.harness.aggregate import Group, group_records
 from srnas.harness.compare import SPACES, agreement_vs_chance, pick_group, varying_decisions
 from srnas.harness.signal import search_signal
-from srnas.nas.budget import format_budget
 from srnas.harness.stats import mean_ci
+from srnas.harness.tables import search_budget_text
 
 PROFILE = "compare"
 #: (space, row label, variant): a PSNR-only reward and the same search whose controller never updates
@@ -174,25 +174,21 @@ def ladder_rows(runs: Sequence[dict[str, Any]], probes: Sequence[dict[str, Any]]
             rows.append({
                 "space": space, "source": "comparison row" if g is comparison else "probe",
                 "config": g.config_hash, "seeds": " ".join(map(str, g.seeds)),
-                "search budget": format_budget(g.records[0]["search_info"]["budget"]),
+                "search budget": search_budget_text(g),
                 "moved": "–" if sig is None else f"{sig.moved}/{sig.seeds}",
                 "final entropy (min)": "" if sig is None or sig.entropy is None else f"{sig.entropy:.4f}",
                 "agreement / chance (± 2 SE)": "–" if agree is None else agree.fmt(),
-                "params / random arch": "–" if rand is None else f"{_mean_params(g) / _mean_params(rand):.2f}x",
+                "params / random arch": "–" if rand is None else f"{g.mean_of(('cost', 'params')) / rand.mean_of(('cost', 'params')):.2f}x",
                 "signal": verdict,
             })
         lines.append(_smallest_line(space, judged, rand is not None))
     return rows, lines
 
 
-def _mean_params(g: Group) -> float:
-    return float(np.mean([r["cost"]["params"] for r in g.records]))
-
-
 def _smallest_line(space: str, judged: Sequence[tuple[Group, str]], have_chance: bool) -> str:
     """The smallest budget from which every larger budget on record also shows signal (a single rung above
     chance between two at chance is seed noise, not a threshold)."""
-    text = lambda g: format_budget(g.records[0]["search_info"]["budget"])  # noqa: E731
+    text = search_budget_text
     if not have_chance:
         return f"**{space}**: no random-architecture row yet, so no chance level to judge against."
     ok = [v == "yes" for _, v in judged]
