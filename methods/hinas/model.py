@@ -73,10 +73,14 @@ class HiNASNet(nn.Module):
         low_channels: int = 48,
         width_levels: str = "linear",
         endpoint: str = "official",
+        residual: bool = True,
     ):
         super().__init__()
         validate_genotype(genotype)
         self.scale = scale
+        # ResL (paper Fig. 4b): the network learns the residual over the bicubic upscale; False is the
+        # ablation of Table 2 ("no ResL"), where the decoder's output is the image itself
+        self.residual = residual
         nodes = int(genotype.get("nodes", len(genotype["cells"][0])))
         widths = level_widths(filters, width_levels, int(genotype.get("n_levels", 3)))
         levels = [int(v) for v in genotype["levels"]]
@@ -111,4 +115,6 @@ class HiNASNet(nn.Module):
             if l == self.endpoint_layer:
                 endpoint = h0
         feat = torch.cat([self.aspp(self.act(h0)), self.low(endpoint)], 1)
+        if not self.residual:
+            return self.decoder(feat)
         return F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False) + self.decoder(feat)

@@ -65,8 +65,10 @@ class HiNASSupernet(nn.Module):
         head: str = "bilinear_sigmoid",
         aspp_dilation: int = 16,
         l2_input: str = "projection",
+        residual: bool = True,
     ):
         super().__init__()
+        self.residual = residual  # False: the Table 2 "no ResL" ablation (no bicubic skip in the head)
         if l2_input not in ("projection", "routed"):
             raise ValueError(f"l2_input must be 'projection' or 'routed', got {l2_input!r}")
         if l2_input == "routed" and not cell_sharing:
@@ -217,6 +219,8 @@ class HiNASSupernet(nn.Module):
         n, _, h, w = x.shape
         feats = [self.aspp[i](prev[i]) if i in prev else x.new_zeros(n, self._aspp_channels, h, w) for i in range(self.counts[-1])]
         res = self.tail(torch.cat(feats, 1))
+        if not self.residual:
+            return torch.sigmoid(res) if self.head_kind == "bilinear_sigmoid" else res
         if self.head_kind == "bicubic":
             return F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False) + res
         return torch.sigmoid(F.interpolate(x, scale_factor=self.scale, mode="bilinear", align_corners=False) + res)
