@@ -16,9 +16,9 @@ class MatlabBicubic(nn.Module):
     """MATLAB ``imresize(lr, s, 'bicubic')`` as a module (no weights).
 
     An input on uint8 levels (the usual LR files / 255) is rounded back to uint8 exactly and upscaled as
-    MATLAB does for uint8 images, so the output equals the numpy protocol's bicubic bit for bit. A float
-    LR (DeCoNAS's preset makes its LR from HR without rounding) is upscaled in float, unrounded, as
-    ``srnas eval bicubic`` does.
+    MATLAB does for uint8 images, so the output equals the numpy protocol's bicubic bit for bit (every
+    preset's LR is on uint8 levels, DeCoNAS's rounded LR made from HR included). A float LR off those
+    levels (an input made elsewhere) is upscaled in float, unrounded.
     """
 
     def __init__(self, scale: int):

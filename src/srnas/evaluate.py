@@ -86,17 +86,22 @@ def self_ensemble(upscale: Upscaler) -> Upscaler:
     return upscale8
 
 
-def float_lr_from_hr(hr: np.ndarray, scale: int) -> np.ndarray:
-    """DeCoNAS's test LR: float MATLAB bicubic of the (modcropped) HR, no rounding between the two passes,
-    clipped to [0, 255] as its 8-bit pipeline effectively does."""
-    return np.clip(imresize(hr.astype(np.float64), 1.0 / scale), 0.0, 255.0)
+def rounded_lr_from_hr(hr: np.ndarray, scale: int) -> np.ndarray:
+    """DeCoNAS's test LR (``data_utils.image_degradation(.., 'x2_small')``): the modcropped HR as float32
+    /255, a MATLAB-style bicubic resize by 1/scale (float64), then ``round(clip(x * 255, 0, 255))``: uint8."""
+    x = hr.astype(np.float32) / np.float32(255.0)
+    lr = imresize(x.astype(np.float64), 1.0 / scale)
+    return np.round(np.clip(lr * 255.0, 0.0, 255.0)).astype(np.uint8)
+
+
+LR_FROM_HR_LABEL = "generate:imresize(HR/255 float, 1/scale), rounded to uint8 (DeCoNAS code)"
 
 
 def _pairs(name: str, scale: int, protocol: Protocol, lr_source: LRSource, convention: Convention,
            data_root: str | os.PathLike | None) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    if protocol.lr_mode == "hr_float":
+    if protocol.lr_mode == "hr_rounded":
         hrs = [(stem, modcrop(hr, scale)) for stem, hr in load_hr(name, data_root)]
-        return [(stem, float_lr_from_hr(hr, scale), hr) for stem, hr in hrs]
+        return [(stem, rounded_lr_from_hr(hr, scale), hr) for stem, hr in hrs]
     return load_pairs(name, scale, lr_source, convention, data_root)
 
 
@@ -115,7 +120,7 @@ def evaluate(
     """Mean PSNR/SSIM per set: ``{"Set5": {"psnr", "ssim", "n", "lr_source", "protocol", ...}}``.
 
     With ``per_image`` each set also gets ``"images": {stem: {"psnr", "ssim"}}``; ``ensemble`` scores the
-    x8 :func:`self_ensemble` of the upscaler. A protocol with ``lr_mode="hr_float"`` makes its own LR from
+    x8 :func:`self_ensemble` of the upscaler. A protocol with ``lr_mode="hr_rounded"`` makes its own LR from
     HR (DeCoNAS), whatever ``lr_source`` says, and the result says so.
     """
     if isinstance(upscale, torch.nn.Module):
@@ -150,7 +155,7 @@ def evaluate(
             "n": len(scores),
             "scale": scale,
             "protocol": protocol.name,
-            "lr_source": "generate:imresize(float, from HR, unrounded)" if protocol.lr_mode == "hr_float" else choice.label,
+            "lr_source": LR_FROM_HR_LABEL if protocol.lr_mode == "hr_rounded" else choice.label,
             "lr_convention": choice.convention,
             "self_ensemble": ensemble,
             "seconds": round(time.perf_counter() - start, 2),

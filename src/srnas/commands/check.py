@@ -27,6 +27,8 @@ from srnas.errors import SrnasError
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common(parser)
     parser.add_argument("--claims", default=None, help="claims CSV (default: benchmarks/claims.csv)")
+    parser.add_argument("--consistency", default=None,
+                        help="paper-internal consistency CSV (default: benchmarks/consistency.csv)")
     parser.add_argument("--json", action="store_true", help="one JSON object per claim on stdout")
     parser.add_argument("--measure", action="store_true",
                         help="first run what needs no training (bicubic at x2/x3/x4 under each paper's preset)")
@@ -96,7 +98,7 @@ def measure_no_training(reported, results: str, data_root: str | None, jobs: int
 
 
 def _text(verdicts, unmet) -> str:
-    from srnas.harness.claims import NO_MEASUREMENT, counts
+    from srnas.harness.claims import NO_MEASUREMENT, counts, summary_line
 
     lines = []
     for v in verdicts:
@@ -113,6 +115,7 @@ def _text(verdicts, unmet) -> str:
     cited = sum(v.cited for v in verdicts)
     c = counts(verdicts)
     lines += ["",
+              summary_line([v for v in verdicts if not v.cited], "on the suite's own methods"),
               f"{waiting} PSNR/SSIM verdicts of the suite's own methods wait for `paper`-profile (GPU) runs; "
               f"{cited} verdicts are cited numbers of methods outside the suite.",
               "verdicts: " + ", ".join(f"{n} {name}" for name, n in c.items() if n) + f" (of {len(verdicts)})"]
@@ -122,7 +125,8 @@ def _text(verdicts, unmet) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from srnas.harness.claims import DEFAULT_TOLERANCE, cross_paper_disagreements, ledger, load_claims, unmet_expectations
+    from srnas.harness.claims import (DEFAULT_TOLERANCE, cross_paper_disagreements, ledger, load_claims, load_consistency,
+                                      papers_on_file, unmet_expectations)
     from srnas.harness.ledger_page import render
     from srnas.harness.preflight import check_results_exist, check_writable_folder
     from srnas.harness.records import scan_records
@@ -132,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         reported = load_reported(args.reported)
         claims = load_claims(args.claims)
+        consistency = load_consistency(args.consistency)
         if args.jobs < 1:
             raise SrnasError(f"--jobs {args.jobs}: must be >= 1")
         if args.measure:
@@ -142,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.no_page:
             check_writable_folder(Path(args.page or Path(args.results) / "verdicts.md").parent, "--page")
         records, problems = scan_records(Path(args.results))
-        verdicts = ledger(reported, claims, records, tolerance)
+        verdicts = ledger(reported, claims, records, tolerance, consistency)
     except SrnasError as exc:
         print(f"srnas check: error: {exc}", file=sys.stderr)
         return 2
@@ -153,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_page:
         page = Path(args.page or Path(args.results) / "verdicts.md")
         page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text(render(verdicts, cross_paper_disagreements(reported), unmet, tolerance))
+        page.write_text(render(verdicts, cross_paper_disagreements(reported), unmet, tolerance, papers_on_file()))
         print(f"written: {page}", file=sys.stderr)
     if args.json:
         for v in verdicts:

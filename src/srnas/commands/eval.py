@@ -124,6 +124,9 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
         torch.set_num_threads(args.threads)
     ev = {**config["eval"], "datasets": sets, "protocol": args.protocol, "lr_source": args.lr_source,
           "self_ensemble": bool(args.self_ensemble), "tile": args.tile}
+    ev.pop("protocol_revision", None)  # the source run's preset may differ from this evaluation's
+    if PROTOCOLS[args.protocol].revision > 1:
+        ev["protocol_revision"] = PROTOCOLS[args.protocol].revision
     start = time.perf_counter()
     metrics = evaluate(module_upscaler(model, device, tile=args.tile), args.scale, sets, args.protocol, args.lr_source,
                        args.data_root, per_image=True, convention=args.convention, ensemble=args.self_ensemble)

@@ -84,6 +84,20 @@ def resolve_config(method: Method, profile: str, scale: int, variant: str = "def
         check_known_keys(override, reference)
         _check_types(override, reference)
         config = deep_merge(config, override)
+    _stamp_protocol_revision(config)
     config.update(scale=scale, method=method.name, variant=variant, profile=profile)
     check_config_values(config)
     return config
+
+
+def _stamp_protocol_revision(config: dict[str, Any]) -> None:
+    """A preset whose definition was corrected (revision > 1) names its revision in the config, so its runs
+    hash apart from the ones made under the old definition; revision-1 presets add nothing (hashes unchanged)."""
+    from srnas.protocol.metrics import PROTOCOLS
+
+    ev = config.get("eval")
+    if not isinstance(ev, dict):
+        return
+    preset = PROTOCOLS.get(str(ev.get("protocol")))
+    if preset is not None and preset.revision > 1:
+        ev["protocol_revision"] = preset.revision

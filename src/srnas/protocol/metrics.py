@@ -30,9 +30,14 @@ class Protocol:
     swap_rb: bool = False  # HiNAS eval bug: R and B luma weights swapped
     ssim_padding: Literal["valid", "zero"] = "valid"
     grey: Literal["as_y", "rgb_y"] = "as_y"  # single-channel HR: use as Y, or grey->RGB->Y (BasicSR)
-    # Where the test LR comes from: the shipped/MATLAB-generated uint8 files, or (DeCoNAS's evaluate.py)
-    # made from HR on the fly by a float bicubic with no rounding between the passes, clipped to [0, 255].
-    lr_mode: Literal["files", "hr_float"] = "files"
+    # Where the test LR comes from: the shipped/MATLAB-generated uint8 files, or (DeCoNAS's code) made from
+    # the HR on the fly: MATLAB-style bicubic of the HR/255 floats, then rounded to 8-bit levels.
+    lr_mode: Literal["files", "hr_rounded"] = "files"
+    # SSIM on Y rounded to integers (DeCoNAS train.py scores SSIM on the uint8 Y of its bgr2y; PSNR on float Y)
+    ssim_y_round: bool = False
+    # the definition's revision: a preset whose steps were corrected gets a new one, so the records made
+    # under the old definition are told apart (config eval.protocol_revision) and never judged as current
+    revision: int = 1
     note: str = ""
 
     def shave_for(self, scale: int) -> int:
@@ -60,9 +65,12 @@ PROTOCOLS: dict[str, Protocol] = {
             grey="rgb_y",
             note="HiNAS tools/sr_eval.py: no shave, float output, R/B-swapped Y, zero-padded SSIM",
         ),
-        Protocol("deconas", shave=2, grey="rgb_y", lr_mode="hr_float",
-                 note="DeCoNAS evaluate.py: LR made from HR (float bicubic, unrounded), fixed 2-px crop, 8-bit SR, "
-                      "BT.601 Y, grey images loaded as RGB (cv2.imread)"),
+        # Revision 2 follows Junem360/DeCoNAS's test path (train.py's test loop, data_utils.image_degradation
+        # 'x2_small'): the LR is rounded to 8-bit levels (revision 1 left it unrounded, +0.001..+0.005 dB on
+        # bicubic x2), PSNR on float Y, SSIM on the rounded uint8 Y (revision 1: float Y, 0.0009-0.0012 higher).
+        Protocol("deconas", shave=2, grey="rgb_y", lr_mode="hr_rounded", ssim_y_round=True, revision=2,
+                 note="DeCoNAS code: LR made from HR (bicubic, rounded to 8 bits), fixed 2-px crop, 8-bit SR, "
+                      "BT.601 Y (PSNR on float Y, SSIM on rounded Y), grey images loaded as RGB (cv2.imread)"),
     ]
 }
 
@@ -183,4 +191,6 @@ def score_pair(sr: np.ndarray, hr: np.ndarray, scale: int, protocol: Protocol | 
     y_sr, y_hr = to_y(sr_, p), to_y(hr, p)
     s = p.shave_for(scale)
     y_sr, y_hr = _crop(y_sr, s), _crop(y_hr, s)
+    if p.ssim_y_round:  # numpy's round (half to even), as the code's np.round(...).astype(np.uint8)
+        return {"psnr": calc_psnr(y_sr, y_hr), "ssim": calc_ssim(np.round(y_sr), np.round(y_hr), p.ssim_padding)}
     return {"psnr": calc_psnr(y_sr, y_hr), "ssim": calc_ssim(y_sr, y_hr, p.ssim_padding)}
