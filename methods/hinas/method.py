@@ -183,7 +183,7 @@ class HiNASMethod(Method):
         tiles = val_data.tiles(int(s["val_patch"]), s.get("val_max_tiles"))
         initial = derive_genotype(net)  # what the initial alpha/beta decode to (search-signal diagnostic)
         summary = bilevel_search(
-            net, weight_data, arch_data, s, seed, ctx, loss_from_config(config["train"]), on_step=lambda step: arch_entropies(net),
+            net, weight_data, arch_data, s, seed, ctx, loss_from_config(config["train"]), on_step=lambda step, record: arch_entropies(net) if record else None,
             validate=lambda: tile_score(net, tiles, ctx.device)
         )
         genotype = derive_genotype(net)

@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from srnas.nas.mixed import MixedOp
+from srnas.nas.mixed import MixedOp, nonzero_mask
 
 from .blocks import Concat, conv_bn, lrelu
 from .space import OP_NAMES, edge_index, level_counts, level_widths, make_op, num_edges
@@ -29,10 +29,13 @@ class SearchCell(nn.Module):
         self.nodes = nodes
         self.edges = nn.ModuleList(MixedOp([make_op(n, channels, affine=False) for n in OP_NAMES], OP_NAMES) for _ in range(num_edges(nodes)))
 
-    def forward(self, s0: torch.Tensor, s1: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def forward(self, s0: torch.Tensor, s1: torch.Tensor, weights: torch.Tensor, keep: list | None = None) -> torch.Tensor:
+        """``keep``: :func:`nonzero_mask` of ``weights``, read once per supernet forward by the caller."""
+        keep = keep if keep is not None else nonzero_mask(weights)
         states = [s0, s1]
         for j in range(self.nodes):
-            states.append(sum(self.edges[edge_index(j, i)](h, weights[edge_index(j, i)]) for i, h in enumerate(states)))
+            states.append(sum(self.edges[edge_index(j, i)](h, weights[edge_index(j, i)], keep[edge_index(j, i)])
+                              for i, h in enumerate(states)))
         return torch.cat(states[2:], 1)
 
 
@@ -194,12 +197,14 @@ class HiNASSupernet(nn.Module):
         prev2: dict[int, torch.Tensor] = {0: self.reduce1(s)}
         prev: dict[int, torch.Tensor] = {0: self.stem2(s)}
         routed_prev: dict[int, torch.Tensor] = {0: prev2[0]}  # l2_input 'routed': the previous layer's routed inputs
+        # which alpha/beta weights are nonzero: two host reads per forward, not one per candidate op and path
+        alpha_keep, beta_nonzero = nonzero_mask(alpha), nonzero_mask(beta)
         for l, count in enumerate(self.counts):
             out: dict[int, torch.Tensor] = {}
             routed: dict[int, torch.Tensor] = {}
             for i in range(count):
-                weights = [(beta[self.rows[l][k], _MOVES.index(i - k)], k) for k in self._sources(i, prev)]
-                terms = [(w, k) for w, k in weights if float(w.detach()) != 0.0]
+                sources = [(self.rows[l][k], _MOVES.index(i - k), k) for k in self._sources(i, prev)]
+                terms = [(beta[r, c], k) for r, c, k in sources if beta_nonzero[r][c]]
                 if not terms:
                     continue  # off the width path of a discrete architecture
                 if self.l2_input == "routed":
@@ -212,9 +217,10 @@ class HiNASSupernet(nn.Module):
                     s0 = self.skip_proj[l][f"{k2}_{i}"](prev2[k2])
                 if self.cell_sharing:  # Eq. 5: one cell on the weighted sum
                     s1 = routed[i] = sum(w * self.prev_proj[l][f"{k}_{i}"](prev[k]) for w, k in terms)
-                    out[i] = self.cells[l][str(i)](s0, s1, alpha[l])
+                    out[i] = self.cells[l][str(i)](s0, s1, alpha[l], alpha_keep[l])
                 else:  # Eq. 6: a cell per incoming path, weighted sum of the outputs
-                    out[i] = sum(w * self.cells[l][f"{k}_{i}"](s0, self.prev_proj[l][f"{k}_{i}"](prev[k]), alpha[l]) for w, k in terms)
+                    out[i] = sum(w * self.cells[l][f"{k}_{i}"](s0, self.prev_proj[l][f"{k}_{i}"](prev[k]), alpha[l], alpha_keep[l])
+                                 for w, k in terms)
             prev2, prev, routed_prev = prev, out, routed
         n, _, h, w = x.shape
         feats = [self.aspp[i](prev[i]) if i in prev else x.new_zeros(n, self._aspp_channels, h, w) for i in range(self.counts[-1])]

@@ -54,8 +54,10 @@ def one_phase_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: 
 
     steps, warmup, anneal_end = int(cfg["steps"]), int(cfg.get("warmup_steps", 0)), float(cfg.get("anneal_end", 0.7))
 
-    def on_step(step: int) -> dict[str, float]:
+    def on_step(step: int, record: bool) -> dict[str, float] | None:
         supernet.radius_t = radius_fraction(step, steps, warmup, anneal_end)
+        if not record:  # the diagnostics below are host reads: only for the steps the history keeps
+            return None
         with torch.no_grad():
             ent = supernet.entropies()
             macs = float(supernet.expected_macs())

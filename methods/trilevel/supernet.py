@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from srnas.nas.mixed import MixedOp
+from srnas.nas.mixed import MixedOp, nonzero_mask
 from srnas.nas.ops import BicubicResidual, Upsampler
 from srnas.nas.sparsestmax import entropy, max_radius, sparsestmax, tail_sums
 
@@ -39,10 +39,12 @@ class SupernetCell(nn.Module):
         self.register_buffer("gate_index", torch.searchsorted(widths, torch.arange(c), right=True), persistent=False)
         self.res_scale = space.res_scale
 
-    def forward(self, x: torch.Tensor, op_weights: torch.Tensor, width_p: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, op_weights: torch.Tensor, width_p: torch.Tensor, keep: list | None = None) -> torch.Tensor:
+        """``keep``: :func:`nonzero_mask` of ``op_weights`` (read once per supernet forward by the caller)."""
+        keep = keep if keep is not None else nonzero_mask(op_weights)
         gate = tail_sums(width_p)[self.gate_index].view(1, -1, 1, 1)
-        h = self.edges[0](x, op_weights[0]) * gate
-        return x + self.res_scale * self.edges[1](h, op_weights[1])
+        h = self.edges[0](x, op_weights[0], keep[0]) * gate
+        return x + self.res_scale * self.edges[1](h, op_weights[1], keep[1])
 
 
 def tree_path_distribution(gamma: torch.Tensor, n_positions: int) -> torch.Tensor:
@@ -145,18 +147,20 @@ class TrilevelSupernet(nn.Module):
         lr_p = self.lr_probabilities(path_p)
         lr: torch.Tensor | None = self.stem(x)
         hr: torch.Tensor | None = None
+        # every data-dependent branch of this forward read in one host transfer (not one read per cell)
+        path_on, lr_on, keep = (path_p.detach() > 0).tolist(), (torch.stack(lr_p).detach() > 0).tolist(), nonzero_mask(d["ops"])
         for j in range(self.space.cells + 1):
             if j in positions:
                 w = path_p[positions.index(j)]
-                if float(w.detach()) > 0:
+                if path_on[positions.index(j)]:
                     up = w * self.upsampler(lr)
                     hr = up if hr is None else hr + up
             if j == self.space.cells:
                 break
             cell = self.cells[j]
             if hr is not None:
-                hr = cell(hr, d["ops"][j], d["widths"][j])
-            lr = cell(lr, d["ops"][j], d["widths"][j]) if float(lr_p[j].detach()) > 0 else None
+                hr = cell(hr, d["ops"][j], d["widths"][j], keep[j])
+            lr = cell(lr, d["ops"][j], d["widths"][j], keep[j]) if lr_on[j] else None
         assert hr is not None  # path_p is a distribution, so some position has mass
         return self.tail(hr)
 
@@ -186,7 +190,8 @@ class TrilevelSupernet(nn.Module):
     def derive(self) -> nn.Module:
         """The discrete network of :meth:`genotype` carrying this supernet's trained weights."""
         genotype = self.genotype()
-        model = build_network(genotype, self.space)
+        # built on the supernet's device: the copies below stay on it (no round trip through the host)
+        model = build_network(genotype, self.space).to(self.stem.weight.device)
         net: TrilevelNet = model.body if isinstance(model, BicubicResidual) else model
         net.stem.load_state_dict(self.stem.state_dict())
         net.upsampler.load_state_dict(self.upsampler.state_dict())
@@ -194,7 +199,7 @@ class TrilevelSupernet(nn.Module):
         for cell, src, g in zip(net.cells, self.cells, genotype["cells"]):
             copy_sliced(cell.op0, src.edges[0].ops[self.space.ops.index(g["ops"][0])])
             copy_sliced(cell.op1, src.edges[1].ops[self.space.ops.index(g["ops"][1])])
-        return model.to(self.stem.weight.device)
+        return model
 
 
 def one_hot_distributions(genotype: Genotype, space: SpaceConfig) -> dict[str, torch.Tensor]:

@@ -8,20 +8,41 @@ import numpy as np
 import torch
 
 
-def seed_everything(seed: int, deterministic: bool = True) -> dict[str, object]:
-    """Seed python/numpy/torch; request deterministic kernels (warn-only, so SR upsampling ops that have no
-    deterministic CUDA kernel are reported rather than silently disabling determinism)."""
+NUMERICS = ("faithful", "fast")
+
+
+def numerics_setup(numerics: str = "faithful") -> dict[str, object]:
+    """The floating-point regime of a run or an evaluation, set in one place so both score alike.
+
+    ``faithful`` (default): deterministic kernels requested (warn-only, so SR upsampling ops without a
+    deterministic CUDA kernel are reported rather than silently disabling determinism), cuDNN autotuning
+    off, TF32 off -- the papers' float32 arithmetic (PyTorch enables TF32 for cuDNN convolutions by default,
+    which changes every conv result on Ampere and later GPUs). ``fast`` (opt-in, ``train.numerics: fast``):
+    TF32 and cuDNN autotuning on, no determinism request: throughput over bit-fidelity. The mode is part of
+    the config (and so of the hash), so fast records never mix with faithful ones.
+    """
+    if numerics not in NUMERICS:
+        raise ValueError(f"train.numerics must be one of {NUMERICS}, not {numerics!r}")
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    fast = numerics == "fast"
+    torch.use_deterministic_algorithms(not fast, warn_only=True)
+    torch.backends.cudnn.benchmark = fast
+    torch.backends.cudnn.deterministic = not fast
+    torch.backends.cuda.matmul.allow_tf32 = fast
+    torch.backends.cudnn.allow_tf32 = fast
+    return {"numerics": numerics, "deterministic": not fast, "torch_threads": torch.get_num_threads(),
+            "tf32": {"matmul": torch.backends.cuda.matmul.allow_tf32, "cudnn": torch.backends.cudnn.allow_tf32}}
+
+
+def seed_everything(seed: int, deterministic: bool = True, numerics: str = "faithful") -> dict[str, object]:
+    """Seed python/numpy/torch and set the run's numerics (:func:`numerics_setup`)."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    if deterministic:
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.benchmark = False
-        torch.backends.cudnn.deterministic = True
-    # TF32 off: the papers' float32 arithmetic (PyTorch enables TF32 for cuDNN convolutions by default,
-    # which changes every conv result on Ampere and later GPUs). Recorded, so a run says what it used.
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    return {"seed": seed, "deterministic": deterministic, "torch_threads": torch.get_num_threads(),
-            "tf32": {"matmul": torch.backends.cuda.matmul.allow_tf32, "cudnn": torch.backends.cudnn.allow_tf32}}
+    if not deterministic and numerics == "faithful":
+        numerics = "fast"
+    out = numerics_setup(numerics)
+    result: dict[str, object] = {"seed": seed, "deterministic": out["deterministic"], "torch_threads": out["torch_threads"], "tf32": out["tf32"]}
+    if numerics != "faithful":  # faithful records keep the keys they always had
+        result["numerics"] = numerics
+    return result

@@ -103,6 +103,7 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     from srnas.datasets.verify import sha256_file
     from srnas.harness.weights import load_into, load_state
     from srnas.methods import get_method
+    from srnas.seeding import numerics_setup
 
     method = get_method(args.method)
     if args.checkpoint is None:
@@ -122,6 +123,8 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     load_into(model, state, str(checkpoint))
     if args.threads:
         torch.set_num_threads(args.threads)
+    # the same floating-point regime as `srnas run` (TF32 off, deterministic kernels; or the run's opt-in fast mode)
+    numerics = numerics_setup(str(config.get("train", {}).get("numerics", "faithful")))
     ev = {**config["eval"], "datasets": sets, "protocol": args.protocol, "lr_source": args.lr_source,
           "self_ensemble": bool(args.self_ensemble), "tile": args.tile}
     ev.pop("protocol_revision", None)  # the source run's preset may differ from this evaluation's
@@ -135,14 +138,17 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
         return metrics, None
     sha = sha256_file(checkpoint)
     config = {**config, "eval": ev}
-    chash = config_hash({**config, "checkpoint_sha256": sha, "genotype": genotype})
+    # the device is part of the key on an accelerator (a CPU and a GPU evaluation of one checkpoint are two
+    # measurements); CPU evaluations keep the key they always had
+    on_device = {"eval_device": str(device)} if str(device) != "cpu" else {}
+    chash = config_hash({**config, "checkpoint_sha256": sha, "genotype": genotype, **on_device})
     record = {
         "kind": "eval", "method": method.name, "variant": variant, "scale": args.scale, "profile": config["profile"],
         "seed": seed, "config_hash": chash, "config": config, "paper_label": method.paper_label,
         "reported_variant": method.reported_variant(variant), "genotype": genotype,
         "checkpoint": {"path": str(checkpoint), "sha256": sha}, "source_record": source, "searched": False,
         "metrics": metrics, "cost": model_cost(model, args.scale, torch.device(device)),
-        "timings_s": {"eval": round(seconds, 3)}, "device": device, "env": environment(torch.device(device)),
+        "timings_s": {"eval": round(seconds, 3)}, "device": device, "env": environment(torch.device(device)), "numerics": numerics,
         "git": git_state(), "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     path = record_path(args.results, run_key(method.name, variant, args.scale, config["profile"], seed, chash))

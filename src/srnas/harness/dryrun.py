@@ -152,7 +152,7 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     ctx = RunContext(run_dir=None, device=device, quiet=True, dry_run=steps)
     if ctx.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(ctx.device)
-    seed_everything(seed)
+    seed_everything(seed, numerics=str(config["train"].get("numerics", "faithful")))
     lazy = LazyTrainingData(config, data_root)
     load_t = time.perf_counter()
     data = lazy() if (method.trains or uses_search(method, config)) else None

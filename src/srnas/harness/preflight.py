@@ -80,6 +80,16 @@ def check_config_values(config: dict[str, Any]) -> None:
         bound = _AT_LEAST.get(path.rsplit(".", 1)[-1])
         if bound is not None and value < bound:
             raise ConfigError(f"bad value for {path}: {value!r} is below {bound:g}; set --set {path}=<value >= {bound:g}>")
+    _check_choice(config, "train", "amp", ("off", "bf16", "fp16"))
+    _check_choice(config, "train", "numerics", ("faithful", "fast"))
+
+
+def _check_choice(config: dict[str, Any], section: str, key: str, choices: tuple[str, ...]) -> None:
+    """A value with a fixed set of meanings, checked before any work (the loop that reads it runs later)."""
+    value = (config.get(section) or {}).get(key)
+    if value is not None and value not in choices:
+        raise ConfigError(f"bad value for {section}.{key}: {value!r}; choose one of {', '.join(choices)} "
+                          f"(--set {section}.{key}={choices[0]})")
 
 
 def check_writable_folder(path: str | os.PathLike, what: str = "--results") -> Path:

@@ -56,7 +56,7 @@ def bilevel_search(
     ctx: RunContext,
     loss_fn: LossFn,
     arch_loss_fn: LossFn | None = None,
-    on_step: Callable[[int], dict[str, float] | None] | None = None,
+    on_step: Callable[[int, bool], dict[str, float] | None] | None = None,
     validate: Callable[[], float] | None = None,
     phase: str = "search",
 ) -> dict[str, Any]:
@@ -87,7 +87,11 @@ def bilevel_search(
     v_every, v_from = int(cfg.get("validate_every", 0) or 0), int(cfg.get("validate_from", 0))
     bar = ctx.progress(steps, phase, initial=start)
     for step in range(start, steps):
-        extra = on_step(step) if on_step else None
+        validating = bool(validate and v_every and step + 1 >= v_from and (step + 1) % v_every == 0)
+        # a history row every steps // 25 steps, at the end and at validations: only those steps read the
+        # losses and diagnostics back to the host (each read drains an accelerator's queue)
+        record = (step + 1) % max(steps // 25, 1) == 0 or step == steps - 1 or validating
+        extra = on_step(step, record) if on_step else None
         row: dict[str, float] = {"step": step + 1}
         if step >= warmup and a_params:
             lr, hr = arch_data.batch(step, seed + 7919, batch, patch, aug)
@@ -96,7 +100,8 @@ def bilevel_search(
             w_opt.zero_grad(set_to_none=True)
             a_loss.backward()
             a_opt.step()
-            row["arch_loss"] = float(a_loss.detach())
+            if record:
+                row["arch_loss"] = float(a_loss.detach())
         lr, hr = weight_data.batch(step, seed, batch, patch, aug)
         w_loss = loss_fn(supernet(lr.to(ctx.device)), hr.to(ctx.device))
         w_opt.zero_grad(set_to_none=True)
@@ -106,16 +111,19 @@ def bilevel_search(
             nn.utils.clip_grad_norm_(w_params, cfg["weights"]["grad_clip"])
         w_opt.step()
         w_sched.step()
-        row["weight_loss"] = float(w_loss.detach())
+        if record:
+            row["weight_loss"] = float(w_loss.detach())
         if extra:
             row.update(extra)
-        if validate and v_every and step + 1 >= v_from and (step + 1) % v_every == 0:
+        if validating:
+            assert validate is not None
             score = float(validate())
             row["val_score"] = score
             if best["score"] is None or score > best["score"]:
                 best = {"score": score, "step": step + 1, "state": copy.deepcopy(supernet.state_dict())}
-        if (step + 1) % max(steps // 25, 1) == 0 or step == steps - 1 or "val_score" in row:
+        if record:
             history.append(row)
+            ctx.report(**{k: v for k, v in row.items() if k in ("weight_loss", "arch_loss", "val_score")})
         bar.update(1)
         if every and (step + 1) % every == 0 and step + 1 < steps:
             ctx.save_checkpoint(phase, {"supernet": supernet.state_dict(), "w_opt": w_opt.state_dict(), "a_opt": a_opt.state_dict(), "w_sched": w_sched.state_dict(), "step": step + 1, "history": history, "best": best})

@@ -47,6 +47,17 @@ def _step_key(decisions: list[Decision], step: list[int]) -> str:
     return "step:" + "+".join(f"{decisions[i].head}/{decisions[i].choices}" for i in step)
 
 
+def _on_generator_device(probs: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """The probabilities on the generator's device, where the draw happens.
+
+    A search's random streams are CPU generators (seeded per stream and step, so a run resumes exactly);
+    CUDA refuses a CPU generator for a CUDA tensor. Drawing on the CPU from the same probabilities gives the
+    same token stream on any device (the token is read on the host in any case, to build the architecture)."""
+    if generator is not None and probs.device != generator.device:
+        return probs.to(generator.device)
+    return probs
+
+
 class SequencePolicy(nn.Module):
     def __init__(
         self,
@@ -146,11 +157,12 @@ class SequencePolicy(nn.Module):
             joint = 0
             for i in step:
                 d = self.decisions[i]
-                dist = Categorical(logits=self._logits(d, h))
+                # no argument/sample validation: each check is a host read, which drains an accelerator's queue
+                dist = Categorical(logits=self._logits(d, h), validate_args=False)
                 if actions is None and greedy:
                     tok = int(dist.probs.detach().argmax())
                 elif actions is None:
-                    tok = int(torch.multinomial(dist.probs.detach(), 1, generator=generator))
+                    tok = int(torch.multinomial(_on_generator_device(dist.probs.detach(), generator), 1, generator=generator))
                 else:
                     tok = int(actions[i])
                     if not 0 <= tok < (d.attend or d.choices):
