@@ -123,3 +123,38 @@ def test_a_requeued_slurm_task_takes_over_its_own_lease(tmp_path, monkeypatch):
     monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "3")
     path.write_text(json.dumps({"host": "node9", "pid": 12345, "owner": "slurm:77_3", "token": "t", "heartbeat": time.time()}))
     assert L.acquire(path) is not None
+
+
+def test_sweep_status_shows_a_running_units_step_loss_and_eta(tmp_path, capsys):
+    """The lease heartbeat carries the unit's progress; --status prints it (issue 23)."""
+    env = {**os.environ, "SRNAS_LEASE_HEARTBEAT_S": "0.3"}
+    grid = ["--methods", "fsrcnn", "--scales", "2", "--seeds", "0", "--profile", "smoke", "--set", "train.steps=20000",
+            "--set", "train.checkpoint_every=0", "--results", str(tmp_path)]
+    proc = subprocess.Popen([sys.executable, "-m", "srnas.cli", "sweep", *grid, "--quiet"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        line = ""
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            time.sleep(0.5)
+            assert main(["sweep", *grid, "--status"]) == 0
+            out = capsys.readouterr().out
+            line = next((x for x in out.splitlines() if x.strip().startswith("running")), "")
+            if "ETA" in line and "loss" in line:
+                break
+        assert "1 running" in out
+        assert "train step " in line and "/20000" in line and "loss" in line and "steps/s" in line and "ETA" in line, line
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the sweep and the unit process it started
+        proc.wait()
+    log = next((tmp_path / "logs").rglob("*.log")).read_text()
+    assert "attempt 1: starting" in log
+
+
+def test_a_resumed_unit_says_so_in_its_log(tmp_path):
+    from srnas.harness.runner import unit_log_path
+    from srnas.harness.records import run_key
+
+    outcome = run_method("fsrcnn", 2, [0], "smoke", results=tmp_path, quiet=True)[0]
+    key = run_key("fsrcnn", "default", 2, "smoke", 0, outcome.record["config_hash"])
+    assert "attempt 1: starting" in unit_log_path(tmp_path, key).read_text()

@@ -21,8 +21,9 @@ from tqdm import tqdm
 
 class RunContext:
     def __init__(self, run_dir: str | Path | None = None, device: str | torch.device = "cpu", quiet: bool = False,
-                 dry_run: int | None = None):
+                 dry_run: int | None = None, log_file: str | Path | None = None):
         self.run_dir = Path(run_dir) if run_dir else None
+        self.log_file = Path(log_file) if log_file else None  # the unit's event log (outlives its checkpoints)
         self.device = torch.device(device)
         self.quiet = quiet
         self.timings: dict[str, float] = {}
@@ -36,6 +37,9 @@ class RunContext:
         # is kept in clock.state (JSON) beside the checkpoints, so a resumed run's timings add up every attempt.
         self._phase: str | None = None
         self._phase_t0 = 0.0
+        # Progress of the loop running now (phase, step/total, recent loss, steps/s): the lease's heartbeat
+        # carries it, so `srnas sweep --status` shows how far a multi-hour unit is and when it will end.
+        self.status: dict[str, Any] = {}
         self.carried: dict[str, float] = {}
         self.attempts = 1
         clock = self._clock_path()
@@ -100,7 +104,27 @@ class RunContext:
 
             self.timer = StepTimer(total - initial, desc, self.dry_run, 1, self.device, self.dry_log)
             return self.timer  # type: ignore[return-value]
-        return tqdm(total=total, desc=desc, initial=initial, disable=self.quiet, file=sys.stderr, leave=False, dynamic_ncols=True)
+        self.status = {"phase": desc, "step": initial, "total": total, "since_step": initial, "since": time.time()}
+        bar = tqdm(total=total, desc=desc, initial=initial, disable=self.quiet, file=sys.stderr, leave=False, dynamic_ncols=True)
+        return _Tracked(bar, self.status)  # type: ignore[return-value]
+
+    def report(self, **values: float) -> None:
+        """Values a loop has already read on the host (a curve point's loss, a validation score): shown
+        with the progress. Never a reason to read a device tensor."""
+        self.status.update({k: float(v) for k, v in values.items()})
+
+    def progress_snapshot(self) -> dict[str, Any]:
+        """Phase, step/total, the last reported values, steps/s since the loop (re)started, and the ETA."""
+        st = dict(self.status)
+        if not st:
+            return {}
+        elapsed = time.time() - st.pop("since")
+        done = st["step"] - st.pop("since_step")
+        if done > 0 and elapsed > 0:
+            rate = done / elapsed
+            st["steps_per_s"] = round(rate, 3)
+            st["eta_s"] = round((st["total"] - st["step"]) / rate, 1)
+        return st
 
     @contextlib.contextmanager
     def timed(self, phase: str) -> Iterator[None]:
@@ -111,5 +135,29 @@ class RunContext:
             self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - start
 
     def log(self, message: str) -> None:
+        """A run event (a phase resumed at step N, ...): on stderr unless quiet, and always appended to the
+        unit's event log (``RESULTS/logs/<unit>.log``), so a quiet sweep unit's history can be read afterwards."""
         if not self.quiet:
             tqdm.write(message, file=sys.stderr)
+        if self.log_file is not None:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+            with open(self.log_file, "a") as fh:
+                fh.write(f"{stamp} {message}\n")
+
+
+class _Tracked:
+    """A progress bar that also keeps ``status['step']`` (the lease heartbeat reads it)."""
+
+    def __init__(self, bar: tqdm, status: dict[str, Any]):
+        self._bar, self._status = bar, status
+
+    def update(self, n: int = 1) -> None:
+        self._status["step"] = self._status.get("step", 0) + n
+        self._bar.update(n)
+
+    def close(self) -> None:
+        self._bar.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bar, name)

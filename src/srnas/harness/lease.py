@@ -18,10 +18,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 DEFAULT_STALE_AFTER_S = 300.0
-HEARTBEAT_S = 15.0
+#: seconds between heartbeats (``SRNAS_LEASE_HEARTBEAT_S`` overrides it, e.g. for a test that watches progress)
+HEARTBEAT_S = float(os.environ.get("SRNAS_LEASE_HEARTBEAT_S", "15"))
 
 
 def lease_path(results: Path, key: Path) -> Path:
@@ -78,6 +80,8 @@ class Lease:
     info: dict[str, Any]
     heartbeat_s: float = HEARTBEAT_S
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    #: what the unit is doing (phase, step/total, recent loss, steps/s, ETA), written with every heartbeat
+    progress: Callable[[], dict[str, Any]] | None = None
 
     def start(self) -> "Lease":
         threading.Thread(target=self._beat, name=f"lease-{self.path.name}", daemon=True).start()
@@ -93,6 +97,11 @@ class Lease:
         if not holder or holder.get("token") != self.info["token"]:
             return
         self.info["heartbeat"] = time.time()
+        if self.progress is not None:
+            try:
+                self.info["progress"] = self.progress()
+            except Exception:  # noqa: BLE001 - progress is informative; the heartbeat must never fail over it
+                pass
         tmp = self.path.with_name(f".{self.path.name}.{self.info['token']}.tmp")
         tmp.write_text(json.dumps(self.info))
         os.replace(tmp, self.path)

@@ -133,6 +133,11 @@ class LazyTrainingData:
         return self._source
 
 
+def unit_log_path(results: str | Path, key: Path) -> Path:
+    """A unit's event log (start, every resume with its step): ``RESULTS/logs/<key>.log``."""
+    return Path(results) / "logs" / key.parent / f"{key.name}.log"
+
+
 def uses_search(method: Method, config: dict[str, Any]) -> bool:
     """Searching methods search unless a variant pins a published genotype (``options.genotype``)."""
     return method.searches and not config.get("options", {}).get("genotype")
@@ -201,28 +206,36 @@ def run_seed(
             return RunOutcome(path, None, skipped=True, elsewhere=read_lease(lpath) or {})
         time.sleep(poll_s)
     try:
-        return _run_leased(method, config, seed, results, key, path, data, data_root, device, quiet)
+        return _run_leased(method, config, seed, results, key, path, data, data_root, device, quiet, lease)
     finally:
         lease.release()
 
 
 def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path, key: Path, path: Path,
-                data: LazyTrainingData | None, data_root: str | Path | None, device: str, quiet: bool) -> RunOutcome:
+                data: LazyTrainingData | None, data_root: str | Path | None, device: str, quiet: bool,
+                lease: Any = None) -> RunOutcome:
     if path.exists():  # finished by the previous holder between our check and our lease
         return RunOutcome(path, load_record(path), skipped=True)
     chash = config_hash(config)
     data = data or LazyTrainingData(config, data_root)
     ckpt = checkpoint_dir(results, key)
     resumed_from = sorted(p.stem for p in ckpt.glob("*.pt")) if ckpt.is_dir() else []
-    ctx = RunContext(run_dir=ckpt, device=device, quiet=quiet)
-    determinism = seed_everything(seed)
+    ctx = RunContext(run_dir=ckpt, device=device, quiet=quiet, log_file=unit_log_path(results, key))
+    if lease is not None:  # the heartbeat carries the unit's progress (srnas sweep --status)
+        lease.progress = ctx.progress_snapshot
+    if resumed_from:
+        ctx.log(f"[unit] attempt {ctx.attempts}: resuming from checkpoints {', '.join(resumed_from)}")
+    else:
+        ctx.log(f"[unit] attempt {ctx.attempts}: starting")
+    numerics = str(config["train"].get("numerics", "faithful"))
+    determinism = seed_everything(seed, numerics=numerics)
     if ctx.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(ctx.device)
     scale = config["scale"]
 
     with noting_nondeterminism(ctx):
         result, search_s, searched = _search_phase(method, config, seed, ctx, data)
-        seed_everything(phase_seed(seed, "build"))
+        seed_everything(phase_seed(seed, "build"), numerics=numerics)
         model = result.model if result.model is not None else method.build(result.genotype, scale, copy.deepcopy(config))
         model = model.to(ctx.device)
         train_info, train_s = _train_phase(method, model, config, seed, ctx, data)
