@@ -65,6 +65,20 @@ def _read_json(path: str, what: str) -> Any:
         raise ConfigError(f"{what} {path}: cannot read it as JSON ({exc})") from None
 
 
+def _verify_weights(checkpoint: Path, record: dict, beside: Path) -> None:
+    """A run's saved weights must be the ones its record sealed: a damaged or swapped file would otherwise be
+    scored and enter the tables as an ordinary row (a damaged checkpoint once scored 6.15 dB on Set5)."""
+    from srnas.datasets.verify import sha256_file
+
+    expected = (record.get("weights") or {}).get("sha256")
+    if not expected:
+        return
+    actual = sha256_file(checkpoint)
+    if actual != expected:
+        raise ConfigError(f"{checkpoint}: sha256 {actual} differs from the {expected} that {beside.name} records for its "
+                          "weights (damaged or replaced); restore the file, or rerun the unit to regenerate both")
+
+
 def _architecture(args: argparse.Namespace, method, checkpoint: Path) -> tuple[dict, dict, str, int, str | None]:
     """(genotype, config, variant, seed, source record) for the checkpoint."""
     from srnas.harness.config import resolve_config
@@ -78,6 +92,7 @@ def _architecture(args: argparse.Namespace, method, checkpoint: Path) -> tuple[d
         if record["method"] != method.name or record["scale"] != args.scale:
             raise ConfigError(f"{beside}: the record beside the checkpoint is {record['method']} x{record['scale']}, "
                               f"not {method.name} x{args.scale}")
+        _verify_weights(checkpoint, record, beside)
         return record["genotype"], record["config"], record["variant"], int(record["seed"]), str(beside)
     variant = args.variant or "default"
     config = resolve_config(method, args.profile, args.scale, variant, args.overrides)
@@ -146,7 +161,11 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
         "kind": "eval", "method": method.name, "variant": variant, "scale": args.scale, "profile": config["profile"],
         "seed": seed, "config_hash": chash, "config": config, "paper_label": method.paper_label,
         "reported_variant": method.reported_variant(variant), "genotype": genotype,
-        "checkpoint": {"path": str(checkpoint), "sha256": sha}, "source_record": source, "searched": False,
+        "checkpoint": {"path": str(checkpoint), "sha256": sha,
+                       # verified: the sha256 equals the one the run record beside it sealed; a checkpoint with no
+                       # record beside it (a model trained elsewhere) is scored but unverified
+                       "verified": source is not None},
+        "source_record": source, "searched": False,
         "metrics": metrics, "cost": model_cost(model, args.scale, torch.device(device)),
         "timings_s": {"eval": round(seconds, 3)}, "device": device, "env": environment(torch.device(device)), "numerics": numerics,
         "git": git_state(), "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),

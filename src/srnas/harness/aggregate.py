@@ -33,7 +33,11 @@ class Group:
 
     @property
     def label(self) -> str:
-        return self.method if self.variant == "default" else f"{self.method}/{self.variant}"
+        base = self.method if self.variant == "default" else f"{self.method}/{self.variant}"
+        # an evaluation of a checkpoint no run record vouches for (a model trained elsewhere) says so in every table
+        if any(r.get("kind") == "eval" and not (r.get("checkpoint") or {}).get("verified", False) for r in self.records):
+            base += " (unverified checkpoint)"
+        return base
 
     @property
     def seeds(self) -> list[int]:

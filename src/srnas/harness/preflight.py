@@ -97,6 +97,10 @@ def check_writable_folder(path: str | os.PathLike, what: str = "--results") -> P
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise SrnasError(f"{what} {folder}: is a file, not a folder; pass a folder path")
+    if not folder.exists() and not folder.parent.exists():
+        # one new level is made; a mistyped path (/mistyped/path) is not created wholesale (as root: anywhere)
+        raise SrnasError(f"{what} {folder}: its parent {folder.parent} does not exist (a typo?); create the parent "
+                         "first or pass an existing folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=folder, prefix=".srnas-write-probe-")

@@ -106,7 +106,30 @@ def load_record(path: Path) -> dict[str, Any]:
         raise RecordError(f"{path}: record status {record['status']!r} is not 'complete'; {fix}")
     if record["sha256"] != _digest(record):
         raise RecordError(f"{path}: content does not match its sha256 (corrupt or edited by hand); {fix}")
+    inconsistent = metric_inconsistency(record)
+    if inconsistent:
+        raise RecordError(f"{path}: {inconsistent} -- the record was edited (the seal is a checksum anyone can "
+                          f"recompute, so consistency is checked too); {fix}")
     return record
+
+
+def metric_inconsistency(record: dict[str, Any]) -> str | None:
+    """Why a record's numbers disagree with each other, or None: each set's PSNR/SSIM must be the mean of its
+    per-image scores (the evaluation computes it so; an edited mean is caught even when re-sealed)."""
+    import numpy as np
+
+    for dataset, m in (record.get("metrics") or {}).items():
+        images = m.get("images") if isinstance(m, dict) else None
+        if not images:
+            continue
+        for key in ("psnr", "ssim"):
+            if key not in m:
+                continue
+            mean = float(np.mean([float(v[key]) for v in images.values()]))
+            if abs(mean - float(m[key])) > 1e-9 * max(1.0, abs(mean)):
+                return (f"{dataset} {key.upper()} {m[key]!r} is not the mean of its {len(images)} per-image scores "
+                        f"({mean!r})")
+    return None
 
 
 def iter_record_paths(results: Path) -> Iterator[Path]:
