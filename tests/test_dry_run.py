@@ -113,8 +113,15 @@ def test_projection_table_gives_a_ratio_only_for_a_gpu_projection(tmp_path):
     folder.mkdir(parents=True)
     rec = {"kind": "projection", "method": "hinas", "variant": "default", "scale": 4, "profile": "paper", "device": "cuda:0",
            "finished_utc": "2026-11-23T00:00:00+00:00", "loops": {"search": {"projected_s": 7 * 3600, "data_stall_fraction": 0.1}},
-           "evaluation": {}, "projected_total_hours": 7.0, "git": {"commit": "abc", "dirty": False}}
+           "evaluation": {}, "projected_total_hours": 7.0, "git": {"commit": "abc", "dirty": False},
+           "env": {"gpu": "NVIDIA GeForce GTX 1080 Ti"}}
     (folder / "cuda-x-1.json").write_text(json.dumps(rec))
     page = render_projections(tmp_path)
-    # HiNAS claims 3.5 GPU-hours on a GTX 1080Ti: 7 h projected is 2.00x the claim
-    assert "| hinas | default | x4 | cuda:0 | - x - / - x - | 7.00 |" in page and "3.5 GPU-hours (1x GTX 1080Ti) | 2.00x |" in page
+    # HiNAS claims 3.5 GPU-hours on a GTX 1080Ti: 7 h projected on that GPU model is 2.00x the claim
+    assert "| hinas | default | x4 | cuda:0 |" in page and "| - x - / - x - | 7.00 |" in page
+    assert "3.5 GPU-hours (1x GTX 1080Ti) | 2.00x |" in page
+    # on another GPU model the hours are stated but never divided by the claim
+    rec["env"] = {"gpu": "NVIDIA H100 80GB HBM3"}
+    (folder / "cuda-x-1.json").write_text(json.dumps(rec))
+    page = render_projections(tmp_path)
+    assert "2.00x" not in page and "on NVIDIA H100 80GB HBM3, the claim on 1x GTX 1080Ti: not compared" in page

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from srnas.harness.claims import load_claims
+from srnas.harness.claims import gpu_class, load_claims
 
 
 def load_projections(results: str | Path) -> list[dict[str, Any]]:
@@ -109,7 +109,13 @@ def render_projections(results: str | Path, claims_path: str | Path | None = Non
         if str(r.get("device", "")).startswith("cuda") and search is not None and claim != "none on file":
             value, unit = claim.split(" ")[0], claim.split(" ")[1]
             claimed_h = float(value) * (24 if unit == "GPU-days" else 1)
-            ratio = f"{search / claimed_h:.2f}x"
+            gpu = str((r.get("env") or {}).get("gpu") or "an unnamed GPU")
+            claimed_gpu = claim.split("(", 1)[-1].rstrip(")")
+            # like with like only: hours on another GPU model are not the paper's hours (claims.gpu_class)
+            if claimed_gpu not in ("", "unstated") and gpu_class(gpu) == gpu_class(claimed_gpu):
+                ratio = f"{search / claimed_h:.2f}x"
+            else:
+                ratio = f"on {gpu}, the claim on {claimed_gpu or 'an unstated GPU'}: not compared"
         git = r.get("git", {})
         cfg = r.get("config", {})
         shapes = " / ".join(f"{cfg.get(k, {}).get('batch', '-')} x {cfg.get(k, {}).get('lr_patch', '-')}" for k in ("search", "train"))
