@@ -6,6 +6,8 @@ to import is reported by :func:`broken_methods` and never breaks the others.
 """
 from __future__ import annotations
 
+from srnas.errors import SrnasError
+
 import importlib
 import traceback
 from importlib.metadata import entry_points
@@ -77,11 +79,18 @@ def broken_methods() -> dict[str, str]:
     return dict(_BROKEN)
 
 
+class UnknownMethodError(SrnasError, KeyError):
+    """A method name no plugin registers: a bad-input error (exit 2, one line), still a ``KeyError`` for callers."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 def get_method(name: str) -> "Method":
     """Instantiate the method plugin called ``name``."""
     targets = _targets()
     if name not in targets and name not in _REGISTRY:
-        raise KeyError(f"unknown method {name!r}; known: {', '.join(sorted(targets))} (see `srnas methods`)")
+        raise UnknownMethodError(f"unknown method {name!r}; known: {', '.join(sorted(targets))} (see `srnas methods`)")
     cls = _REGISTRY.get(name) or _load(name, targets[name])
     if cls is None:
         raise ImportError(f"method plugin {name!r} failed to load:\n{_BROKEN[name]}")

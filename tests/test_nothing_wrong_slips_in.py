@@ -72,3 +72,17 @@ def test_a_mistyped_results_parent_is_refused(tmp_path, capsys):
     target = tmp_path / "no" / "such" / "place"
     assert main(["run", "bicubic", "--profile", "smoke", "--results", str(target)]) == 2
     assert "does not exist" in capsys.readouterr().err and not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["run", "fsrcnn", "--profile", "smoke", "--set", "model.d=0"], "model.d=0"),
+    (["run", "fsrcnn", "--profile", "smoke", "--set", "train.loss=nosuch"], "train.loss"),
+    (["run", "fsrcnn", "--profile", "smoke", "--set", "train.amp=fp64"], "train.amp"),
+    (["sweep", "--methods", "nosuch", "--profile", "smoke"], "unknown method 'nosuch'"),
+    (["eval", "nosuch", "--scale", "2"], "unknown method 'nosuch'"),
+])
+def test_bad_input_is_one_line_and_exit_2_before_any_work(tmp_path, capsys, argv, names):
+    assert main([*argv, "--results", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "error:" in err[0] and names in err[0] and "Traceback" not in err[0]
+    assert not (tmp_path / "r" / "runs").exists()

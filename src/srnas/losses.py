@@ -29,12 +29,16 @@ def ssim_map_mean(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0) -> 
     return m.mean()
 
 
+#: the pixel losses a config may name (``train.loss``, ``search.loss``); checked before any work starts
+PIXEL_LOSSES = {"l1": F.l1_loss, "mse": F.mse_loss}
+
+
 def make_loss(name: str, ssim_weight: float = 0.0, average_terms: bool = False) -> LossFn:
     """``l1`` / ``mse`` pixel loss, plus ``ssim_weight * log10(1/SSIM)`` when the weight is non-zero.
 
     ``average_terms`` divides the sum by the number of terms, as HiNAS's code does.
     """
-    pixel = {"l1": F.l1_loss, "mse": F.mse_loss}.get(name)
+    pixel = PIXEL_LOSSES.get(name)
     if pixel is None:
         raise ValueError(f"unknown loss {name!r}; use 'l1' or 'mse'")
 

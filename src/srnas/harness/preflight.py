@@ -80,7 +80,11 @@ def check_config_values(config: dict[str, Any]) -> None:
         bound = _AT_LEAST.get(path.rsplit(".", 1)[-1])
         if bound is not None and value < bound:
             raise ConfigError(f"bad value for {path}: {value!r} is below {bound:g}; set --set {path}=<value >= {bound:g}>")
+    from srnas.losses import PIXEL_LOSSES
+
     _check_choice(config, "train", "amp", ("off", "bf16", "fp16"))
+    _check_choice(config, "train", "loss", tuple(PIXEL_LOSSES))
+    _check_choice(config, "search", "loss", tuple(PIXEL_LOSSES))
     _check_choice(config, "train", "numerics", ("faithful", "fast"))
 
 

@@ -31,6 +31,7 @@ from srnas.evaluate import evaluate, module_upscaler
 from srnas.harness.config import resolve_config
 from srnas.harness.env import environment, git_state
 from srnas.harness.lease import DEFAULT_STALE_AFTER_S, acquire, lease_path, read_lease
+from srnas.errors import ConfigError
 from srnas.harness.preflight import check_device, check_eval_sets, check_seeds, check_threads, check_train_set, check_writable_folder
 from srnas.harness.records import RecordExists, checkpoint_dir, load_record, record_path, run_key, write_record
 from srnas.harness.weights import save_weights, weights_path
@@ -317,9 +318,25 @@ def prepare(name: str, scale: int, profile: str, variant: str, overrides: Sequen
     if eval_sets:
         ev = config["eval"]
         check_eval_sets(ev["datasets"], scale, ev["lr_source"], data_root)
+    if not uses_search(method, config):
+        check_buildable(method, config)
     if method.trains or uses_search(method, config):
         check_train_set(config["data"]["train_set"], data_root)
     return method, config, device
+
+
+def check_buildable(method: Method, config: dict[str, Any]) -> None:
+    """The network of a method without search is built (and run once on a tiny input) before any work: a
+    model option its shapes cannot take (``--set model.d=0``) is a one-line error naming the config, not a
+    torch traceback after the data has loaded."""
+    try:
+        model = method.build(method.fixed_genotype(copy.deepcopy(config)), config["scale"], copy.deepcopy(config))
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, 3, 8, 8))
+    except (RuntimeError, ValueError, TypeError, KeyError, IndexError, ZeroDivisionError) as exc:
+        model_keys = ", ".join(f"model.{k}={v}" for k, v in sorted((config.get("model") or {}).items()))
+        raise ConfigError(f"{method.name}: the network cannot be built with {model_keys or 'this config'} "
+                          f"({type(exc).__name__}: {str(exc).splitlines()[0][:160]}); fix the --set value") from None
 
 
 def run_method(
