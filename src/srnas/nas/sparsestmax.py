@@ -36,8 +36,9 @@ def _sparsemax_1d(z: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Te
     k = torch.arange(1, z.numel() + 1, dtype=z.dtype, device=z.device)
     cums = torch.cumsum(zs_f, 0)
     in_support = finite & (1 + k * zs_f > cums)
-    k_star = int(in_support.nonzero().max()) + 1
-    tau = (cums[k_star - 1] - 1) / k_star
+    # the support size on the device (largest k in the support), no nonzero()/int() round trip to the host
+    k_star = torch.where(in_support, k, torch.zeros_like(k)).max()
+    tau = (cums.gather(0, (k_star - 1).long().view(1))[0] - 1) / k_star
     out = torch.clamp(z - tau, min=0)
     return torch.where(torch.isfinite(z), out, torch.zeros_like(out))
 
