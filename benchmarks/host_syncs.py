@@ -38,7 +38,7 @@ def reads_of_run(method_name: str, overrides: list[str], phase: str, strict: boo
     """Host reads of one smoke run's search (``phase='search'``) or final training (``'train'``) on meta."""
     from srnas.device_audit import DeviceAudit, audit_run
 
-    audit = DeviceAudit(strict=strict)
+    audit = DeviceAudit(strict=strict, bool_answer=BOOL_ANSWER)
     try:
         audit_run(method_name, overrides=tuple(overrides), phases=(phase,), strict=strict, audit=audit)
     except RuntimeError as exc:  # older code: a failure after the loop (e.g. copying meta weights to the host)
@@ -55,10 +55,15 @@ def _has_key(plugin: str, section: str, key: str) -> bool:
     return key in resolve_config(get_method(plugin), "smoke", 2).get(section, {})
 
 
-def measure(strict: bool) -> dict[str, dict]:
+BOOL_ANSWER = False
+
+
+def measure(strict: bool, only: list[str] | None = None) -> dict[str, dict]:
     torch.set_num_threads(1)
     out = {}
     for loop, (plugin, key, base, k, what) in LOOPS.items():
+        if only and plugin not in only:
+            continue
         phase = "train" if key.startswith("train.") else "search"
         # no periodic checkpoints (the paper profiles checkpoint every thousands of steps): a smoke profile's
         # frequent ones would dominate the per-step count
@@ -101,6 +106,9 @@ def main() -> int:
     ap.add_argument("--render", nargs=2, metavar=("BEFORE", "AFTER"), help="write results/host_syncs.md from two measurements")
     ap.add_argument("--out", default="results/host_syncs.md")
     ap.add_argument("--lenient", action="store_true", help="count without raising on device mixing (older code)")
+    ap.add_argument("--plugins", nargs="*", default=None, help="measure only these plugins' loops")
+    ap.add_argument("--bool-true", action="store_true",
+                    help="answer bool() of device tensors with True (older code whose Categorical validated its arguments)")
     args = ap.parse_args()
     if args.render:
         before, after = (json.loads(Path(p).read_text()) for p in args.render)
@@ -111,7 +119,10 @@ def main() -> int:
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip())
-    result = {"label": args.label, "commit": commit + (" (dirty)" if dirty else ""), "loops": measure(strict=not args.lenient)}
+    global BOOL_ANSWER
+    BOOL_ANSWER = args.bool_true
+    result = {"label": args.label, "commit": commit + (" (dirty)" if dirty else ""),
+              "loops": measure(strict=not args.lenient, only=args.plugins)}
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
     print(json.dumps(result["loops"], indent=1))

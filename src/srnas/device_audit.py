@@ -82,9 +82,12 @@ def _caller() -> str:
 class DeviceAudit(TorchFunctionMode):
     """A torch-function mode that raises on mixed devices and answers host reads of meta tensors."""
 
-    def __init__(self, device: str = "meta", count_sites: bool = False, strict: bool = True):
-        """``strict=False`` only counts (no :class:`DeviceMismatch`): to measure code that mixes devices."""
+    def __init__(self, device: str = "meta", count_sites: bool = False, strict: bool = True, bool_answer: bool = False):
+        """``strict=False`` only counts (no :class:`DeviceMismatch`): to measure code that mixes devices.
+        ``bool_answer``: what ``bool()`` of a meta tensor returns (False ends "while any(...)" loops; True lets
+        a validity check such as ``Categorical``'s argument validation pass)."""
         super().__init__()
+        self.bool_answer = bool_answer
         self.strict = strict
         self.device = torch.device(device)
         self.host_reads = 0
@@ -99,6 +102,8 @@ class DeviceAudit(TorchFunctionMode):
             self.host_reads += 1
             if self.count_sites:
                 self.sites[_caller()] += 1
+            if name == "__bool__":
+                return self.bool_answer
             return _placeholder(name, tensors[0])
         if name in _SYNCING and tensors and tensors[0].device.type == "meta":
             self.host_reads += 1
