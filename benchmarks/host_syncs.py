@@ -92,10 +92,12 @@ def render(before: dict, after: dict) -> str:
         lines.append(f"| {loop} | {after['loops'][loop]['step']} | {b} | {a} |")
     lines += ["", "What changed: the mixed op reads which weights are nonzero once per supernet forward (was one `float()` "
               "per candidate op), the controller's `Categorical` skips argument/sample validation (each check read the "
-              "probabilities), the trainer keeps each step's loss on the device until a curve point, and the DARTS loop "
-              "reads losses and diagnostics only for the history rows it keeps. The controller's sampled token is still "
-              "read each decision (it builds the architecture on the host), as is the sparsestmax projection's "
-              "data-dependent support.", ""]
+              "probabilities), the trainer keeps each step's loss on the device until a curve point, the DARTS loop "
+              "reads losses and diagnostics only for the history rows it keeps, and sparsemax keeps its support size on "
+              "the device. What remains by design: the RL searches read each sampled token (about one per decision; a "
+              "child step samples the architecture it trains), since the architecture is built on the host. What "
+              "remains to do: Trilevel's sparsestmax still projects row by row (a norm test, a support count and a "
+              "negativity test per row and round).", ""]
     return "\n".join(lines)
 
 
