@@ -17,6 +17,9 @@ from srnas.datasets.make_manifests import DIV2K_SPLITS
 from srnas.protocol.imresize import imresize
 
 BENCHMARK_SETS = ("Set5", "Set14", "B100", "Urban100")
+#: linked into the stand-in root: the benchmark sets and T91 (the short/compare profiles' training set), so a
+#: run pointed at the stand-in with --data-root does not fail late on a missing training set
+LINKED_SETS = (*BENCHMARK_SETS, "T91")
 
 
 def _image(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
@@ -43,7 +46,7 @@ def synth_div2k(dest: Path, size: tuple[int, int] = (264, 360), seed: int = 0, l
                 lr_dir.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(imresize(img, 1 / s)).save(lr_dir / f"{i:04d}x{s}.png", compress_level=1)
     if link_from is not None:
-        for name in BENCHMARK_SETS:
+        for name in LINKED_SETS:
             src, dst = Path(link_from) / name, dest / name
             if src.is_dir() and not dst.exists():
                 os.symlink(src.resolve(), dst)

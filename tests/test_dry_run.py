@@ -31,6 +31,7 @@ def test_the_stand_in_has_div2ks_layout_names_and_official_lr(div2k):
         assert np.array_equal(lr, imresize(img, 1 / s))  # MATLAB bicubic, as the official LR files
     items = load_hr("DIV2K_train", data_root=div2k)  # the registry's loader accepts it (manifest names)
     assert len(items) == 800 and items[0][0] == "0001"
+    assert len(load_hr("T91", data_root=div2k)) == 91  # the CPU profiles' training set is linked in too
 
 
 def test_step_timer_stops_its_loop_after_warmup_plus_n_steps():

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     y.add_argument("dataset", choices=("div2k",))
     y.add_argument("--dest", required=True, help="folder to write (it becomes a data root: the benchmark sets are linked in)")
     y.add_argument("--size", default="264x360", help="HxW of every HR image (multiples of 12)")
-    y.add_argument("--data-root", default=None, help="where to link Set5/Set14/B100/Urban100 from (default: the data root)")
+    y.add_argument("--data-root", default=None, help="where to link Set5/Set14/B100/Urban100 and T91 from (default: the data root)")
 
 
 def _verify(args: argparse.Namespace) -> int:

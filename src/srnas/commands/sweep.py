@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from srnas.errors import SrnasError
 from srnas.profiles import PROFILE_NAMES
@@ -66,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
         check_threads(args.threads)
         units = sweep.expand(args.methods, args.scales, args.seeds, args.profile, args.variants, args.overrides)
         if args.status:
+            if not Path(args.results).is_dir():  # a mistyped folder would read as "every unit pending"
+                raise SrnasError(f"--results {args.results}: no such folder; pass the folder the sweep writes to")
             print(sweep.status(units, args.results).render())
             return 0
         check_writable_folder(args.results)
