@@ -410,8 +410,17 @@ def measure_searched_params(row: pd.Series, records: Sequence[dict]) -> Measurem
 
 @lru_cache(maxsize=8)
 def _cached_memory(measure: Callable, scale: int, filters: int, layers: int, stem: int, patch: int) -> dict:
-    """The cell-sharing memory depends only on the code and these shapes: measured once per process."""
-    return measure(scale, filters, layers, stem, batch=1, patch=patch)
+    """The cell-sharing memory depends only on the code and these shapes: measured once per version of the
+    code that builds the supernet (srnas.measure_cache), not on every `srnas check`."""
+    import srnas.methods.hinas.memory as memory
+    import srnas.methods.hinas.space as space
+    import srnas.methods.hinas.supernet as supernet
+    import srnas.nas.mixed as mixed
+    import srnas.nas.ops as ops
+    from srnas.measure_cache import cached_measure
+
+    return cached_measure("hinas-cell-sharing-memory", lambda *a: measure(*a[:4], batch=1, patch=a[4]),
+                          (scale, filters, layers, stem, patch), (memory, space, supernet, mixed, ops))
 
 
 def measure_cell_sharing_memory(row: pd.Series, records: Sequence[dict]) -> Measurement:

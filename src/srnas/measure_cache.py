@@ -1,0 +1,55 @@
+"""Measurements that depend only on the code: computed once per version of that code, then read back.
+
+A measure such as HiNAS's cell-sharing memory (saved activations of one supernet step) is a function of the
+code that builds the supernet and of its shapes, not of any run; recomputing it on every ``srnas check``
+was 82 % of the command. It is cached as JSON in the user cache folder (``srnas.datasets.paths.cache_dir``,
+never inside the checkout), keyed by a sha256 of the measure's name, its arguments, the torch version and
+the source text of every module it depends on: any edit to that code is a new key, so a stale value is never
+read. A damaged cache file is recomputed, never trusted.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+
+def code_key(name: str, args: Sequence[Any], modules: Sequence[ModuleType]) -> str:
+    import torch
+
+    h = hashlib.sha256()
+    h.update(json.dumps([name, list(args), torch.__version__], default=str).encode())
+    for module in modules:
+        h.update(module.__name__.encode())
+        h.update(inspect.getsource(module).encode())
+    return h.hexdigest()
+
+
+def cached_measure(name: str, fn: Callable[..., dict], args: Sequence[Any], modules: Sequence[ModuleType]) -> dict:
+    """``fn(*args)`` (a JSON-serialisable dict), read from the cache when this exact code already measured it."""
+    from srnas.datasets.paths import cache_dir
+
+    key = code_key(name, args, modules)
+    path = cache_dir() / "measures" / f"{name}-{key[:16]}.json"
+    try:
+        saved = json.loads(path.read_text())
+        if saved.get("key") == key:
+            return saved["value"]
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass  # absent or damaged: measure
+    value = fn(*args)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".measure.", suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"key": key, "name": name, "args": list(args), "value": value}, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # an unwritable cache only costs the next call the measurement
+    return value
