@@ -22,7 +22,6 @@ import collections
 import traceback
 from typing import Any
 
-import numpy as np
 import torch
 from torch.overrides import TorchFunctionMode
 
