@@ -81,6 +81,8 @@ def test_div2k_training_pairs_use_the_official_lr_files_and_equal_generated_ones
 
 
 SHRINK = {
+    "hinas": ["search.batch=2", "search.lr_patch=16", "search.val_patch=16", "search.val_max_tiles=2", "search.steps=12",
+              "search.warmup_steps=3", "search.validate_from=6", "search.validate_every=3", "train.batch=2", "train.lr_patch=16"],
     "hnas": ["search.batch=2", "search.lr_patch=16", "search.derive_lr_patch=16", "search.derive_tiles=4", "train.batch=2",
              "train.lr_patch=16", "model.channels=8", "model.layers=4"],
     "deconas": ["search.batch=2", "search.lr_patch=16", "search.val_patch=16", "search.val_batch=2", "search.derive_tiles=4",
@@ -102,6 +104,13 @@ def test_every_plugins_paper_schedule_dry_runs_on_the_stand_in(method, div2k, tm
     assert rec["kind"] == "projection" and rec["method"] == method and rec["projected_total_s"] > 0
     search = next(v for k, v in rec["loops"].items() if "search" in k)
     assert search["total_steps"] > 1 and 0 <= search["data_stall_fraction"] <= 1
+    if method in ("hinas", "trilevel"):  # the DARTS loop times each kind of step with its own count
+        kinds = search["kinds"]
+        assert sum(v["count"] for v in kinds.values()) == search["total_steps"]
+        assert all(v["timed_steps"] == 1 for v in kinds.values()) and "arch+weight" in kinds
+        assert search["projected_s"] == pytest.approx(sum(v["median_step_s"] * v["count"] for v in kinds.values()))
+        if method == "hinas":
+            assert set(kinds) == {"weight", "arch+weight", "arch+weight+validate"}
     assert main(["table", "--projections", "--results", str(tmp_path)]) == 0
     page = (tmp_path / "tables" / "projections_paper.md").read_text()
     assert f"| {method} | default | x2 | cpu |" in page and "CPU: not comparable" in page

@@ -159,5 +159,8 @@ class _Tracked:
     def close(self) -> None:
         self._bar.close()
 
+    def set_kind(self, kind: str) -> None:
+        """The kind of the coming steps: only a dry run's timer uses it."""
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._bar, name)

@@ -30,8 +30,21 @@ class StepTimer:
         self.total, self.desc, self.steps, self.warmup, self.device = int(total), desc, steps, warmup, device
         self.times: list[float] = []
         self.entry = log.setdefault(desc, {"total_steps": self.total, "step_s": [], "data_s": 0.0})
+        self.kind: str | None = None  # the kind of the steps being timed now (a loop that mixes kinds says so)
+        self.planned = False  # a loop that gave its plan runs one sample of every kind itself: never stopped here
+        self._seen: dict[str, int] = {}
         self._sync()
         self._t = time.perf_counter()
+
+    def plan(self, counts: dict[str, int]) -> None:
+        """The loop's steps per kind (e.g. warm-up weight steps, architecture+weight steps, steps with a
+        validation): each kind is timed on its own and projected with its own count."""
+        self.planned = True
+        self.entry["plan"] = {k: int(v) for k, v in counts.items()}
+        self.entry.setdefault("kinds", {})
+
+    def set_kind(self, kind: str) -> None:
+        self.kind = kind
 
     def _sync(self) -> None:
         if self.device.type == "cuda":
@@ -42,6 +55,12 @@ class StepTimer:
         now = time.perf_counter()
         self.times.append((now - self._t) / max(n, 1))
         self._t = now
+        if self.planned and self.kind is not None:
+            seen = self._seen[self.kind] = self._seen.get(self.kind, 0) + 1
+            if seen > self.warmup:  # the first step of each kind warms it up (allocations, autotuning)
+                self.entry["kinds"].setdefault(self.kind, []).append(self.times[-1])
+                self.entry["step_s"].append(self.times[-1])
+            return
         if len(self.times) > self.warmup:
             self.entry["step_s"].append(self.times[-1])
         if len(self.times) >= self.warmup + self.steps:
@@ -68,6 +87,15 @@ def summarise(log: dict[str, Any]) -> dict[str, Any]:
             "data_stall_fraction": min(1.0, e["data_s"] / sum(steps)) if sum(steps) else None,
             "projected_s": median * e["total_steps"],
         }
+        if "plan" in e:  # stratified: every kind's median x its own count
+            kinds = {k: {"count": c, "timed_steps": len(e["kinds"].get(k, [])),
+                         "median_step_s": statistics.median(e["kinds"][k]) if e["kinds"].get(k) else None}
+                     for k, c in e["plan"].items() if c}
+            out[desc]["kinds"] = kinds
+            out[desc]["projected_s"] = sum(v["median_step_s"] * v["count"] for v in kinds.values() if v["median_step_s"] is not None)
+            untimed = [k for k, v in kinds.items() if v["median_step_s"] is None]
+            if untimed:
+                out[desc]["note"] = f"not timed (projection excludes them): {', '.join(untimed)}"
     return out
 
 

@@ -73,10 +73,17 @@ def timed_kinds(rec: dict[str, Any]) -> str:
     after one warm-up step, so a loop whose later steps are of another kind (architecture steps after the
     weight-only warm-up, controller steps after the child steps, validations) is projected from its first
     kind only; the row says so rather than hide it."""
-    parts = []
+    parts, unstratified = [], False
     for desc, loop in (rec.get("loops") or {}).items():
-        parts.append(f"{desc}: first {loop.get('timed_steps', 0)} of {loop.get('total_steps', '?')} steps")
-    return "; ".join(parts) + " (later step kinds not timed)" if parts else "-"
+        if loop.get("kinds"):
+            kinds = ", ".join(f"{k} {v['timed_steps']} timed of {v['count']}" for k, v in loop["kinds"].items())
+            parts.append(f"{desc}: by kind ({kinds})")
+        else:
+            unstratified = True
+            parts.append(f"{desc}: first {loop.get('timed_steps', 0)} of {loop.get('total_steps', '?')} steps")
+    if not parts:
+        return "-"
+    return "; ".join(parts) + (" (later step kinds not timed)" if unstratified else "")
 
 
 def render_projections(results: str | Path, claims_path: str | Path | None = None) -> str:
@@ -90,9 +97,9 @@ def render_projections(results: str | Path, claims_path: str | Path | None = Non
         "--dry-run N`: median step time after warm-up x the schedule's steps). Projections are never judged as results.",
         "A projection made on a CPU is not comparable with a GPU-hour claim; only a projection on a GPU gets a ratio.",
         "`config`: whether today's resolved config of that unit hashes as the projected one (a stale projection is not",
-        "today's cost). `timed steps`: the timer times the first steps of each loop only, so a loop that mixes step",
-        "kinds (HiNAS/Trilevel warm-up vs architecture+weight steps and validations, HNAS/DeCoNAS child vs controller",
-        "steps) is projected from its first kind: treat such a row as a lower or upper bound, not a plan.",
+        "today's cost). `timed steps`: the DARTS loop (HiNAS, Trilevel) times each kind of step (warm-up, architecture",
+        "+weight, with a validation) and projects each with its own count; other loops time their first steps only, so",
+        "one that mixes kinds (HNAS/DeCoNAS child vs controller steps) is projected from its first kind: a bound, not a plan.",
         "",
         "| method | variant | scale | device | config | timed steps | batch x LR patch (search / train) | search h | train h | eval h | total h | peak memory | data stall (search / train) | claimed search cost | projected search / claim | commit (dirty) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",

@@ -7,6 +7,7 @@ a validation score; one-phase methods (Trilevel) pass the same data and anneal t
 """
 from __future__ import annotations
 
+import collections
 import copy
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -86,8 +87,36 @@ def bilevel_search(
     every = int(cfg.get("checkpoint_every", 0) or 0)
     v_every, v_from = int(cfg.get("validate_every", 0) or 0), int(cfg.get("validate_from", 0))
     bar = ctx.progress(steps, phase, initial=start)
-    for step in range(start, steps):
-        validating = bool(validate and v_every and step + 1 >= v_from and (step + 1) % v_every == 0)
+
+    def is_validating(step: int) -> bool:
+        return bool(validate and v_every and step + 1 >= v_from and (step + 1) % v_every == 0)
+
+    def kind_of(step: int) -> str:
+        if step < warmup or not a_params:
+            return "weight"
+        return "arch+weight+validate" if is_validating(step) else "arch+weight"
+
+    schedule: Any = range(start, steps)
+    plan = getattr(bar, "plan", None)
+    if ctx.dry_run and plan is not None:
+        # a dry run times every kind of step, not only the first: a few steps of each kind, in schedule order,
+        # each projected with its own count (the warm-up, the architecture steps and the validations differ)
+        counts = collections.Counter(kind_of(s) for s in range(start, steps))
+        plan(dict(counts))
+        taken: collections.Counter[str] = collections.Counter()
+        picked = []
+        for s in range(start, steps):
+            if taken[kind_of(s)] <= ctx.dry_run:  # one warm-up step + dry_run timed steps per kind
+                picked.append(s)
+                taken[kind_of(s)] += 1
+            if all(taken[k] > ctx.dry_run for k in counts):
+                break
+        schedule = picked
+    set_kind = getattr(bar, "set_kind", None)
+    for step in schedule:
+        validating = is_validating(step)
+        if set_kind is not None:
+            set_kind(kind_of(step))
         # a history row every steps // 25 steps, at the end and at validations: only those steps read the
         # losses and diagnostics back to the host (each read drains an accelerator's queue)
         record = (step + 1) % max(steps // 25, 1) == 0 or step == steps - 1 or validating
