@@ -104,13 +104,15 @@ def test_every_plugins_paper_schedule_dry_runs_on_the_stand_in(method, div2k, tm
     assert rec["kind"] == "projection" and rec["method"] == method and rec["projected_total_s"] > 0
     search = next(v for k, v in rec["loops"].items() if "search" in k)
     assert search["total_steps"] > 1 and 0 <= search["data_stall_fraction"] <= 1
-    if method in ("hinas", "trilevel"):  # the DARTS loop times each kind of step with its own count
-        kinds = search["kinds"]
-        assert sum(v["count"] for v in kinds.values()) == search["total_steps"]
-        assert all(v["timed_steps"] == 1 for v in kinds.values()) and "arch+weight" in kinds
-        assert search["projected_s"] == pytest.approx(sum(v["median_step_s"] * v["count"] for v in kinds.values()))
-        if method == "hinas":
-            assert set(kinds) == {"weight", "arch+weight", "arch+weight+validate"}
+    # every search loop times each kind of step with its own count (DARTS: warm-up, arch+weight, validation;
+    # RL: child and controller steps)
+    kinds = search["kinds"]
+    assert sum(v["count"] for v in kinds.values()) == search["total_steps"]
+    assert all(v["timed_steps"] == 1 for v in kinds.values())
+    assert search["projected_s"] == pytest.approx(sum(v["median_step_s"] * v["count"] for v in kinds.values()))
+    expected = {"hinas": {"weight", "arch+weight", "arch+weight+validate"}, "hnas": {"child", "controller"},
+                "deconas": {"child", "controller"}}
+    assert set(kinds) == expected.get(method, set(kinds)) and (method != "trilevel" or "arch+weight" in kinds)
     assert main(["table", "--projections", "--results", str(tmp_path)]) == 0
     page = (tmp_path / "tables" / "projections_paper.md").read_text()
     assert f"| {method} | default | x2 | cpu |" in page and "CPU: not comparable" in page

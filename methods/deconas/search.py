@@ -158,11 +158,12 @@ class DeCoNASSearch:
             tokens, _, _, _ = self.controller(generator=self.sampler)
         return tokens
 
-    def child_epoch(self, epoch: int) -> float:
-        """``steps_per_epoch`` shared-weight steps, one sampled arc each; mean L1 loss."""
+    def child_epoch(self, epoch: int, steps: int | None = None) -> float:
+        """``steps_per_epoch`` shared-weight steps (``steps``: fewer, for a dry run), one sampled arc each; mean L1 loss."""
         self.supernet.train()
         losses = []
-        for i in range(self.st.steps_per_epoch):
+        _set_kind(self.bar, "child")
+        for i in range(self.st.steps_per_epoch if steps is None else steps):
             step = epoch * self.st.steps_per_epoch + i
             arc = self.sample_arc()
             lr, hr = self.train_data.batch(step, self.seed, self.st.batch, self.st.lr_patch, patch_filter=self.st.patch_filter)
@@ -175,11 +176,12 @@ class DeCoNASSearch:
             self.bar.update(1)
         return sum(losses) / len(losses)
 
-    def controller_epoch(self, epoch: int) -> dict[str, float]:
-        """``controller_steps`` REINFORCE updates, the k-th on validation batch k (cycling)."""
+    def controller_epoch(self, epoch: int, steps: int | None = None) -> dict[str, float]:
+        """``controller_steps`` REINFORCE updates (``steps``: fewer, for a dry run), the k-th on validation batch k (cycling)."""
         self.supernet.eval()
         rows = []
-        for i in range(self.st.controller_steps):
+        _set_kind(self.bar, "controller")
+        for i in range(self.st.controller_steps if steps is None else steps):
             tokens, log_prob, entropy, _ = self.controller(generator=self.sampler)
             batch = self.ctrl_batches[(epoch * self.st.controller_steps + i) % len(self.ctrl_batches)]
             psnr = _score(self.supernet, tokens, [batch], self.scale, self.ctx.device)
@@ -241,6 +243,16 @@ class DeCoNASSearch:
         per_epoch = [self.st.steps_per_epoch + (self.st.controller_steps if e >= self.st.controller_start_epoch else 0)
                      for e in range(self.st.epochs)]
         self.bar = bar = self.ctx.progress(sum(per_epoch), "search", initial=sum(per_epoch[:start_epoch]))
+        plan = getattr(bar, "plan", None)
+        if self.ctx.dry_run and plan is not None:
+            # a dry run times both kinds of step, each projected with its own count, then stops before derivation
+            n = self.ctx.dry_run + 1
+            ctrl_epochs = sum(e >= self.st.controller_start_epoch for e in range(self.st.epochs))
+            plan({"child": self.st.epochs * self.st.steps_per_epoch, "controller": ctrl_epochs * self.st.controller_steps})
+            self.child_epoch(start_epoch, min(n, self.st.steps_per_epoch))
+            if self.st.controller_steps > 0:
+                self.controller_epoch(start_epoch, min(n, self.st.controller_steps))
+            bar.stop()
         for epoch in range(start_epoch, self.st.epochs):
             t0 = time.perf_counter()
             row: dict[str, Any] = {"epoch": epoch + 1, "child_l1": self.child_epoch(epoch)}
@@ -274,3 +286,10 @@ class DeCoNASSearch:
         if not math.isfinite(ranked[0]["val_psnr"]):
             raise RuntimeError("search diverged: the derived arc scores a non-finite PSNR")
         return best, info
+
+
+def _set_kind(bar: Any, kind: str) -> None:
+    """Tell a dry run's timer which kind of step follows (child or controller); a progress bar ignores it."""
+    set_kind = getattr(bar, "set_kind", None)
+    if set_kind is not None:
+        set_kind(kind)

@@ -46,6 +46,10 @@ class StepTimer:
     def set_kind(self, kind: str) -> None:
         self.kind = kind
 
+    def stop(self) -> None:
+        """A planned loop that has timed what it needs ends here (what follows it is not projected)."""
+        raise DryRunStop(self.desc)
+
     def _sync(self) -> None:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
