@@ -6,7 +6,8 @@ import torch
 
 import pytest
 
-from srnas.device_audit import DeviceAudit, DeviceMismatch, audit_run
+from srnas.device_audit import DeviceAudit, DeviceMismatch
+from srnas.harness.audit import audit_run
 from srnas.methods import list_methods
 from srnas.nas import controller as controller_module
 from srnas.nas.controller import Decision, SequencePolicy

@@ -162,7 +162,7 @@ class DeCoNASSearch:
         """``steps_per_epoch`` shared-weight steps (``steps``: fewer, for a dry run), one sampled arc each; mean L1 loss."""
         self.supernet.train()
         losses = []
-        _set_kind(self.bar, "child")
+        self.bar.set_kind("child")
         for i in range(self.st.steps_per_epoch if steps is None else steps):
             step = epoch * self.st.steps_per_epoch + i
             arc = self.sample_arc()
@@ -180,7 +180,7 @@ class DeCoNASSearch:
         """``controller_steps`` REINFORCE updates (``steps``: fewer, for a dry run), the k-th on validation batch k (cycling)."""
         self.supernet.eval()
         rows = []
-        _set_kind(self.bar, "controller")
+        self.bar.set_kind("controller")
         for i in range(self.st.controller_steps if steps is None else steps):
             tokens, log_prob, entropy, _ = self.controller(generator=self.sampler)
             batch = self.ctrl_batches[(epoch * self.st.controller_steps + i) % len(self.ctrl_batches)]
@@ -243,12 +243,11 @@ class DeCoNASSearch:
         per_epoch = [self.st.steps_per_epoch + (self.st.controller_steps if e >= self.st.controller_start_epoch else 0)
                      for e in range(self.st.epochs)]
         self.bar = bar = self.ctx.progress(sum(per_epoch), "search", initial=sum(per_epoch[:start_epoch]))
-        plan = getattr(bar, "plan", None)
-        if self.ctx.dry_run and plan is not None:
+        if self.ctx.dry_run:
             # a dry run times both kinds of step, each projected with its own count, then stops before derivation
             n = self.ctx.dry_run + 1
             ctrl_epochs = sum(e >= self.st.controller_start_epoch for e in range(self.st.epochs))
-            plan({"child": self.st.epochs * self.st.steps_per_epoch, "controller": ctrl_epochs * self.st.controller_steps})
+            bar.plan({"child": self.st.epochs * self.st.steps_per_epoch, "controller": ctrl_epochs * self.st.controller_steps})
             self.child_epoch(start_epoch, min(n, self.st.steps_per_epoch))
             if self.st.controller_steps > 0:
                 self.controller_epoch(start_epoch, min(n, self.st.controller_steps))
@@ -287,9 +286,3 @@ class DeCoNASSearch:
             raise RuntimeError("search diverged: the derived arc scores a non-finite PSNR")
         return best, info
 
-
-def _set_kind(bar: Any, kind: str) -> None:
-    """Tell a dry run's timer which kind of step follows (child or controller); a progress bar ignores it."""
-    set_kind = getattr(bar, "set_kind", None)
-    if set_kind is not None:
-        set_kind(kind)

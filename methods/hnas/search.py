@@ -190,15 +190,14 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
         ctx.log(f"[search] resumed at epoch {start_epoch}/{epochs}")
     started = time.perf_counter()
     bar = ctx.progress(epochs * (w_steps + c_steps), "hnas search", initial=start_epoch * (w_steps + c_steps))
-    plan, set_kind = getattr(bar, "plan", None), getattr(bar, "set_kind", lambda kind: None)
-    dry = bool(ctx.dry_run and plan is not None)
+    dry = bool(ctx.dry_run)
     if dry:  # a dry run times a few steps of both kinds (one epoch), each projected with its own count
-        plan({"child": epochs * w_steps, "controller": epochs * c_steps})
+        bar.plan({"child": epochs * w_steps, "controller": epochs * c_steps})
     for epoch in range(start_epoch, epochs):
         # 1) shared weights: every batch runs one architecture drawn from the current policy
         net.train()
         losses = []
-        set_kind("child")
+        bar.set_kind("child")
         for i in range(min(w_steps, ctx.dry_run + 1) if dry else w_steps):
             step = epoch * w_steps + i
             with torch.no_grad():
@@ -219,7 +218,7 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
             group["lr"] = s["controller_lr"] * (s["controller_lr_gamma"] if decayed else 1.0)
         net.train(controller_mode_train)
         logs = []
-        set_kind("controller")
+        bar.set_kind("controller")
         for j in range(min(c_steps, ctx.dry_run + 1) if dry else c_steps):
             step = epoch * c_steps + j
             sample = controller(generator=stream_generator(seed, "controller-arch", step), position_weight=pos_w)

@@ -14,7 +14,9 @@ every op runs shape-only, so the whole search and training loop of a plugin take
   per call site: :attr:`DeviceAudit.host_reads` is the host-sync count of the loop that ran.
 
 The placeholders keep control flow going; the numbers the loop computes are meaningless. What the audit
-shows is that the loop runs on a device that is not the CPU without mixing devices.
+shows is that the loop runs on a device that is not the CPU without mixing devices. Running a plugin's
+search and training under it is the harness's job (:func:`srnas.harness.audit.audit_run`): this module
+stays below the harness and imports none of it.
 """
 from __future__ import annotations
 
@@ -127,39 +129,3 @@ class DeviceAudit(TorchFunctionMode):
                 raise DeviceMismatch(f"{name}: a {gen.device.type} generator for a tensor on {want} (at {_caller()}); "
                                      "sample on the generator's device, or make the generator on the tensor's")
         return func(*args, **kwargs)
-
-
-def audit_run(method_name: str, profile: str = "smoke", scale: int = 2, seed: int = 0, overrides: tuple[str, ...] = (),
-              data_root: str | None = None, count_sites: bool = False, phases: tuple[str, ...] = ("search", "train"),
-              strict: bool = True, audit: DeviceAudit | None = None) -> DeviceAudit:
-    """Run one plugin's search (if it searches) and final training (if it trains) on ``meta`` under a
-    :class:`DeviceAudit`; raises :class:`DeviceMismatch` at the first op that mixes devices. ``phases``
-    limits the audit (and its host-read count) to the search or the training."""
-    import copy
-
-    from srnas.context import RunContext
-    from srnas.harness.config import resolve_config
-    from srnas.harness.runner import LazyTrainingData, uses_search
-    from srnas.methods import get_method
-    from srnas.methods.base import SearchResult
-
-    method = get_method(method_name)
-    config = resolve_config(method, profile, scale, "default", list(overrides))
-    data = LazyTrainingData(config, data_root)
-    ctx = RunContext(device="meta", quiet=True)
-    audit = audit or DeviceAudit(count_sites=count_sites, strict=strict)
-    torch.manual_seed(seed)
-    import torch.fx.experimental._config as fx_config
-
-    with fx_config.patch(meta_nonzero_assume_all_nonzero=True):
-        if "search" in phases and uses_search(method, config):
-            with audit:
-                result = method.search(data(), copy.deepcopy(config), seed, ctx)
-        else:
-            result = SearchResult(method.fixed_genotype(copy.deepcopy(config)))
-        if "train" in phases and method.trains:
-            with audit:
-                model = result.model if result.model is not None else method.build(result.genotype, scale, copy.deepcopy(config))
-                model = model.to(ctx.device)
-                method.train(model, data(), copy.deepcopy(config), seed, ctx)
-    return audit

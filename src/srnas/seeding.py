@@ -34,13 +34,16 @@ def numerics_setup(numerics: str = "faithful") -> dict[str, object]:
             "tf32": {"matmul": torch.backends.cuda.matmul.allow_tf32, "cudnn": torch.backends.cudnn.allow_tf32}}
 
 
-def seed_everything(seed: int, deterministic: bool = True, numerics: str = "faithful") -> dict[str, object]:
+def numerics_of(config: dict) -> str:
+    """The numerics a config asks for (``train.numerics``; absent in configs made before the option: faithful)."""
+    return str((config.get("train") or {}).get("numerics", "faithful"))
+
+
+def seed_everything(seed: int, numerics: str = "faithful") -> dict[str, object]:
     """Seed python/numpy/torch and set the run's numerics (:func:`numerics_setup`)."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-    if not deterministic and numerics == "faithful":
-        numerics = "fast"
     out = numerics_setup(numerics)
     result: dict[str, object] = {"seed": seed, "deterministic": out["deterministic"], "torch_threads": out["torch_threads"], "tf32": out["tf32"]}
     if numerics != "faithful":  # faithful records keep the keys they always had

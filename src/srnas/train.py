@@ -52,6 +52,10 @@ def loss_from_config(cfg: dict[str, Any]) -> LossFn:
     return make_loss(cfg.get("loss", "l1"), cfg.get("ssim_weight", 0.0), cfg.get("average_loss_terms", False))
 
 
+#: the mixed-precision modes of ``train.amp`` (checked with the config before any work, and here)
+AMP_MODES = ("off", "bf16", "fp16")
+
+
 def fit(
     model: nn.Module,
     data: PatchSource,
@@ -91,7 +95,7 @@ def fit(
     stream = None if filtered else batch_stream(data, seed, cfg["batch"], cfg["lr_patch"], cfg.get("augment", True), start, steps,
                                                 getattr(ctx, "loader", "inline"), ctx.device)
     amp = cfg.get("amp") or "off"
-    if amp not in ("off", "bf16", "fp16"):
+    if amp not in AMP_MODES:
         raise ValueError(f"train.amp must be 'off', 'bf16' or 'fp16', not {amp!r}")
     autocast = (lambda: torch.autocast(ctx.device.type, dtype=torch.bfloat16 if amp == "bf16" else torch.float16)) if amp != "off" else contextlib.nullcontext
     scaler = torch.amp.GradScaler(ctx.device.type, enabled=amp == "fp16")

@@ -118,7 +118,7 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     from srnas.datasets.verify import sha256_file
     from srnas.harness.weights import load_into, load_state
     from srnas.methods import get_method
-    from srnas.seeding import numerics_setup
+    from srnas.seeding import numerics_of, numerics_setup
 
     method = get_method(args.method)
     if args.checkpoint is None:
@@ -139,7 +139,7 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     if args.threads:
         torch.set_num_threads(args.threads)
     # the same floating-point regime as `srnas run` (TF32 off, deterministic kernels; or the run's opt-in fast mode)
-    numerics = numerics_setup(str(config.get("train", {}).get("numerics", "faithful")))
+    numerics = numerics_setup(numerics_of(config))
     ev = {**config["eval"], "datasets": sets, "protocol": args.protocol, "lr_source": args.lr_source,
           "self_ensemble": bool(args.self_ensemble), "tile": args.tile}
     ev.pop("protocol_revision", None)  # the source run's preset may differ from this evaluation's

@@ -94,14 +94,19 @@ class Verdict:
 
 # --------------------------------------------------------------------------------------------------- data
 
-def load_claims(path: str | Path | None = None) -> pd.DataFrame:
-    """The validated claims CSV (strings as printed, blank = empty string)."""
-    csv = Path(path or CLAIMS_CSV)
+def _load_checked(path: str | Path, schema: Path, what: str) -> pd.DataFrame:
+    """A claims-data CSV as printed (strings, blank = empty string), validated against its schema."""
+    csv = Path(path)
     if not csv.is_file():
-        raise ReportedError(f"{csv}: claims file not found (it ships in benchmarks/; restore it with git checkout)")
+        raise ReportedError(f"{csv}: {what} file not found (it ships in benchmarks/; restore it with git checkout)")
     frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    validate(frame, json.loads(CLAIMS_SCHEMA.read_text()), str(csv))
+    validate(frame, json.loads(schema.read_text()), str(csv))
     return frame
+
+
+def load_claims(path: str | Path | None = None) -> pd.DataFrame:
+    """The validated claims CSV (sizes, Mult-Adds, search cost, memory)."""
+    return _load_checked(path or CLAIMS_CSV, CLAIMS_SCHEMA, "claims")
 
 
 def _num(text: str) -> float | None:
@@ -555,12 +560,7 @@ def judge_claims(claims: pd.DataFrame, records: Sequence[dict]) -> list[Verdict]
 
 def load_consistency(path: str | Path | None = None) -> pd.DataFrame:
     """The validated paper-internal consistency checks (``benchmarks/consistency.csv``)."""
-    csv = Path(path or CONSISTENCY_CSV)
-    if not csv.is_file():
-        raise ReportedError(f"{csv}: consistency file not found (it ships in benchmarks/; restore it with git checkout)")
-    frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    validate(frame, json.loads(CONSISTENCY_SCHEMA.read_text()), str(csv))
-    return frame
+    return _load_checked(path or CONSISTENCY_CSV, CONSISTENCY_SCHEMA, "consistency")
 
 
 _CELL = re.compile(r"cell\(([^)]*)\)")

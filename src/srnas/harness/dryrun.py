@@ -175,7 +175,7 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     from srnas.harness.env import environment, git_state
     from srnas.harness.runner import LazyTrainingData, prepare, to_json, uses_search
     from srnas.nas.flops import count_params
-    from srnas.seeding import seed_everything
+    from srnas.seeding import numerics_of, seed_everything
 
     if steps < 1:
         raise ValueError("--dry-run N needs N >= 1")
@@ -184,7 +184,7 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     ctx = RunContext(run_dir=None, device=device, quiet=True, dry_run=steps)
     if ctx.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(ctx.device)
-    seed_everything(seed, numerics=str(config["train"].get("numerics", "faithful")))
+    seed_everything(seed, numerics=numerics_of(config))
     lazy = LazyTrainingData(config, data_root)
     load_t = time.perf_counter()
     data = lazy() if (method.trains or uses_search(method, config)) else None

@@ -81,11 +81,13 @@ def check_config_values(config: dict[str, Any]) -> None:
         if bound is not None and value < bound:
             raise ConfigError(f"bad value for {path}: {value!r} is below {bound:g}; set --set {path}=<value >= {bound:g}>")
     from srnas.losses import PIXEL_LOSSES
+    from srnas.seeding import NUMERICS
+    from srnas.train import AMP_MODES
 
-    _check_choice(config, "train", "amp", ("off", "bf16", "fp16"))
+    _check_choice(config, "train", "amp", AMP_MODES)
     _check_choice(config, "train", "loss", tuple(PIXEL_LOSSES))
     _check_choice(config, "search", "loss", tuple(PIXEL_LOSSES))
-    _check_choice(config, "train", "numerics", ("faithful", "fast"))
+    _check_choice(config, "train", "numerics", NUMERICS)
 
 
 def _check_choice(config: dict[str, Any], section: str, key: str, choices: tuple[str, ...]) -> None:

@@ -38,7 +38,7 @@ from srnas.harness.weights import save_weights, weights_path
 from srnas.methods import get_method
 from srnas.methods.base import Method, SearchResult
 from srnas.nas.flops import count_macs, count_params
-from srnas.seeding import seed_everything
+from srnas.seeding import numerics_of, seed_everything
 
 HNAS_LR_INPUT = (480, 480)
 """HNAS Table II states MACs for a 3x480x480 LR input; the other convention is a 1280x720 HR output."""
@@ -228,7 +228,7 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
         ctx.log(f"[unit] attempt {ctx.attempts}: resuming from checkpoints {', '.join(resumed_from)}")
     else:
         ctx.log(f"[unit] attempt {ctx.attempts}: starting")
-    numerics = str(config["train"].get("numerics", "faithful"))
+    numerics = numerics_of(config)
     determinism = seed_everything(seed, numerics=numerics)
     if ctx.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(ctx.device)

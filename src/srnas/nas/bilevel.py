@@ -97,26 +97,24 @@ def bilevel_search(
         return "arch+weight+validate" if is_validating(step) else "arch+weight"
 
     schedule: Any = range(start, steps)
-    plan = getattr(bar, "plan", None)
-    if ctx.dry_run and plan is not None:
+    if ctx.dry_run:
         # a dry run times every kind of step, not only the first: a few steps of each kind, in schedule order,
         # each projected with its own count (the warm-up, the architecture steps and the validations differ)
         counts = collections.Counter(kind_of(s) for s in range(start, steps))
-        plan(dict(counts))
+        bar.plan(dict(counts))
         taken: collections.Counter[str] = collections.Counter()
         picked = []
         for s in range(start, steps):
-            if taken[kind_of(s)] <= ctx.dry_run:  # one warm-up step + dry_run timed steps per kind
+            kind = kind_of(s)
+            if taken[kind] <= ctx.dry_run:  # one warm-up step + dry_run timed steps per kind
                 picked.append(s)
-                taken[kind_of(s)] += 1
+                taken[kind] += 1
             if all(taken[k] > ctx.dry_run for k in counts):
                 break
         schedule = picked
-    set_kind = getattr(bar, "set_kind", None)
     for step in schedule:
         validating = is_validating(step)
-        if set_kind is not None:
-            set_kind(kind_of(step))
+        bar.set_kind(kind_of(step))
         # a history row every steps // 25 steps, at the end and at validations: only those steps read the
         # losses and diagnostics back to the host (each read drains an accelerator's queue)
         record = (step + 1) % max(steps // 25, 1) == 0 or step == steps - 1 or validating
