@@ -137,8 +137,14 @@ def _content_sha(path: Path) -> str:
     if _HASHES is None or _HASHES.path != cache_dir() / "sha256.json":
         _HASHES = HashCache()
     digest = _HASHES.sha256(path)
-    _HASHES.save()
+    _HASHES.save_if_stale()  # and flush_hashes() once a set is loaded
     return digest
+
+
+def flush_hashes() -> None:
+    """Write the hashes computed since the last save (the loaders call it once per set)."""
+    if _HASHES is not None:
+        _HASHES.save()
 
 
 def read_image_cached(path: Path) -> np.ndarray:
@@ -198,7 +204,9 @@ def verify_hr(name: str, data_root: str | os.PathLike | None = None, verify: boo
 
 def _load_hr_with_paths(name: str, data_root, verify: bool) -> tuple[Path | None, list[tuple[Path, np.ndarray]]]:
     root, hr_dir = verify_hr(name, data_root, verify)
-    return root, [(p, read_image_cached(p)) for p in _hr_files(get_spec(name), hr_dir)]
+    items = [(p, read_image_cached(p)) for p in _hr_files(get_spec(name), hr_dir)]
+    flush_hashes()
+    return root, items
 
 
 def load_hr(name: str, data_root: str | os.PathLike | None = None, verify: bool = True) -> list[tuple[str, np.ndarray]]:
@@ -211,6 +219,30 @@ def _generated_lr(path: Path, hr_cropped: np.ndarray, scale: int, convention: Co
     key = (_content_sha(path), scale, convention, _LR_CACHE_VERSION)
     make = lambda: imresize(hr_cropped, 1.0 / scale, padding=convention)  # noqa: E731
     return GENERATED_LR_CACHE.get_or_make(key, lambda: _disk_cached("lr", key, make))
+
+
+def load_derived_pairs(
+    name: str,
+    scale: int,
+    tag: str,
+    make_lr: Callable[[np.ndarray, int], np.ndarray],
+    data_root: str | os.PathLike | None = None,
+    verify: bool = True,
+) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(stem, LR, HR modcropped to ``scale``) with the LR made by ``make_lr(hr, scale)`` (a preset's own
+    degradation, e.g. DeCoNAS's rounded float bicubic), cached in memory and on disk like generated LR.
+
+    ``tag`` names the degradation in the cache key: change it whenever ``make_lr``'s output changes.
+    """
+    _, hr_items = _load_hr_with_paths(name, data_root, verify)
+    pairs = []
+    for path, hr in hr_items:
+        hr = modcrop(hr, scale)
+        key = (_content_sha(path), scale, tag, _LR_CACHE_VERSION)
+        make = lambda hr=hr: make_lr(hr, scale)  # noqa: E731
+        pairs.append((path.stem, GENERATED_LR_CACHE.get_or_make(key, lambda: _disk_cached("lr", key, make)), hr))
+    flush_hashes()
+    return pairs
 
 
 def load_pairs(
@@ -245,4 +277,5 @@ def load_pairs(
                     f"{hr.shape[1]}x{hr.shape[0]}; the LR does not belong to this HR. Re-copy the set."
                 )
         pairs.append((path.stem, lr, hr))
+    flush_hashes()
     return pairs

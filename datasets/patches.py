@@ -65,7 +65,7 @@ class PatchSource:
         cache) instead of regenerating 800 LR images per run; otherwise LR is made with the MATLAB-exact
         ``imresize`` (the same numbers: both are MATLAB bicubic)."""
         from srnas.datasets import load_hr
-        from srnas.datasets.loading import read_image_cached, verify_hr
+        from srnas.datasets.loading import flush_hashes, read_image_cached, verify_hr
         from srnas.errors import DatasetError
 
         items = load_hr(name, data_root=data_root)
@@ -87,6 +87,7 @@ class PatchSource:
             names.append(stem)
             lrs.append(torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1))))
             hrs.append(torch.from_numpy(np.ascontiguousarray(hr.transpose(2, 0, 1))))
+        flush_hashes()
         return cls(names, lrs, hrs, scale, f"disk:{lr_dir}")
 
     def at_scale(self, scale: int) -> "PatchSource":

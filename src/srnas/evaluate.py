@@ -15,10 +15,10 @@ import torch
 from tqdm.auto import tqdm
 
 from srnas.datasets import describe_lr, load_pairs
-from srnas.datasets.loading import LRSource, load_hr
+from srnas.datasets.loading import LRSource, load_derived_pairs
 from srnas.datasets.registry import Convention
 from srnas.errors import SrnasError
-from srnas.protocol.imresize import imresize, modcrop
+from srnas.protocol.imresize import imresize
 from srnas.protocol.metrics import PROTOCOLS, Protocol, score_pair
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
@@ -99,9 +99,8 @@ LR_FROM_HR_LABEL = "generate:imresize(HR/255 float, 1/scale), rounded to uint8 (
 
 def _pairs(name: str, scale: int, protocol: Protocol, lr_source: LRSource, convention: Convention,
            data_root: str | os.PathLike | None) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    if protocol.lr_mode == "hr_rounded":
-        hrs = [(stem, modcrop(hr, scale)) for stem, hr in load_hr(name, data_root)]
-        return [(stem, rounded_lr_from_hr(hr, scale), hr) for stem, hr in hrs]
+    if protocol.lr_mode == "hr_rounded":  # made once per image, then cached like every generated LR
+        return load_derived_pairs(name, scale, f"hr_rounded-r{protocol.revision}", rounded_lr_from_hr, data_root)
     return load_pairs(name, scale, lr_source, convention, data_root)
 
 
