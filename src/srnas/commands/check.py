@@ -75,7 +75,9 @@ def measure_no_training(reported, results: str, data_root: str | None, jobs: int
           file=sys.stderr, flush=True)
     try:
         if jobs > 1:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
+            from srnas.threads import pinned_worker
+
+            with ProcessPoolExecutor(max_workers=jobs, initializer=pinned_worker) as pool:
                 done = list(pool.map(_measure_unit, units))
         else:
             done = [_measure_unit(unit) for unit in units]
@@ -131,7 +133,9 @@ def run(args: argparse.Namespace) -> int:
     from srnas.harness.preflight import check_results_exist, check_writable_folder
     from srnas.harness.records import scan_records
     from srnas.harness.reported import load_reported
+    from srnas.threads import pin_threads
 
+    pin_threads()  # the code-dependent measures and the bicubic re-evaluations: 1 thread per process
     tolerance = {**DEFAULT_TOLERANCE, "psnr": args.tol_psnr, "ssim": args.tol_ssim}
     try:
         reported = load_reported(args.reported)

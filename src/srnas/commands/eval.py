@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from srnas.errors import ConfigError, SrnasError
-from srnas.evaluate import DEFAULT_SETS, bicubic_upscaler, evaluate
 from srnas.profiles import PROFILE_NAMES
 from srnas.protocol.metrics import PROTOCOLS
 
@@ -33,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default="paper", choices=PROFILE_NAMES,
                         help="config the architecture is built under when no run record is beside the checkpoint (default: paper)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
-    parser.add_argument("--datasets", default=",".join(DEFAULT_SETS), help="comma-separated set names")
+    parser.add_argument("--datasets", default="Set5,Set14,B100,Urban100", help="comma-separated set names")
     parser.add_argument("--protocol", default="canonical", choices=sorted(PROTOCOLS))
     parser.add_argument("--self-ensemble", action="store_true", help="score the x8 flip/rotation self-ensemble ('+' rows)")
     parser.add_argument("--lr-source", default="auto", choices=("auto", "disk", "generate"))
@@ -110,7 +109,7 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     import torch
 
     from srnas.config import config_hash
-    from srnas.evaluate import module_upscaler
+    from srnas.evaluate import evaluate, module_upscaler
     from srnas.harness.env import environment, git_state
     from srnas.harness.preflight import check_device, check_eval_sets, check_threads, check_writable_folder
     from srnas.harness.records import RecordExists, record_path, run_key, write_record
@@ -119,6 +118,7 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     from srnas.harness.weights import load_into, load_state
     from srnas.methods import get_method
     from srnas.seeding import numerics_of, numerics_setup
+    from srnas.threads import pin_threads
 
     method = get_method(args.method)
     if args.checkpoint is None:
@@ -136,8 +136,7 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     except (ValueError, TypeError, KeyError) as exc:
         raise ConfigError(f"{args.genotype or source or variant}: not a {method.name} genotype ({exc})") from None
     load_into(model, state, str(checkpoint))
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    pin_threads(args.threads)
     # the same floating-point regime as `srnas run` (TF32 off, deterministic kernels; or the run's opt-in fast mode)
     numerics = numerics_setup(numerics_of(config))
     ev = {**config["eval"], "datasets": sets, "protocol": args.protocol, "lr_source": args.lr_source,
@@ -179,6 +178,10 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
 
 
 def run(args: argparse.Namespace) -> int:
+    from srnas.evaluate import bicubic_upscaler, evaluate  # imports torch: only when a command runs
+    from srnas.threads import pin_threads
+
+    pin_threads(args.threads)  # torch and the BLAS pools (the bicubic path is all numpy/scipy)
     if args.manga109:
         os.environ["SRNAS_MANGA109"] = args.manga109
     sets = [s.strip() for s in args.datasets.split(",") if s.strip()]

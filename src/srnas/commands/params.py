@@ -29,8 +29,9 @@ def run(args: argparse.Namespace) -> int:
     from srnas.harness.config import resolve_config
     from srnas.harness.runner import model_cost, uses_search
     from srnas.methods import get_method
+    from srnas.threads import pin_threads
 
-    torch.set_num_threads(1)
+    pin_threads(1)
     try:
         method = get_method(args.method)
         config = resolve_config(method, args.profile, args.scale, args.variant, args.overrides)

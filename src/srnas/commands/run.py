@@ -37,13 +37,13 @@ def help_for(argv: list[str]) -> str | None:
     value each profile gives them, after the generic help."""
     import json
 
+    names = [a for a in argv[1:] if not a.startswith("-")]
+    if not names:
+        return None  # plain `srnas run --help`: no plugin (and so no torch) is imported
     from srnas.harness.config import resolve_config
     from srnas.harness.preflight import config_leaves
     from srnas.methods import get_method
 
-    names = [a for a in argv[1:] if not a.startswith("-")]
-    if not names:
-        return None
     try:
         method = get_method(names[0])
     except Exception:  # unknown method: the generic help, the run itself will say so

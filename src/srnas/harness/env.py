@@ -6,8 +6,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -39,6 +43,8 @@ def git_state(root: Path = REPO_ROOT) -> dict[str, Any]:
 
 def environment(device: torch.device) -> dict[str, Any]:
     """Versions, platform, threads and determinism flags in effect for this run."""
+    import torch  # here: `srnas table` and `srnas check` read REPO_ROOT and git_state without torch
+
     env: dict[str, Any] = {
         "python": platform.python_version(),
         "torch": torch.__version__,

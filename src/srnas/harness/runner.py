@@ -32,6 +32,7 @@ from srnas.harness.config import resolve_config
 from srnas.harness.env import environment, git_state
 from srnas.harness.lease import DEFAULT_STALE_AFTER_S, acquire, lease_path, read_lease
 from srnas.errors import ConfigError
+from srnas.threads import pin_threads
 from srnas.harness.preflight import check_device, check_eval_sets, check_seeds, check_threads, check_train_set, check_writable_folder
 from srnas.harness.records import RecordExists, checkpoint_dir, load_record, record_path, run_key, write_record
 from srnas.harness.weights import save_weights, weights_path
@@ -311,8 +312,7 @@ def prepare(name: str, scale: int, profile: str, variant: str, overrides: Sequen
     check_threads(threads)
     device = check_device(device)
     check_writable_folder(results)
-    if threads:
-        torch.set_num_threads(threads)
+    pin_threads(threads)  # torch and the BLAS/OpenMP pools (the LR degradation and metrics are numpy/scipy)
     method = get_method(name)
     config = resolve_config(method, profile, scale, variant, overrides)
     if eval_sets:
