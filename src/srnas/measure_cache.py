@@ -53,3 +53,21 @@ def cached_measure(name: str, fn: Callable[..., dict], args: Sequence[Any], modu
     except OSError:
         pass  # an unwritable cache only costs the next call the measurement
     return value
+
+
+def plugin_modules(method: object, *extra: str) -> list[ModuleType]:
+    """Every module of the package a method plugin lives in (imported here, so a module the plugin imports
+    only while building still counts), plus the shared ``srnas.nas`` primitives and the named ``extra``
+    modules: the code a measure of the plugin's built model depends on."""
+    import importlib
+    import pkgutil
+
+    names = {type(method).__module__.rsplit(".", 1)[0] if "." in type(method).__module__ else type(method).__module__}
+    names.update(["srnas.nas", *extra])
+    out: dict[str, ModuleType] = {}
+    for name in sorted(names):
+        module = importlib.import_module(name)
+        out[name] = module
+        for info in pkgutil.walk_packages(getattr(module, "__path__", []), prefix=name + "."):
+            out[info.name] = importlib.import_module(info.name)
+    return [out[k] for k in sorted(out)]

@@ -312,13 +312,31 @@ def unused_parameters(model) -> int:
         model.train(was)
 
 
+def _published_measure(row: pd.Series, name: str, fn: Callable[[], dict], *args: Any) -> dict:
+    """A measure of a published model (params, MACs) that depends only on the code and the resolved config:
+    read from srnas.measure_cache, recomputed when the plugin's code, the shared primitives or the config
+    change (HNAS's MACs at 480x480 were half of every `srnas check`)."""
+    from srnas.harness.config import resolve_config
+    from srnas.measure_cache import cached_measure, plugin_modules
+    from srnas.methods import get_method
+
+    method, variant, scale = row["suite_method"], row["suite_variant"], int(row["scale"])
+    m = get_method(method)
+    config = json.dumps(resolve_config(m, JUDGED_PROFILE, scale, variant), sort_keys=True, default=str)
+    modules = plugin_modules(m, "srnas.harness.config", "srnas.harness.runner", "srnas.harness.claims")
+    return cached_measure(name, lambda *_: fn(), (method, variant, scale, *args, config), modules)
+
+
 def measure_published_params(row: pd.Series, records: Sequence[dict]) -> Measurement:
     from srnas.nas.flops import count_params
 
-    model = _published_model(row["suite_method"], row["suite_variant"], int(row["scale"]))
-    n = count_params(model)
+    def measure() -> dict:
+        model = _published_model(row["suite_method"], row["suite_variant"], int(row["scale"]))
+        return {"params": count_params(model), "unused": unused_parameters(model)}
+
+    got = _published_measure(row, "published-params", measure)
+    n, unused = got["params"], got["unused"]
     text = f"{n:,} parameters of the published genotype as built by the suite"
-    unused = unused_parameters(model)
     if unused:
         text += (f"; {unused:,} of them are weights the network builds but never uses (no output depends on them: they get "
                  f"no gradient), so {n - unused:,} are used; the printed count includes the unused ones")
@@ -337,12 +355,17 @@ def parse_input_size(text: str) -> tuple[int, int]:
 
 
 def measure_published_macs(row: pd.Series, records: Sequence[dict]) -> Measurement:
-    import torch
-
-    from srnas.harness.runner import count_macs_at
-
     h, w = parse_input_size(row["input_size"])
-    macs = count_macs_at(_published_model(row["suite_method"], row["suite_variant"], int(row["scale"])), (h, w), torch.device("cpu"))
+
+    def measure() -> dict:
+        import torch
+
+        from srnas.harness.runner import count_macs_at
+
+        model = _published_model(row["suite_method"], row["suite_variant"], int(row["scale"]))
+        return {"macs": count_macs_at(model, (h, w), torch.device("cpu"))}
+
+    macs = _published_measure(row, "published-macs", measure, h, w)["macs"]
     return Measurement(macs / 1e9, f"{macs:,} MACs at 1x3x{h}x{w} (LR) (FlopCounterMode, MACs = FLOPs / 2)")
 
 
