@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Callable, Literal
 import numpy as np
 from PIL import Image
 
+from srnas.atomic import atomic_path
 from srnas.datasets.paths import cache_dir
 from srnas.datasets.paths import data_root as resolve_data_root
 from srnas.datasets.registry import LR_FOLDERS, Convention, DatasetSpec, get_spec, load_manifest
@@ -118,13 +118,10 @@ def _disk_cached(kind: str, key: tuple, make: Callable[[], np.ndarray]) -> np.nd
         pass
     value = make()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".npy")
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.save(fh, value, allow_pickle=False)
-        os.replace(tmp, path)
     except OSError:
-        pass
+        pass  # a full or read-only cache only costs recomputing
     return value
 
 

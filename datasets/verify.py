@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from srnas.atomic import atomic_path
 from srnas.datasets.paths import cache_dir
 from srnas.datasets.registry import get_spec, load_manifest
 from srnas.errors import DatasetError
@@ -69,11 +68,8 @@ class HashCache:
         if not self.dirty:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".sha256-", suffix=".tmp")
-            with os.fdopen(fd, "w") as f:
-                json.dump(self.entries, f)
-            os.replace(tmp, self.path)
+            with atomic_path(self.path) as tmp:
+                tmp.write_text(json.dumps(self.entries))
             self.dirty = False
             self._saved_at = time.monotonic()
         except OSError:

@@ -6,10 +6,11 @@ the last checkpoint and reproduces the uninterrupted run's numbers (batches are 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 
 import torch
 from tqdm import tqdm
+
+from srnas.atomic import atomic_path
 
 
 class RunContext:
@@ -71,10 +74,8 @@ class RunContext:
         seconds = dict(self.carried)
         if self._phase:
             seconds[self._phase] = self.phase_seconds(self._phase)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".clock.", suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"seconds": seconds, "attempts": self.attempts}, fh)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps({"seconds": seconds, "attempts": self.attempts}))
 
     # -- checkpoints -------------------------------------------------------------------------
     def checkpoint_path(self, phase: str) -> Path | None:
@@ -84,11 +85,14 @@ class RunContext:
         path = self.checkpoint_path(phase)
         if path is None:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{phase}.", suffix=".tmp")
-        os.close(fd)
-        torch.save(state, tmp)
-        os.replace(tmp, path)
+        with atomic_path(path, "the unit resumes from its last complete checkpoint") as tmp:
+            try:
+                torch.save(state, tmp)
+            except RuntimeError as exc:  # torch's writer reports a full disk as a RuntimeError
+                if "writ" not in str(exc).lower():
+                    raise
+                full = shutil.disk_usage(path.parent).free < 2**26
+                raise OSError(errno.ENOSPC if full else errno.EIO, str(exc).splitlines()[0]) from None
         self._save_clock()
 
     def load_checkpoint(self, phase: str) -> dict[str, Any] | None:

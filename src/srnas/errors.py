@@ -21,3 +21,8 @@ class ConfigError(SrnasError):
 
 class RecordError(SrnasError):
     """A run record that is corrupt, half-written or inconsistent with its key."""
+
+
+class WriteError(SrnasError, OSError):
+    """A file could not be written (full disk, no permission). Also an ``OSError``, so best-effort writers
+    (caches) that skip a failed write keep doing so."""

@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from srnas.atomic import atomic_path
 
 
 def code_key(name: str, args: Sequence[Any], modules: Sequence[ModuleType]) -> str:
@@ -45,11 +45,8 @@ def cached_measure(name: str, fn: Callable[..., dict], args: Sequence[Any], modu
         pass  # absent or damaged: measure
     value = fn(*args)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".measure.", suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"key": key, "name": name, "args": list(args), "value": value}, fh)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps({"key": key, "name": name, "args": list(args), "value": value}))
     except OSError:
         pass  # an unwritable cache only costs the next call the measurement
     return value

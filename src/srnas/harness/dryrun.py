@@ -162,14 +162,13 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     returns the projection record (``RESULTS/projections/...``), never a run record."""
     import copy
     import json
-    import os
     import resource
-    import tempfile
     from datetime import datetime, timezone
     from pathlib import Path
 
     import numpy as np
 
+    from srnas.atomic import atomic_path
     from srnas.config import config_hash
     from srnas.context import RunContext
     from srnas.harness.env import environment, git_state
@@ -242,11 +241,8 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     }
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = Path(results) / "projections" / name / variant / f"x{scale}" / profile / f"{ctx.device.type}-{chash}-{stamp}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(to_json(record), fh, indent=1, sort_keys=True)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(to_json(record), indent=1, sort_keys=True))
     return record, path
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from srnas.atomic import write_error
 from srnas.errors import RecordError
 
 SCHEMA_VERSION = 1
@@ -69,8 +70,12 @@ def write_record(path: Path, record: dict[str, Any]) -> dict[str, Any]:
     if path.exists():
         raise RecordExists(f"{path}: a record already exists; records are never overwritten (delete it to rerun)")
     sealed = seal(record)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    hint = "the run's checkpoints and weights are kept: rerun the same command to write its record"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    except OSError as exc:
+        raise write_error(path, exc, hint) from None
     try:
         with os.fdopen(fd, "w") as fh:
             json.dump(sealed, fh, indent=1, sort_keys=True, allow_nan=False)
@@ -82,6 +87,8 @@ def write_record(path: Path, record: dict[str, Any]) -> dict[str, Any]:
             os.link(tmp, path)
         except FileExistsError:
             raise RecordExists(f"{path}: another run finished this unit first; its record stands") from None
+    except OSError as exc:  # a full disk, a vanished folder: one line, and nothing half-written is left
+        raise write_error(path, exc, hint) from None
     finally:
         Path(tmp).unlink(missing_ok=True)
     return sealed

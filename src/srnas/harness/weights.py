@@ -7,12 +7,12 @@ naming the first tensor that differs (missing, unexpected, or of another shape).
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 import torch.nn as nn
 
+from srnas.atomic import atomic_path
 from srnas.datasets.verify import sha256_file
 from srnas.errors import SrnasError
 
@@ -29,15 +29,8 @@ def save_weights(model: nn.Module, path: Path) -> str | None:
     state = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items() if isinstance(v, torch.Tensor)}
     if not state:
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(state, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_path(path, "the unit resumes from its last checkpoint") as tmp:
+        save_file(state, str(tmp))
     return sha256_file(path)
 
 
