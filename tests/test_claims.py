@@ -21,7 +21,7 @@ HEADER = "paper,method,variant,scale,dataset,psnr,ssim,params_k,flops_g,flops_in
 
 @pytest.mark.parametrize("csv_path, schema_path", [
     (C.CLAIMS_CSV, C.CLAIMS_SCHEMA),
-    (C.REPO_ROOT / "benchmarks" / "reported.csv", C.REPO_ROOT / "benchmarks" / "reported.schema.json"),
+    (C.LEDGER_DIR / "reported.csv", C.LEDGER_DIR / "reported.schema.json"),
 ])
 def test_every_claims_file_matches_its_schema(csv_path, schema_path):
     schema = json.loads(schema_path.read_text())

@@ -59,3 +59,28 @@ def test_published_model_measures_are_keyed_by_the_plugins_own_code(method: str)
     names = {m.__name__ for m in plugin_modules(get_method(method), "srnas.harness.config")}
     assert f"srnas.methods.{method}.model" in names and f"srnas.methods.{method}.space" in names
     assert {"srnas.nas.flops", "srnas.nas.mixed", "srnas.harness.config"} <= names
+
+
+@pytest.mark.slow
+def test_check_runs_from_a_non_editable_install(tmp_path) -> None:
+    """The claims data ship as package data (srnas.ledger): from a wheel, REPO_ROOT is a folder inside the
+    environment, and `srnas check` used to look for benchmarks/reported.schema.json there."""
+    import os
+    from pathlib import Path
+
+    from srnas.harness.env import REPO_ROOT
+
+    pip = [sys.executable, "-m", "pip"]
+    subprocess.run([*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", str(REPO_ROOT), "-w", str(tmp_path / "whl")],
+                   check=True, timeout=600)
+    target = tmp_path / "site"
+    subprocess.run([*pip, "install", "-q", "--no-deps", "--target", str(target), *map(str, (tmp_path / "whl").glob("*.whl"))],
+                   check=True, timeout=600)
+    code = ("import sys; from srnas.cli import main; import srnas; "
+            f"assert srnas.__file__.startswith({str(target)!r}), srnas.__file__; "
+            f"sys.exit(main(['check', '--results', {str(REPO_ROOT / 'results')!r}, '--no-page']))")
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    out = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); " + code],
+                         capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "verdicts on the suite's own methods" in out.stdout and Path(target / "srnas" / "ledger" / "reported.csv").is_file()

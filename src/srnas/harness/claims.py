@@ -27,14 +27,14 @@ from typing import Any
 
 import pandas as pd
 
-from srnas.harness.env import REPO_ROOT
+from srnas.harness.env import LEDGER_DIR
 from srnas.harness.reported import ReportedError, validate
 
-CLAIMS_CSV = REPO_ROOT / "benchmarks" / "claims.csv"
-CLAIMS_SCHEMA = REPO_ROOT / "benchmarks" / "claims.schema.json"
-CONSISTENCY_CSV = REPO_ROOT / "benchmarks" / "consistency.csv"
-CONSISTENCY_SCHEMA = REPO_ROOT / "benchmarks" / "consistency.schema.json"
-PAPERS_JSON = REPO_ROOT / "benchmarks" / "papers.json"
+CLAIMS_CSV = LEDGER_DIR / "claims.csv"
+CLAIMS_SCHEMA = LEDGER_DIR / "claims.schema.json"
+CONSISTENCY_CSV = LEDGER_DIR / "consistency.csv"
+CONSISTENCY_SCHEMA = LEDGER_DIR / "consistency.schema.json"
+PAPERS_JSON = LEDGER_DIR / "papers.json"
 JUDGED_PROFILE = "paper"
 
 REPRODUCED = "reproduced"

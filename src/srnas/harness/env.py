@@ -16,6 +16,24 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
+def _ledger_dir() -> Path:
+    """The folder of the claims data (reported.csv, claims.csv, their schemas, papers.json): ``benchmarks/``
+    of the checkout, or in a non-editable install the same files shipped as package data (``srnas.ledger``,
+    pyproject's package-dir), where REPO_ROOT is a folder inside the environment."""
+    here = REPO_ROOT / "benchmarks"
+    if (here / "reported.csv").is_file():
+        return here
+    import importlib.util
+
+    spec = importlib.util.find_spec("srnas.ledger")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0])
+    return here  # neither: the loaders name the missing file and the --reported/--claims flags
+
+
+LEDGER_DIR = _ledger_dir()
+
+
 def cpu_model() -> str:
     """The CPU's marketing name (Linux /proc/cpuinfo; ``platform.processor()`` elsewhere)."""
     try:

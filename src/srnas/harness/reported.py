@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 
 from srnas.errors import SrnasError
-from srnas.harness.env import REPO_ROOT
+from srnas.harness.env import LEDGER_DIR
 
-DEFAULT_CSV = REPO_ROOT / "benchmarks" / "reported.csv"
-SCHEMA_PATH = REPO_ROOT / "benchmarks" / "reported.schema.json"
+DEFAULT_CSV = LEDGER_DIR / "reported.csv"
+SCHEMA_PATH = LEDGER_DIR / "reported.schema.json"
 
 
 class ReportedError(SrnasError):
