@@ -92,3 +92,23 @@ def test_a_synthetic_manga109_in_its_layout_evaluates_through_srnas_manga109(tmp
     (folder / real["pages"][0]["name"]).unlink()
     with pytest.raises(DatasetError, match="expected 109 PNG files"):
         evaluate(bicubic_upscaler(2), 2, ["Manga109"])
+
+
+def test_srnas_data_verify_includes_a_supplied_manga109_and_says_when_it_is_not(pages, monkeypatch, tmp_path, capsys):
+    """`srnas data verify` checks the user's Manga109 folder with the shipped sets when it is given, and
+    otherwise says in one line that it was skipped (it cannot ship), instead of silently leaving it out."""
+    from srnas.cli import main
+
+    folder, arrays, manifest = pages
+    arrays = dict(arrays)
+    arrays["ARMS.png"] = np.zeros_like(arrays["ARMS.png"])  # a wrong page: must be named
+    _save(folder, arrays)
+    real = verify.load_manifest
+    monkeypatch.setattr(verify, "load_manifest", lambda name: manifest if name == "Manga109" else real(name))
+    monkeypatch.delenv("SRNAS_MANGA109", raising=False)
+    assert main(["data", "verify", "--sets", "Set5"]) == 0
+    assert main(["data", "verify"]) == 0
+    assert "skip    Manga109" in capsys.readouterr().out
+    assert main(["data", "verify", "--manga109", str(folder)]) == 2
+    captured = capsys.readouterr()
+    assert "ok      Set5" in captured.out and "FAILED  Manga109" in captured.err and "ARMS.png" in captured.err
