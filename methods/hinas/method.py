@@ -215,9 +215,12 @@ def params_at_paper_widths(genotype: Genotype, scale: int) -> int:
     """Parameters of a searched genotype built with the ``paper`` profile's final widths (f = 16, stem 64,
     ASPP 128, low-level 48) at ``scale``: how the paper sizes the network it reports, whatever budget
     searched it. HiNAS trains one searched genotype at x2, x3 and x4."""
-    from srnas.harness.config import resolve_config
+    from srnas.config import deep_merge
+    from srnas.profiles import BASE_PROFILES
 
     method = HiNASMethod()
     levels = genotype.get("width_levels", "linear")
-    config = resolve_config(method, "paper", scale, "default", [f"options.width_levels={levels}"])
+    # the paper profile's model and options sections, as config resolution merges them (the plugin layer
+    # does not call the harness's resolver: imports go down the layers)
+    config = deep_merge(deep_merge(BASE_PROFILES["paper"], method.profile("paper")), {"options": {"width_levels": levels}})
     return count_params(method.build(genotype, scale, config))

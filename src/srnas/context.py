@@ -104,7 +104,7 @@ class RunContext:
     # -- progress and timing -----------------------------------------------------------------
     def progress(self, total: int, desc: str, initial: int = 0) -> tqdm:
         if self.dry_run:
-            from srnas.harness.dryrun import StepTimer
+            from srnas.step_timer import StepTimer
 
             self.timer = StepTimer(total - initial, desc, self.dry_run, 1, self.device, self.dry_log)
             return self.timer  # type: ignore[return-value]
