@@ -122,6 +122,14 @@ class Method(ABC):
         """This method's space as a :class:`WeightSharingSpace` (for the ``random`` baseline), if any."""
         return None
 
+    def architecture_decisions(self, genotype: Genotype) -> dict[str, Any]:
+        """The choices a search makes in ``genotype``, keyed by JSON path (``srnas.nas.decisions``): what
+        cross-seed agreement and its chance level count. Default: every non-float leaf. A plugin whose
+        genotype also carries metadata or a second encoding of the same choices leaves those out."""
+        from srnas.nas.decisions import default_decisions
+
+        return default_decisions(genotype)
+
     def supernet_training(self, config: dict[str, Any]) -> dict[str, Any] | None:
         """The shared-weight training this method's search spends, as a config of the shared trainer.
 

@@ -45,9 +45,13 @@ def test_comparison_page_labels_an_inert_search_and_draws_findings_only_from_com
     records.append(_record("hnas", "default", 0, 30.0, {"x": 1}, initial={"a": 1}, final={"a": 2}))
     page = render_comparison(records)
     assert f"Its search is {INERT}" in page
-    # search seed i vs RSWS seed j: 0.25 (1 + i - j) dB; wins for j <= i (15 pairs), ties for j = i + 1 (4): (15 + 2) / 25
-    assert "the search is not distinguishable from RSWS (+0.250 dB on B100, P(improvement) 0.68 [" in page
-    assert "it beats random architectures (+1.500 dB on B100, P(improvement) 1.00 [1.00, 1.00]; 1.00x their parameters)" in page
+    # search seed i vs RSWS seed j: 0.25 (1 + i - j) dB; wins for j <= i (15 pairs), ties for j = i + 1 (4): (15 + 2) / 25;
+    # the shift of 0.25 dB within a spread of 1 dB is far from significant
+    assert "the search is not distinguishable from RSWS (+0.250 dB on B100, P(improvement) 0.68, permutation p = 0.444" in page
+    # every search seed above every random architecture: 2 of the 252 relabellings are as extreme (p = 0.0079),
+    # and Holm over the page's 2 comparisons doubles the smaller p: 0.016 < 0.05, so "beats" survives
+    assert ("it beats random architectures (+1.500 dB on B100, P(improvement) 1.00, permutation p = 0.008, Holm-adjusted 0.016 "
+            "over 2 comparisons; 1.00x their parameters)") in page
     assert "**hnas**: incomplete (search 1, RSWS 0, random architecture 0" in page
     assert "winner beats runner-up beyond 2 SE in 1/5 seeds" in page
     assert "(incomplete)" in page
@@ -64,12 +68,13 @@ def test_agreement_above_chance_needs_more_than_two_standard_errors():
     def recs(values):
         return [{"method": "x", "genotype": {"a": v}} for v in values]
 
-    # pairs of (1, 1, 2): 1, 0, 0 -> mean 1/3, sample variance 1/3; chance (1, 2, 3): 0, 0, 0
-    # margin 2 sqrt((1/3) / 3 + 0) = 2/3 > 1/3: not above chance
+    # pairs of (1, 1, 2): 1, 0, 0 -> mean 1/3; chance (1, 2, 3): 0, 0, 0. Leave-one-seed-out means: without seed
+    # 0 or 1 the one pair left disagrees (0), without seed 2 it agrees (1): jackknife SE sqrt(2/3 x (1/9 + 1/9 + 4/9))
+    # = 2/3 (the pairs share seeds; the former per-pair SE was 1/3); margin 2 x 2/3 = 4/3 > 1/3: not above chance
     a = agreement_vs_chance(recs([1, 1, 2]), recs([1, 2, 3]), {"/a"})
-    assert a.value == pytest.approx(1 / 3) and a.chance == 0 and a.margin == pytest.approx(2 / 3) and a.above_chance is False
+    assert a.value == pytest.approx(1 / 3) and a.chance == 0 and a.margin == pytest.approx(4 / 3) and a.above_chance is False
     assert agreement_vs_chance(recs([1, 1, 1]), recs([1, 2, 3]), {"/a"}).above_chance is True
-    assert agreement_vs_chance(recs([1, 1]), recs([1, 2, 3]), {"/a"}).above_chance is None  # one pair: no spread
+    assert agreement_vs_chance(recs([1, 1]), recs([1, 2, 3]), {"/a"}).above_chance is None  # 2 seeds: no jackknife
     assert agreement_vs_chance(recs([1]), recs([1, 2, 3]), {"/a"}) is None
 
 
@@ -136,3 +141,48 @@ def test_a_moving_search_whose_seeds_agree_at_chance_is_said_to_converge_on_noth
         if r["method"] == "deconas":
             r["genotype"] = {"arc": [7, 0]}
     assert "does not converge" not in render_comparison(records)
+
+
+def test_chance_level_on_a_hand_made_space_with_a_known_exact_value():
+    """Two independent uniform draws of 3 decisions with 4, 2 and 5 options agree on each with chance 1/4, 1/2,
+    1/5: the exact expected agreement is (1/4 + 1/2 + 1/5) / 3 = 0.3167. A plugin's settings are left out."""
+    import numpy as np
+
+    from srnas.harness import compare
+    from srnas.nas.decisions import default_decisions
+
+    class Space:
+        def sample(self, rng):
+            return {"a": int(rng.integers(4)), "b": int(rng.integers(2)), "c": int(rng.integers(5)), "n_layers": 7}
+
+        def genotype(self, arch):
+            return arch
+
+    class Plugin:
+        def search_space(self, config, scale):
+            return Space()
+
+        def architecture_decisions(self, genotype):
+            return default_decisions(genotype, exclude=("n_layers",))
+
+    original = compare._space_plugin
+    compare._space_plugin = lambda name: Plugin()
+    try:
+        chance = compare.chance_agreement("toy", {}, 2, {"/a", "/b", "/c"}, draws=20000)
+    finally:
+        compare._space_plugin = original
+    assert chance == pytest.approx((1 / 4 + 1 / 2 + 1 / 5) / 3, abs=0.01)
+    assert np.isclose(compare.genotype_agreement([{"method": "x", "genotype": {"a": 1, "n": 2}}] * 2, {"/a"}), 1.0)
+
+
+def test_plugins_count_decisions_not_settings_or_second_encodings():
+    """HiNAS's search scale and width rule and DeCoNAS's decoded copy of its arc were counted as decisions
+    (agreement 0.47 -> 0.42 without them; every DeCoNAS choice counted twice)."""
+    from srnas.methods import get_method
+
+    hinas = get_method("hinas").architecture_decisions({"cells": [[["conv", 0]]], "levels": [0, 1], "search_scale": 2,
+                                                       "width_levels": "linear", "n_levels": 3, "nodes": 3,
+                                                       "alpha_softmax": [[0.5, 0.5]], "beta_softmax": [[1.0]]})
+    assert set(hinas) == {"/cells/0/0/0", "/cells/0/0/1", "/levels/0", "/levels/1"}
+    deconas = get_method("deconas").architecture_decisions({"arc": [0, 1], "decoded": [{"layer": 0, "conv": ["in"]}], "layers_per_dnb": 4})
+    assert set(deconas) == {"/arc/0", "/arc/1"}

@@ -100,6 +100,13 @@ class DeCoNASMethod(Method):
                 "lr": s["child_lr"], "schedule": "step", "step_size": max(int(s["child_lr_halve_every_epochs"]) * per_epoch, 1), "gamma": 0.5,
                 "weight_decay": 0.0, "grad_clip": 0.0, "loss": "l1", "patch_filter": s.get("patch_filter"), "checkpoint_every": per_epoch}
 
+    def architecture_decisions(self, genotype: Genotype) -> dict[str, Any]:
+        """The controller's arc (one entry per decision); ``decoded`` is the same arc spelled out per layer and
+        ``layers_per_dnb`` a setting, so neither is counted (counting ``decoded`` counted every choice twice)."""
+        from srnas.nas.decisions import default_decisions
+
+        return default_decisions(genotype, exclude=("decoded", "layers_per_dnb"))
+
     def search_space(self, config: dict[str, Any], scale: int) -> DeCoNASSpace:
         return DeCoNASSpace(config, scale)
 

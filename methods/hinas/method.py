@@ -205,6 +205,13 @@ class HiNASMethod(Method):
     def search_space(self, config: dict[str, Any], scale: int) -> HiNASSpace:
         return HiNASSpace(config, scale)
 
+    def architecture_decisions(self, genotype: Genotype) -> dict[str, Any]:
+        """The cells' ops/inputs and the width path; not the scale it was searched at, the width rule or the
+        space's sizes (settings, not choices), nor the softmax values kept for diagnostics."""
+        from srnas.nas.decisions import default_decisions
+
+        return default_decisions(genotype, exclude=("search_scale", "width_levels", "n_levels", "nodes", "alpha_softmax", "beta_softmax"))
+
     def build(self, genotype: Genotype, scale: int, config: dict[str, Any]) -> nn.Module:
         o = config["options"]
         return _build(genotype, scale, config["model"], o["width_levels"], o.get("endpoint", _ENDPOINT_BEFORE_OPTION),

@@ -69,6 +69,12 @@ class HNASMethod(Method):
 
         return weight_training(config)
 
+    def architecture_decisions(self, genotype: Genotype) -> dict[str, Any]:
+        """The normal and upsampling cells' ops/inputs and the upsampling position; ``layers`` is a setting."""
+        from srnas.nas.decisions import default_decisions
+
+        return default_decisions(genotype, exclude=("layers",))
+
     def search_space(self, config: dict[str, Any], scale: int) -> "HNASWeightSharing":
         return HNASWeightSharing(config, scale)
 

@@ -10,10 +10,12 @@ Per search space (HNAS, HiNAS, Trilevel, DeCoNAS) three conditions at one stated
   (``random/<space>-random-arch``).
 
 All three get the same final training and evaluation (tests/test_compare_budget.py). Each row shows the
-mean PSNR with a 95 % bootstrap interval over seeds, the probability of improvement of the searched row
-over each baseline (rliable-style, with its own interval), params/MACs, and the search signal: a search
-whose decoding never left its initial parameters is labelled inert and is not presented as the method's
-result. A row with fewer than :data:`MIN_SEEDS` seeds is marked incomplete and no finding is drawn from it.
+mean PSNR with a 95 % Student-t interval over seeds; each finding compares the search with a baseline by an
+exact permutation test, Holm-corrected over the page (srnas.harness.stats: the former bootstrap intervals
+covered ~82 % at n = 5), with the probability of improvement as the effect size; params/MACs; and the search
+signal: a search whose decoding never left its initial parameters is labelled inert and is not presented as
+the method's result. A row with fewer than :data:`MIN_SEEDS` seeds is marked incomplete and no finding is
+drawn from it.
 """
 from __future__ import annotations
 
@@ -27,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from srnas.harness.aggregate import Group, group_records
-from srnas.harness.signal import INERT, decision_agreement, leaves, search_signal
-from srnas.harness.stats import mean_ci, probability_of_improvement_ci, relative_improvement
+from srnas.harness.signal import INERT, search_signal
+from srnas.harness.stats import holm, mean_ci, permutation_pvalue, probability_of_improvement, relative_improvement
+from srnas.nas.decisions import decision_agreement, default_decisions
 from srnas.harness.tables import search_budget_text
 
 PROFILE = "compare"
@@ -49,12 +52,26 @@ def pick_group(groups: Sequence[Group], method: str, variant: str) -> tuple[Grou
     return max(found, key=lambda g: (len(g.records), g.config_hash)), len(found) - 1
 
 
+def _space_plugin(name: str) -> Any:
+    """The plugin that owns a space's genotypes, or None for a name no plugin has (hand-made test records)."""
+    from srnas.methods import get_method
+
+    try:
+        return get_method(name)
+    except Exception:  # noqa: BLE001 - an unknown space: the default decision rule below
+        return None
+
+
 def _decisions(record: dict[str, Any]) -> dict[str, Any]:
-    """The architecture decisions of a record's genotype (RSWS wraps the space's genotype); floats such as
-    HiNAS's recorded softmax values are not decisions."""
+    """The architecture decisions of a record's genotype, as the space's plugin defines them
+    (``Method.architecture_decisions``: no settings, no softmax values, no second encoding of one choice);
+    RSWS and random-architecture records wrap the space's genotype."""
     g = record.get("genotype") or {}
-    g = g.get("genotype", g) if record["method"] == "random" else g
-    return {k: v for k, v in leaves(g).items() if not isinstance(v, float)}
+    space = record["method"]
+    if record["method"] == "random":
+        space, g = g.get("space", space), g.get("genotype", g)
+    plugin = _space_plugin(space)
+    return plugin.architecture_decisions(g) if plugin is not None else default_decisions(g)
 
 
 def pairwise_agreements(records: Sequence[dict[str, Any]], varying: set[str]) -> list[float]:
@@ -71,13 +88,43 @@ def genotype_agreement(records: Sequence[dict[str, Any]], varying: set[str]) -> 
     return float(np.mean(pairs)) if pairs else None
 
 
+def jackknife_se(records: Sequence[dict[str, Any]], varying: set[str]) -> float | None:
+    """Leave-one-seed-out jackknife SE of the mean pairwise agreement. Pairs share seeds, so treating the
+    n(n-1)/2 pairs as independent (the former margin) understated the SE about 2.4x; None below 3 seeds."""
+    n = len(records)
+    if n < 3:
+        return None
+    decs = [{k: v for k, v in _decisions(r).items() if k in varying} for r in records]
+    pair = {(i, j): decision_agreement(decs[i], decs[j]) for i, j in itertools.combinations(range(n), 2)}
+    loo = np.array([np.mean([v for (i, j), v in pair.items() if k not in (i, j)]) for k in range(n)])
+    return float(np.sqrt((n - 1) / n * np.sum((loo - loo.mean()) ** 2)))
+
+
+def chance_agreement(space: str, config: dict[str, Any], scale: int, varying: set[str], draws: int = 2000,
+                     seed: int = 0) -> float | None:
+    """The agreement two independent uniform draws of the space's sampler have on ``varying`` (the exact
+    chance level, estimated from ``draws`` pairs: Monte Carlo SE <= 0.5 / sqrt(draws) ~ 0.011, in practice
+    far less); None when the space has no sampler here."""
+    plugin = _space_plugin(space)
+    sampler = plugin.search_space(config, scale) if plugin is not None else None
+    if sampler is None:
+        return None
+    rng = np.random.default_rng(seed)
+
+    def draw() -> dict[str, Any]:
+        return {k: v for k, v in plugin.architecture_decisions(sampler.genotype(sampler.sample(rng))).items() if k in varying}
+
+    return float(np.mean([decision_agreement(draw(), draw()) for _ in range(draws)]))
+
+
 @dataclass(frozen=True)
 class Agreement:
-    """A row's cross-seed agreement against the random architectures' (chance level)."""
+    """A row's cross-seed agreement against the chance level of uniformly drawn architectures."""
 
     value: float
     chance: float
-    margin: float | None  # 2 SE of the difference of the two means; None below two pairs in either row
+    margin: float | None  # 2 jackknife SE (of the difference, when chance is itself estimated from seeds)
+    chance_source: str = "random-architecture seeds"
 
     @property
     def above_chance(self) -> bool | None:
@@ -90,16 +137,23 @@ class Agreement:
         return f"{self.value:.2f} / {self.chance:.2f}{band}"
 
 
-def agreement_vs_chance(records: Sequence[dict[str, Any]], random_records: Sequence[dict[str, Any]], varying: set[str]) -> Agreement | None:
-    """Cross-seed agreement of ``records`` against uniformly drawn architectures, with a 2-SE margin from the
-    spread of the pairwise agreements in both rows (3-5 seeds give 3-10 pairs: a difference of a few
-    hundredths is noise, e.g. 0.25 vs 0.25 for HNAS); None when either row has fewer than two seeds."""
-    a, c = pairwise_agreements(records, varying), pairwise_agreements(random_records, varying)
-    if not a or not c:
+def agreement_vs_chance(records: Sequence[dict[str, Any]], random_records: Sequence[dict[str, Any]], varying: set[str],
+                        chance: float | None = None) -> Agreement | None:
+    """Cross-seed agreement of ``records`` against uniformly drawn architectures, with a margin of 2
+    seed-level jackknife SEs. ``chance``: the sampler's exact chance level (:func:`chance_agreement`); without
+    it, the random-architecture seeds' own agreement, and the margin covers both rows' SEs. None when the
+    row has fewer than two seeds (or, without ``chance``, the random row)."""
+    a = pairwise_agreements(records, varying)
+    if not a:
         return None
-    margin = None
-    if len(a) > 1 and len(c) > 1:
-        margin = 2 * float(np.sqrt(np.var(a, ddof=1) / len(a) + np.var(c, ddof=1) / len(c)))
+    se_a = jackknife_se(records, varying)
+    if chance is not None:
+        return Agreement(float(np.mean(a)), chance, None if se_a is None else 2 * se_a, "the sampler's exact chance")
+    c = pairwise_agreements(random_records, varying)
+    if not c:
+        return None
+    se_c = jackknife_se(random_records, varying)
+    margin = None if se_a is None or se_c is None else 2 * float(np.sqrt(se_a**2 + se_c**2))
     return Agreement(float(np.mean(a)), float(np.mean(c)), margin)
 
 
@@ -158,39 +212,76 @@ def _size(g: Group) -> str:
     return f"{np.mean(params) / 1e3:.1f}K ({min(params) / 1e3:.1f}–{max(params) / 1e3:.1f}K)", f"{np.mean(macs) / 1e3:.1f}K ({min(macs) / 1e3:.1f}–{max(macs) / 1e3:.1f}K)"
 
 
-def _finding(space: str, rows: dict[str, Group | None], dataset: str, varying: set[str] | None = None) -> str:
-    """One sentence per space, drawn only from complete rows; ``varying``: the space's varying decisions, for
-    the cross-seed agreement of the search against the random architectures' chance level."""
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The searched row against one baseline on the focus set: effect and exact test, Holm-corrected over
+    every such comparison on the page."""
+
+    delta: float  # mean PSNR difference, dB
+    p_improvement: float  # P(a seed of the search beats a seed of the baseline), ties half
+    p: float  # exact permutation p-value of the difference of means
+    p_holm: float  # Holm-adjusted over the page's comparisons
+    family: int  # how many comparisons the correction covers
+
+    def words(self) -> str:
+        if self.p_holm < ALPHA:
+            return "beats" if self.delta > 0 else "loses to"
+        if self.p < ALPHA:
+            return f"is indicatively {'above' if self.delta > 0 else 'below'} (not significant after Holm's correction)"
+        return "is not distinguishable from"
+
+    def fmt(self) -> str:
+        return (f"P(improvement) {self.p_improvement:.2f}, permutation p = {self.p:.3f}, Holm-adjusted {self.p_holm:.3f} "
+                f"over {self.family} comparisons")
+
+
+def compare_rows(x: Sequence[float], y: Sequence[float]) -> tuple[float, float, float]:
+    """(mean difference, P(improvement), exact permutation p) of two rows' per-seed values."""
+    return float(np.mean(x) - np.mean(y)), probability_of_improvement(x, y), permutation_pvalue(x, y)
+
+
+def _finding(space: str, rows: dict[str, Group | None], dataset: str, varying: set[str] | None = None,
+             tests: dict[str, Comparison] | None = None, chance: float | None = None) -> str:
+    """One sentence per space, drawn only from complete rows and worded by the corrected tests; ``varying``:
+    the space's varying decisions, for the cross-seed agreement of the search against the chance level."""
     search, rsws, rand = (rows[c] for c in CONDITIONS)
     if search is None:
         return f"**{space}**: no searched runs yet."
     n = {c: len(g.records) if g else 0 for c, g in rows.items()}
-    if min(n.values()) < MIN_SEEDS:
+    if min(n.values()) < MIN_SEEDS or not tests:
         have = ", ".join(f"{c} {k}" for c, k in n.items())
         return f"**{space}**: incomplete ({have} of {MIN_SEEDS} seeds); no finding drawn yet."
     sig = search_signal(search.records)
     inert = sig is not None and sig.inert
     parts = []
-    for name, base in (("RSWS", rsws), ("random architectures", rand)):
-        p = probability_of_improvement_ci(_psnr(search, dataset), _psnr(base, dataset))
-        delta = np.mean(_psnr(search, dataset)) - np.mean(_psnr(base, dataset))
-        if p.low > 0.5:
-            word = "beats"
-        elif p.high < 0.5:
-            word = "loses to"
-        else:
-            word = "is not distinguishable from"
+    for name, cond, base in (("RSWS", "RSWS", rsws), ("random architectures", "random architecture", rand)):
+        t = tests[cond]
         ratio = search.mean_of(("cost", "params")) / base.mean_of(("cost", "params"))
-        parts.append(f"{word} {name} ({delta:+.3f} dB on {dataset}, P(improvement) {p.fmt(2)}; {ratio:.2f}x their parameters)")
+        parts.append(f"{t.words()} {name} ({t.delta:+.3f} dB on {dataset}, {t.fmt()}; {ratio:.2f}x their parameters)")
     lead = f"**{space}**: the search " + "; it ".join(parts) + "."
     if inert:
         lead += f" Its search is {INERT}: the row is a random architecture without selection."
     elif varying is not None:
-        agree = agreement_vs_chance(search.records, rand.records, varying)
+        agree = agreement_vs_chance(search.records, rand.records, varying, chance)
         if agree is not None and agree.above_chance is False:
             lead += (f" Its seeds agree on {agree.value:.2f} of the varying decisions against {agree.chance:.2f} for random architectures"
-                     f" (within ± {agree.margin:.2f}, 2 SE): the search moves but does not converge on particular decisions across seeds.")
+                     f" ({agree.chance_source}; within ± {agree.margin:.2f}, 2 jackknife SE): the search moves but does not"
+                     " converge on particular decisions across seeds.")
     return lead
+
+
+def _chance(space: str, rand: Group | None, scale: int, varying: set[str]) -> float | None:
+    """The sampler's exact chance level for a space, from the random-architecture row's config; None when
+    the records carry no usable config (hand-made or foreign records) or the space has no sampler."""
+    if rand is None or not varying:
+        return None
+    try:
+        return chance_agreement(space, rand.records[0]["config"], scale, varying)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: str = "B100") -> str:
@@ -205,23 +296,39 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
         "Per search space: the method's search, random search with weight sharing (RSWS) trained with exactly the",
         "method's supernet budget and N = 30 candidates, and uniformly drawn random architectures. Within a space all",
         "three get the same final training and evaluation (`tests/test_compare_budget.py`). PSNR (Y, dB): mean",
-        "[95 % percentile-bootstrap interval over seeds] (seeds). P(improvement): the probability that a seed of the",
-        "searched row beats a seed of the baseline (ties half), with its bootstrap interval; RI: Yang et al.'s",
-        f"relative improvement over random architectures, in % of PSNR, on {focus}. Agreement: mean pairwise share of",
-        "architecture decisions across seeds (over the decisions that vary in the space); the random-architecture",
-        f"row is its chance level. Rows with fewer than {MIN_SEEDS} seeds are incomplete.",
+        "[95 % Student-t interval over seeds] (seeds). Each finding compares the searched row with a baseline by an",
+        "exact permutation test of the difference of mean PSNR (every relabelling of the seeds), Holm-corrected over",
+        f"all the findings' comparisons; \"beats\"/\"loses to\" only when the corrected p < {ALPHA}, \"indicatively",
+        "above/below\" when only the uncorrected one is. P(improvement): the probability that a seed of one row beats a",
+        f"seed of the other (ties half), an effect size; RI: Yang et al.'s relative improvement over random architectures,",
+        f"in % of PSNR, on {focus}. Agreement: mean pairwise share of architecture decisions across seeds (the decisions",
+        "each plugin defines, over those that vary in the space), against the chance level of two independent uniform",
+        "draws of the space's sampler (2,000 pairs), with a margin of 2 leave-one-seed-out jackknife SEs.",
+        f"Rows with fewer than {MIN_SEEDS} seeds are incomplete.",
         "",
         "## Findings",
         "",
     ]
     tables: list[str] = []
     findings: list[str] = []
+    spaces = {}
     for space in SPACES:
         picked = {c: pick_group(groups, *mv) for c, mv in _rows_of(space).items()}
         rows = {c: g for c, (g, _) in picked.items()}
         present = [g for g in rows.values() if g is not None]
-        varying = varying_decisions([r for g in present for r in g.records])
-        findings.append(_finding(space, rows, focus, varying))
+        spaces[space] = (picked, rows, present, varying_decisions([r for g in present for r in g.records]))
+    # every finding's comparison is one member of one family, corrected together (Holm)
+    raw: dict[tuple[str, str], tuple[float, float, float]] = {}
+    for space, (_, rows, _, _) in spaces.items():
+        if rows["search"] is not None and all(g is not None and len(g.records) >= MIN_SEEDS for g in rows.values()):
+            for cond in ("RSWS", "random architecture"):
+                raw[(space, cond)] = compare_rows(_psnr(rows["search"], focus), _psnr(rows[cond], focus))
+    adjusted = holm({f"{k[0]}|{k[1]}": v[2] for k, v in raw.items()})
+    tests = {k: Comparison(*v, adjusted[f"{k[0]}|{k[1]}"], len(raw)) for k, v in raw.items()}
+    for space, (picked, rows, present, varying) in spaces.items():
+        chance = _chance(space, rows["random architecture"], scale, varying)
+        space_tests = {cond: t for (sp, cond), t in tests.items() if sp == space}
+        findings.append(_finding(space, rows, focus, varying, space_tests, chance))
         tables += [f"## {space}", ""]
         if not present:
             tables += ["_no runs yet_", ""]
@@ -236,21 +343,28 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
             row = {"condition": cond, "row": f"{g.label} ({g.config_hash})",
                    "seeds": f"{len(g.records)}" + ("" if len(g.records) >= MIN_SEEDS else " (incomplete)")}
             row.update({d: _fmt_ci(_psnr(g, d)) for d in datasets})
-            if cond != "search" and rows["search"] is not None:
-                p = probability_of_improvement_ci(_psnr(rows["search"], focus), _psnr(g, focus)) if _psnr(g, focus) and _psnr(rows["search"], focus) else None
-                row[f"P(search > this), {focus}"] = "–" if p is None else p.fmt(2)
+            key = f"search vs this, {focus}: P(improvement); p (Holm)"
+            if cond != "search" and rows["search"] is not None and _psnr(g, focus) and _psnr(rows["search"], focus):
+                t = tests.get((space, cond))
+                _, pi, p = compare_rows(_psnr(rows["search"], focus), _psnr(g, focus))
+                row[key] = f"{pi:.2f}; p = {p:.3f}" + (f" ({t.p_holm:.3f})" if t else " (incomplete rows: not tested)")
             else:
-                row[f"P(search > this), {focus}"] = ""
+                row[key] = ""
             rand = rows["random architecture"]
-            if cond != "random architecture" and rand is not None and _psnr(g, focus) and _psnr(rand, focus):
-                row[f"P(this > random arch), {focus}"] = probability_of_improvement_ci(_psnr(g, focus), _psnr(rand, focus)).fmt(2)
+            if cond == "RSWS" and rand is not None and _psnr(g, focus) and _psnr(rand, focus):
+                _, pi, p = compare_rows(_psnr(g, focus), _psnr(rand, focus))
+                row[f"this vs random arch, {focus}: P(improvement); p (uncorrected)"] = f"{pi:.2f}; p = {p:.3f}"
             else:
-                row[f"P(this > random arch), {focus}"] = ""
+                row[f"this vs random arch, {focus}: P(improvement); p (uncorrected)"] = ""
             if cond == "search" and rows["random architecture"] is not None and _psnr(g, focus):
                 row["RI vs random arch"] = f"{relative_improvement(_psnr(g, focus), _psnr(rows['random architecture'], focus)):+.3f} %"
             else:
                 row["RI vs random arch"] = ""
-            row.update({"params": params, "MACs / LR px": macs, "agreement": "–" if agree is None else f"{agree:.2f}",
+            if cond == "random architecture" and chance is not None:
+                agree_text = f"{agree:.2f} (sampler's exact chance {chance:.2f})" if agree is not None else f"– (exact chance {chance:.2f})"
+            else:
+                agree_text = "–" if agree is None else f"{agree:.2f}"
+            row.update({"params": params, "MACs / LR px": macs, "agreement": agree_text,
                         "budget": _budget(g), "search s": f"{np.mean([r['timings_s']['search'] for r in g.records]):.0f}",
                         "search signal": _signal(g, cond)})
             table.append(row)

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from srnas.nas.decisions import decision_agreement, leaves  # noqa: F401 - re-exported
+
 INERT = "inert at this budget"
 #: a relaxed search whose architecture distributions all keep at least this normalised entropy (1 = uniform)
 #: has not chosen anything: its argmax is a flip among near-tied logits, however often it "moved"
@@ -55,22 +57,6 @@ def final_entropy(record: dict[str, Any]) -> float | None:
     """The smallest of :func:`mean_entropies` (the most concentrated distribution family), or None."""
     ent = mean_entropies(record)
     return min(ent.values()) if ent else None
-
-
-def leaves(value: Any, prefix: str = "") -> dict[str, Any]:
-    """The leaves of an architecture's JSON keyed by their path (``/cells/0/1``): its decisions."""
-    if isinstance(value, dict):
-        return {k: v for key, item in value.items() for k, v in leaves(item, f"{prefix}/{key}").items()}
-    if isinstance(value, list):
-        return {k: v for i, item in enumerate(value) for k, v in leaves(item, f"{prefix}/{i}").items()}
-    return {prefix: value}
-
-
-def decision_agreement(a: Any, b: Any) -> float:
-    """Fraction of the decisions (leaves of the architecture JSON) two architectures share."""
-    la, lb = leaves(a), leaves(b)
-    keys = set(la) | set(lb)
-    return sum(la.get(k) == lb.get(k) for k in keys) / len(keys) if keys else 1.0
 
 
 @dataclass(frozen=True)
