@@ -230,12 +230,13 @@ class Comparison:
         if self.p_holm < ALPHA:
             return "beats" if self.delta > 0 else "loses to"
         if self.p < ALPHA:
-            return f"is indicatively {'above' if self.delta > 0 else 'below'} (not significant after Holm's correction)"
+            return f"is indicatively {'above' if self.delta > 0 else 'below'}"
         return "is not distinguishable from"
 
     def fmt(self) -> str:
+        caveat = ", so not significant after correction" if self.p < ALPHA <= self.p_holm else ""
         return (f"P(improvement) {self.p_improvement:.2f}, permutation p = {self.p:.3f}, Holm-adjusted {self.p_holm:.3f} "
-                f"over {self.family} comparisons")
+                f"over {self.family} comparisons{caveat}")
 
 
 def compare_rows(x: Sequence[float], y: Sequence[float]) -> tuple[float, float, float]:
