@@ -87,3 +87,34 @@ def test_two_writers_of_one_unit_publish_exactly_one_record(tmp_path):
         assert len([f for f in path.parent.iterdir() if f.suffix == ".json"]) == 1
         assert not list(path.parent.glob(".*.tmp"))
         json.loads(path.read_text())
+
+
+def test_a_record_names_the_code_its_run_started_on_and_says_when_the_tree_changed(monkeypatch):
+    """git state is captured when the run starts; a tree that changes before the record is written is
+    stated (changed_during_run, at_publish), never silently replaced by the state at the end."""
+    from srnas.harness import env
+
+    start = {"commit": "a" * 40, "dirty": False}
+    monkeypatch.setattr(env, "git_state", lambda root=env.REPO_ROOT: start)
+    assert env.git_provenance(dict(start)) == start
+    later = {"commit": "b" * 40, "dirty": True}
+    monkeypatch.setattr(env, "git_state", lambda root=env.REPO_ROOT: later)
+    assert env.git_provenance(dict(start)) == {**start, "changed_during_run": True, "at_publish": later}
+
+
+def test_a_run_whose_tree_changes_mid_run_says_so_in_its_record(tmp_path, monkeypatch):
+    import json
+
+    from srnas.cli import main
+    from srnas.harness import env, runner
+
+    states = iter([{"commit": "a" * 40, "dirty": False}])
+    later = {"commit": "b" * 40, "dirty": False}
+    monkeypatch.setattr(runner, "git_state", lambda root=env.REPO_ROOT: next(states, later))
+    monkeypatch.setattr(env, "git_state", lambda root=env.REPO_ROOT: later)
+    assert main(["run", "bicubic", "--profile", "smoke", "--scale", "2", "--results", str(tmp_path), "--quiet",
+                 "--set", 'eval.datasets=["Set5"]']) == 0
+    (path,) = (tmp_path / "runs").rglob("*.json")
+    record = json.loads(path.read_text())
+    assert record["git"]["commit"] == "a" * 40 and record["git"]["changed_during_run"] is True
+    assert record["git"]["at_publish"] == later and any("git tree changed" in n for n in record["notes"])

@@ -59,6 +59,16 @@ def git_state(root: Path = REPO_ROOT) -> dict[str, Any]:
     return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 
+def git_provenance(at_start: dict[str, Any]) -> dict[str, Any]:
+    """The git state a record names: the one captured when its run started (a record made at the end of a
+    run once named the commit checked out *then*: a HiNAS record named 8a16fa3 but ran on d979524). When the
+    tree changed while the run went on, the record says so: ``changed_during_run`` and the state at publish."""
+    now = git_state()
+    if now == at_start:
+        return at_start
+    return {**at_start, "changed_during_run": True, "at_publish": now}
+
+
 def environment(device: torch.device) -> dict[str, Any]:
     """Versions, platform, threads and determinism flags in effect for this run."""
     import torch  # here: `srnas table` and `srnas check` read REPO_ROOT and git_state without torch

@@ -29,7 +29,7 @@ from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
 from srnas.evaluate import evaluate, module_upscaler
 from srnas.harness.config import resolve_config
-from srnas.harness.env import environment, git_state
+from srnas.harness.env import environment, git_provenance, git_state
 from srnas.harness.lease import DEFAULT_STALE_AFTER_S, acquire, lease_path, read_lease
 from srnas.errors import ConfigError
 from srnas.threads import pin_threads
@@ -218,6 +218,7 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
                 lease: Any = None) -> RunOutcome:
     if path.exists():  # finished by the previous holder between our check and our lease
         return RunOutcome(path, load_record(path), skipped=True)
+    git_at_start = git_state()  # the code this attempt runs; checked again when the record is written
     chash = config_hash(config)
     data = data or LazyTrainingData(config, data_root)
     ckpt = checkpoint_dir(results, key)
@@ -276,12 +277,13 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
         # this attempt's peak (a resumed run's earlier attempts are not in it)
         "peak_gpu_memory_bytes": torch.cuda.max_memory_allocated(ctx.device) if ctx.device.type == "cuda" else None,
         "env": environment(ctx.device),
-        "git": git_state(),
+        "git": git_provenance(git_at_start),
         "train_data": data.describe(),
         "loader": ctx.loader,  # where batches were made; the batches are the same for every loader
         "resumed_from": resumed_from,
         "attempts": ctx.attempts,
-        "notes": ctx.notes,
+        "notes": ctx.notes + (["the git tree changed while this run went on: its numbers come from the start state "
+                               "(git.commit), not from git.at_publish"] if git_state() != git_at_start else []),
         "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     try:
