@@ -1,0 +1,67 @@
+"""srnas.frame: the committed records as a tidy table, checked against the committed Markdown tables."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import srnas
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+CELL = re.compile(r"(?P<mean>-?\d+\.\d+)(?: ± (?P<std>\d+\.\d+))? \((?P<n>\d+)\)")
+
+
+def _psnr_table(page: Path) -> dict[tuple[str, str, str], tuple[float, float | None, int]]:
+    """{(row label, config hash, set): (mean, std, n)} from a table page's PSNR section."""
+    lines = page.read_text().split("## PSNR (dB)", 1)[1].split("\n## ", 1)[0].strip().splitlines()
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    out = {}
+    for line in lines[2:]:
+        cells = dict(zip(header, (c.strip() for c in line.strip("|").split("|"))))
+        for dataset in header[3:]:
+            m = CELL.fullmatch(cells[dataset])
+            if m:
+                out[(cells["method"], cells["config"], dataset)] = (float(m["mean"]), m["std"] and float(m["std"]), int(m["n"]))
+    return out
+
+
+def test_frame_of_the_committed_results_matches_the_short_table() -> None:
+    df = srnas.frame(RESULTS)
+    assert {"method", "variant", "config_hash", "dataset", "psnr", "ssim", "params", "commit", "weights_sha256"} <= set(df.columns)
+    cells = _psnr_table(RESULTS / "tables" / "short_x2.md")
+    assert len(cells) > 40
+    short = df[(df.profile == "short") & (df.scale == 2)]
+    for (label, chash, dataset), (mean, std, n) in cells.items():
+        method, _, variant = label.partition("/")
+        rows = short[(short.method == method) & (short.variant == (variant or "default")) & (short.config_hash == chash)
+                     & (short.dataset == dataset)]
+        assert len(rows) == n, (label, chash, dataset)
+        assert rows.psnr.mean() == pytest.approx(mean, abs=0.005), (label, chash, dataset)
+        if std is not None:
+            assert rows.psnr.std() == pytest.approx(std, abs=0.005), (label, chash, dataset)
+
+
+def test_per_image_rows_average_to_the_set_means() -> None:
+    per_image = srnas.frame(RESULTS, per_image=True)
+    sets = srnas.frame(RESULTS)
+    assert len(per_image) > len(sets)
+    with_images = per_image.groupby(["record", "dataset"]).psnr.mean()
+    means = sets.set_index(["record", "dataset"]).psnr.loc[with_images.index]
+    assert (with_images - means).abs().max() < 1e-9  # the loader already refuses records where this fails
+
+
+def test_kind_selects_run_or_eval_records_and_rejects_others(tmp_path) -> None:
+    assert srnas.frame(tmp_path).empty and list(srnas.frame(tmp_path).columns)[:3] == ["kind", "method", "variant"]
+    assert set(srnas.frame(RESULTS, kind="all").kind) >= {"run"}
+    with pytest.raises(ValueError, match="kind"):
+        srnas.frame(RESULTS, kind="runs")  # type: ignore[arg-type]
+
+
+def test_the_readme_example_runs(capsys, monkeypatch) -> None:
+    readme = (RESULTS.parent / "README.md").read_text()
+    block = readme.split("**The results as data.**", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(RESULTS.parent)
+    exec(compile(block, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "bicubic" in out and "mean" in out and "baby" in out
