@@ -91,3 +91,23 @@ def test_a_searched_method_needs_a_genotype_or_a_published_variant(tmp_path, cap
     torch.save({}, tmp_path / "w.pt")
     assert main(["eval", "hnas", "--scale", "2", "--checkpoint", str(tmp_path / "w.pt"), "--no-record"]) == 2
     assert "--variant HNAS-A" in capsys.readouterr().err
+
+
+def test_a_basicsr_ema_checkpoint_is_scored_by_its_ema_weights_and_the_record_says_so(finished, tmp_path, capsys):
+    """BasicSR keeps the weights it evaluates under params_ema; the loader used to take params silently."""
+    _, outcome = finished
+    trained = load_state(weights_path(outcome.path))
+    raw = {k: torch.zeros_like(v) for k, v in trained.items()}  # the raw weights: other numbers
+    torch.save({"params": raw, "params_ema": trained}, tmp_path / "net_g_ema.pth")
+    base = ["eval", "fsrcnn", "--scale", "2", "--checkpoint", str(tmp_path / "net_g_ema.pth"), "--genotype", str(outcome.path),
+            "--profile", "smoke", "--datasets", "Set5", "--json", "--results", str(tmp_path / "res")]
+    assert main(base) == 0
+    ema = json.loads(capsys.readouterr().out)["Set5"]["psnr"]
+    assert ema == outcome.record["metrics"]["Set5"]["psnr"]
+    assert main([*base, "--checkpoint-key", "params"]) == 0
+    assert abs(json.loads(capsys.readouterr().out)["Set5"]["psnr"] - ema) > 1  # the other state dict was scored
+    records, _ = scan_records(tmp_path / "res")
+    assert sorted(r["checkpoint"]["key"] for r in records) == ["params", "params_ema"]
+    assert len({r["config_hash"] for r in records}) == 2  # two sets of weights of one file: two records
+    assert main([*base, "--checkpoint-key", "nope"]) == 2
+    assert "no state dict under key 'nope'; it has params, params_ema" in capsys.readouterr().err

@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("method", help="registered method (bicubic needs no checkpoint)")
     parser.add_argument("--scale", type=int, required=True, choices=(2, 3, 4))
     parser.add_argument("--checkpoint", default=None, help="trained weights (.safetensors, or a torch state dict)")
+    parser.add_argument("--checkpoint-key", default=None,
+                        help="state dict inside the checkpoint (default: params_ema when present -- the weights a BasicSR "
+                             "EMA run evaluates -- else model, state_dict or params; the record says which)")
     parser.add_argument("--genotype", default=None, help="JSON genotype (or a run record) of the checkpoint's architecture")
     parser.add_argument("--variant", default=None, help="variant (e.g. a published genotype: HNAS-A, DeCoNASNet)")
     parser.add_argument("--profile", default="paper", choices=PROFILE_NAMES,
@@ -115,7 +118,7 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     from srnas.harness.records import RecordExists, record_path, run_key, write_record
     from srnas.harness.runner import model_cost, to_json
     from srnas.datasets.verify import sha256_file
-    from srnas.harness.weights import load_into, load_state
+    from srnas.harness.weights import legacy_key, load_into, load_state_with_key
     from srnas.methods import get_method
     from srnas.seeding import numerics_of, numerics_setup
     from srnas.threads import pin_threads
@@ -126,7 +129,7 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     device = check_device(args.device)
     check_threads(args.threads)
     checkpoint = Path(args.checkpoint)
-    state = load_state(checkpoint)
+    state, state_key = load_state_with_key(checkpoint, args.checkpoint_key)
     genotype, config, variant, seed, source = _architecture(args, method, checkpoint)
     check_eval_sets(sets, args.scale, args.lr_source, args.data_root)
     if not args.no_record:
@@ -155,12 +158,15 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     # the device is part of the key on an accelerator (a CPU and a GPU evaluation of one checkpoint are two
     # measurements); CPU evaluations keep the key they always had
     on_device = {"eval_device": str(device)} if str(device) != "cpu" else {}
-    chash = config_hash({**config, "checkpoint_sha256": sha, "genotype": genotype, **on_device})
+    # which state dict of the file was scored: part of the key only when it is not the one the loader always
+    # took (params_ema of an EMA checkpoint; an explicit --checkpoint-key), so existing keys are unchanged
+    by_key = {"checkpoint_key": state_key} if state_key != legacy_key(checkpoint) else {}
+    chash = config_hash({**config, "checkpoint_sha256": sha, "genotype": genotype, **on_device, **by_key})
     record = {
         "kind": "eval", "method": method.name, "variant": variant, "scale": args.scale, "profile": config["profile"],
         "seed": seed, "config_hash": chash, "config": config, "paper_label": method.paper_label,
         "reported_variant": method.reported_variant(variant), "genotype": genotype,
-        "checkpoint": {"path": str(checkpoint), "sha256": sha,
+        "checkpoint": {"path": str(checkpoint), "sha256": sha, "key": state_key,
                        # verified: the sha256 equals the one the run record beside it sealed; a checkpoint with no
                        # record beside it (a model trained elsewhere) is scored but unverified
                        "verified": source is not None},

@@ -34,9 +34,21 @@ def save_weights(model: nn.Module, path: Path) -> str | None:
     return sha256_file(path)
 
 
-def load_state(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """A state dict from ``.safetensors`` or a torch file (``weights_only``; ``{"model": ...}`` or
-    ``{"state_dict": ...}`` wrappers are unwrapped)."""
+#: wrappers of a state dict in training checkpoints, in the order the loader has always tried them
+LEGACY_KEYS = ("model", "state_dict", "params")
+
+
+def load_state(path: str | os.PathLike, key: str | None = None) -> dict[str, torch.Tensor]:
+    """A state dict from ``.safetensors`` or a torch file (``weights_only``). See :func:`load_state_with_key`."""
+    return load_state_with_key(path, key)[0]
+
+
+def load_state_with_key(path: str | os.PathLike, key: str | None = None) -> tuple[dict[str, torch.Tensor], str | None]:
+    """(state dict, the wrapper key it was taken from, None for a bare state dict).
+
+    ``key``: take the state dict under that key. By default a BasicSR checkpoint trained with EMA gives its
+    ``params_ema`` (the weights BasicSR evaluates; ``params`` are the raw ones, silently taken before), then
+    the wrappers ``model``, ``state_dict``, ``params``."""
     path = Path(path)
     if not path.is_file():
         raise SrnasError(f"--checkpoint {path}: no such file")
@@ -44,17 +56,39 @@ def load_state(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
 
-            return load_file(str(path))
+            return load_file(str(path)), None
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same clear message
         raise SrnasError(f"--checkpoint {path}: not a loadable weights file ({type(exc).__name__}: {exc}); "
                          "pass a .safetensors file or a torch state dict saved with torch.save") from None
-    for wrapper in ("model", "state_dict", "params"):
-        if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
-            state = state[wrapper]
+    used = None
+    if key is not None:
+        if not (isinstance(state, dict) and isinstance(state.get(key), dict)):
+            keys = ", ".join(k for k, v in state.items() if isinstance(v, dict)) if isinstance(state, dict) else ""
+            raise SrnasError(f"--checkpoint {path}: no state dict under key {key!r}; it has {keys or 'none'} "
+                             "(omit --checkpoint-key to take params_ema, model, state_dict or params, in that order)")
+        state, used = state[key], key
+    else:
+        for wrapper in ("params_ema", *LEGACY_KEYS):
+            if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
+                state, used = state[wrapper], wrapper
+                break
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise SrnasError(f"--checkpoint {path}: holds no state dict of tensors")
-    return state
+    return state, used
+
+
+def legacy_key(path: str | os.PathLike) -> str | None:
+    """The wrapper the loader took before params_ema was preferred (so a choice that changes nothing keeps
+    the evaluation record's key it always had)."""
+    path = Path(path)
+    if path.suffix == ".safetensors":
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    for wrapper in LEGACY_KEYS:
+        if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
+            return wrapper
+    return None
 
 
 def load_into(model: nn.Module, state: dict[str, torch.Tensor], where: str) -> None:
