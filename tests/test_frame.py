@@ -65,3 +65,18 @@ def test_the_readme_example_runs(capsys, monkeypatch) -> None:
     exec(compile(block, "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert "bicubic" in out and "mean" in out and "baby" in out
+
+
+def test_params_and_sweep_status_print_json(capsys) -> None:
+    import json
+
+    from srnas.cli import main
+
+    assert main(["params", "hnas", "--variant", "HNAS-A", "--scale", "2", "--json"]) == 0
+    cost = json.loads(capsys.readouterr().out)
+    assert cost["params"] == 974019 and cost["macs"][0]["input"] == "1x3x480x480 (LR)"
+    assert main(["sweep", "--methods", "fsrcnn", "--profile", "short", "--scales", "2", "--seeds", "0", "1", "2",
+                 "--status", "--json", "--results", str(RESULTS)]) == 0
+    state = json.loads(capsys.readouterr().out)
+    assert state["units"] == 3 and state["counts"] == {"done": 3}
+    assert {u["state"] for u in state["unit_states"]} == {"done"} and state["unit_states"][0]["method"] == "fsrcnn"

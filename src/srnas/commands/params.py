@@ -21,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default="paper", choices=PROFILE_NAMES, help="config the model is built under (widths)")
     parser.add_argument("--genotype", default=None, help="JSON file with a genotype (e.g. a run record's 'genotype')")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    parser.add_argument("--json", action="store_true", help="one JSON object: method, variant, scale, profile, params, macs")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"srnas params: error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 2
     cost = model_cost(model, args.scale, torch.device("cpu"))
+    if args.json:
+        print(json.dumps({"method": method.name, "variant": args.variant, "scale": args.scale, "profile": args.profile,
+                          "genotype_file": args.genotype, **cost}))
+        return 0
     print(cost["params"])
     for m in cost["macs"]:
         print(f"MACs {m['macs']:,} at {m['input']} ({m['convention']}); {m['macs_per_lr_pixel']:,.0f} per LR pixel")

@@ -8,6 +8,7 @@ Exit status: 0 when every unit has a record, 1 when one failed, 2 on bad input.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -29,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gpus", default=None, help="comma-separated GPU ids, one per local worker (CUDA_VISIBLE_DEVICES)")
     parser.add_argument("--retries", type=int, default=1, help="local: reruns of a unit whose worker died (it resumes)")
     parser.add_argument("--status", action="store_true", help="print the sweep's state from the store; run nothing")
+    parser.add_argument("--json", action="store_true", help="with --status: the state as one JSON object (counts, one entry per unit)")
     parser.add_argument("--results", default="results")
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--device", default=os.environ.get("SRNAS_DEVICE", "cpu"))
@@ -69,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         if args.status:
             if not Path(args.results).is_dir():  # a mistyped folder would read as "every unit pending"
                 raise SrnasError(f"--results {args.results}: no such folder; pass the folder the sweep writes to")
-            print(sweep.status(units, args.results).render())
+            state = sweep.status(units, args.results)
+            print(json.dumps(state.to_json(), indent=1) if args.json else state.render())
             return 0
         check_writable_folder(args.results)
         device = check_device(args.device) if args.executor != "slurm" else args.device  # the nodes have the GPUs

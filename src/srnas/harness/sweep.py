@@ -134,6 +134,16 @@ class SweepSummary:
     def ok(self) -> bool:
         return self.count("failed") == 0 and self.count("pending") == 0
 
+    def to_json(self) -> dict[str, Any]:
+        """The summary as data (``srnas sweep --status --json``): counts, then one entry per unit."""
+        return {"units": len(self.units), "counts": {s: self.count(s) for s in STATES if self.count(s)},
+                "already_done": self.already_done,
+                "unit_states": [{"name": u.name, "method": u.method, "variant": u.variant, "scale": u.scale, "profile": u.profile,
+                                 "seed": u.seed, "config_hash": u.config_hash, "state": self.states.get(u.name),
+                                 **({"log": self.logs[u.name]} if u.name in self.logs else {}),
+                                 **({"progress": self.progress[u.name]} if u.name in self.progress else {})}
+                                for u in self.units]}
+
     def render(self) -> str:
         counts = ", ".join(f"{self.count(s)} {s}" for s in STATES if self.count(s))
         lines = [f"sweep: {len(self.units)} units: {counts}" + (f" ({self.already_done} were done before)" if self.already_done else "")]
