@@ -1,5 +1,4 @@
 """Measures that depend only on the code are computed once per version of that code (srnas.measure_cache)."""
-import types
 
 from srnas.measure_cache import cached_measure, code_key
 

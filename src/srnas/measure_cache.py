@@ -13,7 +13,6 @@ import hashlib
 import inspect
 import json
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 

@@ -32,7 +32,7 @@ def audit_run(method_name: str, profile: str = "smoke", scale: int = 2, seed: in
     audit = audit or DeviceAudit(count_sites=count_sites, strict=strict)
     torch.manual_seed(seed)
     # nonzero() on meta has no data to size its output: assume every element is nonzero (every branch runs)
-    with fx_config.patch(meta_nonzero_assume_all_nonzero=True):
+    with fx_config.patch(meta_nonzero_assume_all_nonzero=True):  # type: ignore[attr-defined]  # torch config modules gain patch() at import
         if "search" in phases and uses_search(method, config):
             with audit:
                 result = method.search(data(), copy.deepcopy(config), seed, ctx)

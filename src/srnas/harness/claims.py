@@ -428,8 +428,8 @@ def measure_searched_params(row: pd.Series, records: Sequence[dict]) -> Measurem
     # decoder rule) find the same genotype for the same seed and must not count twice
     distinct = {(r["seed"], json.dumps(r["genotype"], sort_keys=True)): r for r in usable}
     sizes = sorted(params_at_paper_widths(r["genotype"], scale) / 1e3 for r in distinct.values())
-    where = sorted({f"{r['profile']} x{_search_scale(r)}" for r in usable})
-    text = (f"{len(sizes)} distinct genotypes searched by this suite ({', '.join(where)} profile/search scale; "
+    settings = sorted({f"{r['profile']} x{_search_scale(r)}" for r in usable})
+    text = (f"{len(sizes)} distinct genotypes searched by this suite ({', '.join(settings)} profile/search scale; "
             f"{len(usable)} run records), built at the paper's final widths at x{scale}: " + ", ".join(f"{s:.1f}K" for s in sizes))
     if left:
         text += f"; left out: {'; '.join(sorted(left))}"

@@ -206,7 +206,7 @@ def _unit_seconds(g: Group) -> float:
     return float(np.mean([sum(r["timings_s"].values()) for r in g.records]))
 
 
-def _size(g: Group) -> str:
+def _size(g: Group) -> tuple[str, str]:
     params = [r["cost"]["params"] for r in g.records]
     macs = [r["cost"]["macs"][0]["macs_per_lr_pixel"] for r in g.records]
     return f"{np.mean(params) / 1e3:.1f}K ({min(params) / 1e3:.1f}–{max(params) / 1e3:.1f}K)", f"{np.mean(macs) / 1e3:.1f}K ({min(macs) / 1e3:.1f}–{max(macs) / 1e3:.1f}K)"
@@ -239,6 +239,11 @@ class Comparison:
                 f"over {self.family} comparisons{caveat}")
 
 
+def _ratio(a: float | None, b: float | None) -> str:
+    """``a / b`` as ``0.30x``; ``–`` when either is unknown or ``b`` is 0."""
+    return "–" if a is None or not b else f"{a / b:.2f}x"
+
+
 def compare_rows(x: Sequence[float], y: Sequence[float]) -> tuple[float, float, float]:
     """(mean difference, P(improvement), exact permutation p) of two rows' per-seed values."""
     return float(np.mean(x) - np.mean(y)), probability_of_improvement(x, y), permutation_pvalue(x, y)
@@ -258,10 +263,11 @@ def _finding(space: str, rows: dict[str, Group | None], dataset: str, varying: s
     sig = search_signal(search.records)
     inert = sig is not None and sig.inert
     parts = []
+    assert rsws is not None and rand is not None  # complete rows (checked above)
     for name, cond, base in (("RSWS", "RSWS", rsws), ("random architectures", "random architecture", rand)):
         t = tests[cond]
-        ratio = search.mean_of(("cost", "params")) / base.mean_of(("cost", "params"))
-        parts.append(f"{t.words()} {name} ({t.delta:+.3f} dB on {dataset}, {t.fmt()}; {ratio:.2f}x their parameters)")
+        ratio = _ratio(search.mean_of(("cost", "params")), base.mean_of(("cost", "params")))
+        parts.append(f"{t.words()} {name} ({t.delta:+.3f} dB on {dataset}, {t.fmt()}; {ratio} their parameters)")
     lead = f"**{space}**: the search " + "; it ".join(parts) + "."
     if inert:
         lead += f" Its search is {INERT}: the row is a random architecture without selection."
@@ -301,7 +307,7 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
         "exact permutation test of the difference of mean PSNR (every relabelling of the seeds), Holm-corrected over",
         f"all the findings' comparisons; \"beats\"/\"loses to\" only when the corrected p < {ALPHA}, \"indicatively",
         "above/below\" when only the uncorrected one is. P(improvement): the probability that a seed of one row beats a",
-        f"seed of the other (ties half), an effect size; RI: Yang et al.'s relative improvement over random architectures,",
+        "seed of the other (ties half), an effect size; RI: Yang et al.'s relative improvement over random architectures,",
         f"in % of PSNR, on {focus}. Agreement: mean pairwise share of architecture decisions across seeds (the decisions",
         "each plugin defines, over those that vary in the space), against the chance level of two independent uniform",
         "draws of the space's sampler (2,000 pairs), with a margin of 2 leave-one-seed-out jackknife SEs.",
@@ -321,9 +327,12 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
     # every finding's comparison is one member of one family, corrected together (Holm)
     raw: dict[tuple[str, str], tuple[float, float, float]] = {}
     for space, (_, rows, _, _) in spaces.items():
-        if rows["search"] is not None and all(g is not None and len(g.records) >= MIN_SEEDS for g in rows.values()):
+        search_row = rows["search"]
+        if search_row is not None and all(g is not None and len(g.records) >= MIN_SEEDS for g in rows.values()):
             for cond in ("RSWS", "random architecture"):
-                raw[(space, cond)] = compare_rows(_psnr(rows["search"], focus), _psnr(rows[cond], focus))
+                base = rows[cond]
+                assert base is not None
+                raw[(space, cond)] = compare_rows(_psnr(search_row, focus), _psnr(base, focus))
     adjusted = holm({f"{k[0]}|{k[1]}": v[2] for k, v in raw.items()})
     tests = {k: Comparison(*v, adjusted[f"{k[0]}|{k[1]}"], len(raw)) for k, v in raw.items()}
     for space, (picked, rows, present, varying) in spaces.items():
@@ -335,10 +344,11 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
             tables += ["_no runs yet_", ""]
             continue
         table = []
-        for cond, g in rows.items():
-            if g is None:
+        for cond, row_group in rows.items():
+            if row_group is None:
                 table.append({"condition": cond, "row": "/".join(_rows_of(space)[cond]), "seeds": "0"})
                 continue
+            g = row_group
             params, macs = _size(g)
             agree = genotype_agreement(g.records, varying)
             row = {"condition": cond, "row": f"{g.label} ({g.config_hash})",

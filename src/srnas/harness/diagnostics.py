@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from srnas.harness.aggregate import Group, group_records
-from srnas.harness.compare import SPACES, agreement_vs_chance, pick_group, varying_decisions
+from srnas.harness.compare import SPACES, _ratio, agreement_vs_chance, pick_group, varying_decisions
 from srnas.harness.signal import search_signal
 from srnas.harness.stats import mean_ci
 from srnas.harness.tables import search_budget_text
@@ -178,7 +178,7 @@ def ladder_rows(runs: Sequence[dict[str, Any]], probes: Sequence[dict[str, Any]]
                 "moved": "–" if sig is None else f"{sig.moved}/{sig.seeds}",
                 "final entropy (min)": "" if sig is None or sig.entropy is None else f"{sig.entropy:.4f}",
                 "agreement / chance (± 2 SE)": "–" if agree is None else agree.fmt(),
-                "params / random arch": "–" if rand is None else f"{g.mean_of(('cost', 'params')) / rand.mean_of(('cost', 'params')):.2f}x",
+                "params / random arch": "–" if rand is None else _ratio(g.mean_of(("cost", "params")), rand.mean_of(("cost", "params"))),
                 "signal": verdict,
             })
         lines.append(_smallest_line(space, judged, rand is not None))

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
 
 from srnas.harness.aggregate import Group, stat  # noqa: E402
 
@@ -30,13 +33,13 @@ def plot_psnr_vs(groups: Sequence[Group], x: str, path: Path, title: str) -> Pat
         datasets += [d for d in g.datasets if d not in datasets]
     # Every series gets its own colour *and* marker (tab20 has 20 distinct colours; markers cycle over 10),
     # and the legend sits outside the panels so it never hides a point.
-    colours = plt.get_cmap("tab20").colors
+    colours = list(cast(ListedColormap, plt.get_cmap("tab20")).colors)  # type: ignore[arg-type]  # tab20 is a list of RGB tuples
     markers = "osD^v<>PXh"
     style = {id(g): (colours[i % len(colours)], markers[i % len(markers)]) for i, g in enumerate(groups)}
     ncols = min(len(datasets), 2)
     nrows = -(-len(datasets) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.9 * nrows), squeeze=False)
-    handles: dict[str, object] = {}
+    handles: dict[str, Artist] = {}
     for ax, dataset in zip(axes.flat, datasets):
         for g in groups:
             s = stat(g.values(dataset, "psnr"))

@@ -95,7 +95,8 @@ def search_signal(records: Sequence[dict[str, Any]]) -> Signal | None:
     if len(finals) > 1:
         agreement = sum(decision_agreement(x, y) for x, y in itertools.combinations(finals, 2)) / (len(finals) * (len(finals) - 1) / 2)
     entropies = [final_entropy(r) for r in records if r.get("searched") and "initial_architecture" in (r.get("search_info") or {})]
-    entropy = min(entropies) if entropies and all(e is not None for e in entropies) else None
+    known = [e for e in entropies if e is not None]
+    entropy = min(known) if entropies and len(known) == len(entropies) else None
     if moved == 0:
         label = f"{INERT}: every seed ends at its initial decoding ({len(pairs)}/{len(pairs)})"
     elif entropy is not None and entropy >= NEAR_UNIFORM:

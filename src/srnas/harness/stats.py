@@ -31,7 +31,7 @@ class Interval:
         return f"{self.estimate:.{digits}f} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
 
 
-def _values(x: Sequence[float]) -> np.ndarray:
+def _values(x: Sequence[float] | np.ndarray) -> np.ndarray:
     a = np.asarray(x, dtype=float)
     if a.ndim != 1 or len(a) == 0 or not np.isfinite(a).all():
         raise ValueError("need a non-empty 1-D sequence of finite values")
@@ -68,7 +68,7 @@ def permutation_pvalue(x: Sequence[float], y: Sequence[float], exact_limit: int 
 
 def holm(pvalues: dict[str, float]) -> dict[str, float]:
     """Holm's step-down adjusted p-values (family-wise error control over all the given comparisons)."""
-    order = sorted(pvalues, key=pvalues.get)
+    order = sorted(pvalues, key=lambda k: pvalues[k])
     adjusted, running = {}, 0.0
     for i, key in enumerate(order):
         running = max(running, min(1.0, (len(order) - i) * pvalues[key]))
@@ -76,7 +76,7 @@ def holm(pvalues: dict[str, float]) -> dict[str, float]:
     return adjusted
 
 
-def probability_of_improvement(x: Sequence[float], y: Sequence[float]) -> float:
+def probability_of_improvement(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> float:
     """P(X > Y) over all seed pairs, ties counting 1/2 (the Mann-Whitney U statistic / (n m))."""
     a, b = _values(x), _values(y)
     diff = a[:, None] - b[None, :]

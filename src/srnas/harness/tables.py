@@ -55,9 +55,10 @@ def _spread(values: Sequence[float], fmt: str) -> str:
 def search_budget_text(g: Group) -> str:
     """The recorded search budget of a row's searched runs (:func:`srnas.nas.budget.format_budget`), or '–'."""
     budgets = [(r.get("search_info") or {}).get("budget") for r in g.records if r.get("searched")]
-    if not budgets or any(b is None for b in budgets):
+    first = budgets[0] if budgets else None
+    if first is None or any(b is None for b in budgets):
         return "–"
-    return format_budget(budgets[0])
+    return format_budget(first)
 
 
 def _signal_rows(groups: Sequence[Group]) -> list[dict[str, Any]]:

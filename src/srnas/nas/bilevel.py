@@ -109,7 +109,8 @@ def bilevel_search(
     w_sched = make_schedule(w_opt, cfg["weights"], steps)
     a_cfg = cfg.get("arch", {})
     a_opt = torch.optim.Adam(a_params, lr=a_cfg.get("lr", 3e-4), betas=tuple(a_cfg.get("betas", (0.5, 0.999))), weight_decay=a_cfg.get("weight_decay", 1e-3))
-    start, history, best = 0, [], {"score": None, "step": None, "state": None}
+    start, history = 0, []
+    best: dict[str, Any] = {"score": None, "step": None, "state": None}
     state = ctx.load_checkpoint(phase)
     if state is not None:
         supernet.load_state_dict(state["supernet"])

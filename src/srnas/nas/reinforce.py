@@ -69,6 +69,7 @@ class Reinforce:
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
+        assert self.baseline.value is not None  # set by the update above
         return {"reward": reward, "advantage": advantage, "baseline": float(self.baseline.value), "entropy": float(entropy.detach()), "loss": float(loss.detach())}
 
     def state_dict(self) -> dict:

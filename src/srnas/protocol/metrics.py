@@ -81,6 +81,7 @@ def to_y(img: np.ndarray, protocol: Protocol) -> np.ndarray:
     uint8 channels are multiplied as they are: numpy converts each element to float64 inside the multiply,
     which gives the bits of converting the whole image first without its 3-channel float64 copy.
     """
+    channels: tuple[np.ndarray, ...]
     if img.ndim == 2:
         if protocol.grey == "as_y":
             return img.astype(np.float64)
