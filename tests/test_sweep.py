@@ -45,7 +45,10 @@ def test_two_sweeps_at_once_make_each_record_once(tmp_path):
     assert len(records) == 6 and not problems
     logs = "".join(p.read_text() for p in (tmp_path / "sweeps" / "logs").glob("*.log"))
     assert logs.count(" train ") == 6  # "search Ns train Ns eval Ns": each unit computed exactly once
-    assert logs.count("already done") == 6  # the other sweep waited for the record instead of rerunning
+    # each sweep took the next free unit: no unit was launched twice to wait on the other sweep's lease
+    # (before: 6 "already done" -- the two sweeps moved in lock-step and the second added no throughput)
+    assert logs.count("--- attempt") == 6 and logs.count("already done") == 0
+    assert not list((tmp_path / "sweeps" / "claims").glob("*.claim"))  # every claim released
 
 
 def test_a_worker_killed_mid_unit_is_retried_and_resumes_to_the_uninterrupted_record(tmp_path):

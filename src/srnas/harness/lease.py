@@ -48,6 +48,11 @@ def read_lease(path: Path) -> dict[str, Any] | None:
         return {}
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host."""
+    return _pid_alive(pid)
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

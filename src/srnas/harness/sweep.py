@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from srnas.config import config_hash
 from srnas.errors import ConfigError
-from srnas.harness.lease import DEFAULT_STALE_AFTER_S, is_stale, lease_path, read_lease
+from srnas.harness.lease import DEFAULT_STALE_AFTER_S, is_stale, lease_path, pid_alive, read_lease
 from srnas.harness.records import record_path, run_key
 
 STATES = ("done", "running", "failed", "pending")
@@ -185,6 +185,58 @@ def _bar(total: int, initial: int, quiet: bool) -> tqdm:
     return tqdm(total=total, initial=initial, desc="sweep", unit="unit", disable=quiet, file=sys.stderr, dynamic_ncols=True)
 
 
+def _claim_path(results: Path, unit: Unit) -> Path:
+    return Path(results) / "sweeps" / "claims" / f"{unit.name}.claim"
+
+
+def _claim(results: Path, unit: Unit) -> bool:
+    """Claim ``unit`` for this sweep process (an exclusive file: host, pid). A claim whose process is gone
+    on this host is taken over. The child ``srnas run`` takes the unit's lease only after its start-up
+    (seconds of imports): without a claim, two sweeps started together both launched the same units."""
+    import socket
+
+    path = _claim_path(results, unit)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info = {"host": socket.gethostname(), "pid": os.getpid()}
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            holder = read_lease(path) or {}
+            if holder.get("host") == info["host"] and holder.get("pid") == info["pid"]:
+                return True
+            if holder.get("host") == info["host"] and not pid_alive(int(holder.get("pid", -1))):
+                path.unlink(missing_ok=True)  # its sweep died: take the unit over
+                continue
+            return False
+        with os.fdopen(fd, "w") as fh:
+            json.dump(info, fh)
+        return True
+    return False
+
+
+def _unclaim(results: Path, unit: Unit) -> None:
+    path = _claim_path(results, unit)
+    holder = read_lease(path) or {}
+    if holder.get("pid") == os.getpid():
+        path.unlink(missing_ok=True)
+
+
+def _next_unit(todo: deque[Unit], results: Path) -> Unit | None:
+    """The first unit of ``todo`` that this sweep can claim and no other process holds a lease on, removed
+    from ``todo``; None when every remaining unit is being run elsewhere.
+
+    Two sweeps over one grid used to launch the same units and wait on each other's leases, moving in
+    lock-step: the second added no throughput. Now each takes the next free unit; a unit another sweep runs
+    is left to it, and picked up here only if that sweep dies (its claim and lease go stale)."""
+    for unit in list(todo):
+        state = unit_state(results, unit)
+        if state == "done" or (state != "running" and _claim(results, unit)):
+            todo.remove(unit)
+            return unit
+    return None
+
+
 def run_local(units: Sequence[Unit], results: Path, jobs: int = 1, gpus: Sequence[str] = (), retries: int = 1,
               data_root: str | None = None, device: str = "cpu", threads: int = 1, quiet: bool = False) -> SweepSummary:
     """Run the units not yet done on a pool of ``jobs`` subprocesses (one ``srnas run`` each)."""
@@ -200,7 +252,14 @@ def run_local(units: Sequence[Unit], results: Path, jobs: int = 1, gpus: Sequenc
     try:
         while todo or running:
             while todo and free:
-                unit, slot = todo.popleft(), free.popleft()
+                unit = _next_unit(todo, results)
+                if unit is None:
+                    break  # every remaining unit is being run by another sweep: wait for it here, then look again
+                if unit_state(results, unit) == "done":  # another sweep finished it meanwhile
+                    summary.states[unit.name] = "done"
+                    bar.update(1)
+                    continue
+                slot = free.popleft()
                 attempts[unit.name] = attempts.get(unit.name, 0) + 1
                 env = dict(os.environ)
                 if slots[slot] is not None:
@@ -218,6 +277,7 @@ def run_local(units: Sequence[Unit], results: Path, jobs: int = 1, gpus: Sequenc
             for proc in [p for p in running if p.poll() is not None]:
                 unit, slot = running.pop(proc)
                 free.append(slot)
+                _unclaim(results, unit)
                 done = record_path(results, unit.key).exists()
                 if proc.returncode == 0 and done:
                     summary.states[unit.name] = "done"
@@ -232,8 +292,9 @@ def run_local(units: Sequence[Unit], results: Path, jobs: int = 1, gpus: Sequenc
                     bar.update(1)
             bar.set_postfix(done=summary.count("done"), running=len(running), failed=summary.count("failed"), refresh=False)
     finally:
-        for proc in running:
+        for proc, (unit, _) in running.items():
             proc.kill()
+            _unclaim(results, unit)
         bar.close()
     return summary
 
