@@ -122,6 +122,12 @@ class Method(ABC):
         """This method's space as a :class:`WeightSharingSpace` (for the ``random`` baseline), if any."""
         return None
 
+    def representative_genotype(self, config: dict[str, Any], scale: int) -> tuple[str, Genotype] | None:
+        """(name, genotype) of the architecture a paper's own final training ran on -- its published result --
+        for a dry run whose search was cut short to time the final training on; None: a uniform sample from
+        the space is timed instead (which may be far larger or smaller than what the paper trained)."""
+        return None
+
     def architecture_decisions(self, genotype: Genotype) -> dict[str, Any]:
         """The choices a search makes in ``genotype``, keyed by JSON path (``srnas.nas.decisions``): what
         cross-seed agreement and its chance level count. Default: every non-float leaf. A plugin whose

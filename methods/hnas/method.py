@@ -69,6 +69,12 @@ class HNASMethod(Method):
 
         return weight_training(config)
 
+    def representative_genotype(self, config: dict[str, Any], scale: int) -> tuple[str, Genotype] | None:
+        """HNAS-A, the paper's x2 result (Table II): a uniform sample of the space at the paper's width (64
+        channels, 12 layers) can need far more memory than any searched net -- one training step of one such
+        sample was killed at 24.3 GB RSS on a 24 GiB CPU machine."""
+        return "HNAS-A", published_genotype("HNAS-A")
+
     def architecture_decisions(self, genotype: Genotype) -> dict[str, Any]:
         """The normal and upsampling cells' ops/inputs and the upsampling position; ``layers`` is a setting."""
         from srnas.nas.decisions import default_decisions

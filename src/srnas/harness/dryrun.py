@@ -147,6 +147,10 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
             genotype, model = result.genotype, result.model
         except DryRunStop:
             notes.append("search stopped after its timed steps; the derivation after the search loop is not projected")
+        representative = method.representative_genotype(config, scale) if genotype is None else None
+        if representative is not None:
+            published, genotype = representative
+            notes.append(f"final training timed on {published}, the paper's published architecture (the search was cut short)")
         if genotype is None:
             space = method.search_space(config, scale)
             if space is not None:
