@@ -80,3 +80,25 @@ def test_params_and_sweep_status_print_json(capsys) -> None:
     state = json.loads(capsys.readouterr().out)
     assert state["units"] == 3 and state["counts"] == {"done": 3}
     assert {u["state"] for u in state["unit_states"]} == {"done"} and state["unit_states"][0]["method"] == "fsrcnn"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_table_format_csv_and_json_carry_the_pages_numbers(fmt, tmp_path, capsys) -> None:
+    import json
+
+    import pandas as pd
+
+    from srnas.cli import main
+
+    assert main(["table", "--profile", "short", "--scale", "2", "--results", str(RESULTS), "--out", str(tmp_path), "--format", fmt]) == 0
+    capsys.readouterr()
+    path = tmp_path / f"short_x2.{fmt}"
+    data = pd.read_csv(path) if fmt == "csv" else pd.DataFrame(json.loads(path.read_text()))
+    cells = _psnr_table(RESULTS / "tables" / "short_x2.md")
+    assert len(data) == len(cells)
+    for (label, chash, dataset), (mean, std, n) in cells.items():
+        method, _, variant = label.partition("/")
+        (row,) = data[(data.method == method) & (data.variant == (variant or "default")) & (data.config_hash == chash)
+                      & (data.dataset == dataset)].itertuples()
+        assert row.n == n and round(row.psnr_mean, 2) == pytest.approx(mean) and (std is None or round(row.psnr_std, 2) == pytest.approx(std))
+    assert not (tmp_path / "short_x2.md").exists()  # the data formats never rewrite the page

@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=int, default=2, choices=(2, 3, 4))
     parser.add_argument("--out", default=None, help="output folder (default: RESULTS/tables)")
     parser.add_argument("--methods", nargs="+", default=None, help="only these methods (default: every method with records)")
+    parser.add_argument("--format", default="md", choices=("md", "csv", "json"),
+                        help="md: the page; csv/json: the numbers behind it (mean, std, n per config and set) -> "
+                             "<profile>_x<scale>.csv/.json beside it")
     parser.add_argument("--projections", action="store_true",
                         help="instead: the dry-run projections of the paper schedules next to the claimed search costs")
     parser.add_argument("--compare", action="store_true",
@@ -37,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         return _projections(args)
     if args.compare:
         return _compare(args)
+    if args.format != "md":
+        return _data(args)
 
     def render() -> str:
         from srnas.harness.aggregate import JUDGED_PROFILE, group_records
@@ -53,6 +58,31 @@ def run(args: argparse.Namespace) -> int:
         return render(groups, args.profile, args.scale, reported, {"psnr": args.tol_psnr, "ssim": args.tol_ssim})
 
     return _write_page(args, f"{args.profile}_x{args.scale}.md", render)
+
+
+def _data(args: argparse.Namespace) -> int:
+    """``--format csv|json``: the aggregate numbers of the page, as data."""
+    from srnas.harness.frame import table_frame
+    from srnas.harness.preflight import check_results_exist, check_writable_folder
+
+    try:
+        check_results_exist(args.results)
+        table = table_frame(args.results, args.profile, args.scale, args.methods)
+        out = check_writable_folder(args.out or Path(args.results) / "tables", "--out" if args.out else "--results")
+    except SrnasError as exc:
+        print(f"srnas table: error: {exc}", file=sys.stderr)
+        return 2
+    path = out / f"{args.profile}_x{args.scale}.{args.format}"
+    if args.format == "csv":
+        table.to_csv(path, index=False)
+    else:  # full float precision (pandas' to_json keeps 10 digits), NaN (one seed's std) as null
+        import json
+
+        rows = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+        path.write_text(json.dumps(rows, indent=1) + "\n")
+    print(path.read_text())
+    print(f"written: {path}", file=sys.stderr)
+    return 0
 
 
 def _projections(args: argparse.Namespace) -> int:

@@ -69,3 +69,21 @@ def frame(results: str | Path = "results", kind: Kind = "run", per_image: bool =
                 rows.append({**entry, "psnr": m.get("psnr"), "ssim": m.get("ssim")})
     columns = COLUMNS[:11] + ["image"] + COLUMNS[11:] if per_image else COLUMNS
     return pd.DataFrame(rows, columns=columns)
+
+
+def table_frame(results: str | Path, profile: str, scale: int, methods: list[str] | None = None) -> pd.DataFrame:
+    """The numbers behind a ``srnas table`` page as data: one row per config (method, variant, config hash) and
+    set, with the seeds, the mean, the sample std (None for one seed) and n of PSNR and SSIM, the mean params and
+    MACs per LR pixel. The page's cells are these numbers rounded (tests/test_frame.py checks it)."""
+    df = frame(results)
+    df = df[(df.profile == profile) & (df.scale == scale)]
+    if methods:
+        df = df[df.method.isin(methods)]
+    keys = ["method", "variant", "config_hash", "dataset"]
+    if df.empty:
+        return pd.DataFrame(columns=[*keys, "seeds", "n", "psnr_mean", "psnr_std", "ssim_mean", "ssim_std", "params", "macs_per_lr_pixel"])
+    grouped = df.groupby(keys, sort=True)
+    out = grouped.agg(seeds=("seed", lambda s: " ".join(str(v) for v in sorted(s))), n=("seed", "size"),
+                      psnr_mean=("psnr", "mean"), psnr_std=("psnr", "std"), ssim_mean=("ssim", "mean"),
+                      ssim_std=("ssim", "std"), params=("params", "mean"), macs_per_lr_pixel=("macs_per_lr_pixel", "mean"))
+    return out.reset_index()
