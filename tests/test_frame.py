@@ -1,4 +1,4 @@
-"""srnas.frame: the committed records as a tidy table, checked against the committed Markdown tables."""
+"""srnas.harness.frame: the committed records as a tidy table, checked against the committed Markdown tables."""
 from __future__ import annotations
 
 import re
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import srnas
+from srnas.harness.frame import frame
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 CELL = re.compile(r"(?P<mean>-?\d+\.\d+)(?: ± (?P<std>\d+\.\d+))? \((?P<n>\d+)\)")
@@ -27,7 +27,7 @@ def _psnr_table(page: Path) -> dict[tuple[str, str, str], tuple[float, float | N
 
 
 def test_frame_of_the_committed_results_matches_the_short_table() -> None:
-    df = srnas.frame(RESULTS)
+    df = frame(RESULTS)
     assert {"method", "variant", "config_hash", "dataset", "psnr", "ssim", "params", "commit", "weights_sha256"} <= set(df.columns)
     cells = _psnr_table(RESULTS / "tables" / "short_x2.md")
     assert len(cells) > 40
@@ -43,8 +43,8 @@ def test_frame_of_the_committed_results_matches_the_short_table() -> None:
 
 
 def test_per_image_rows_average_to_the_set_means() -> None:
-    per_image = srnas.frame(RESULTS, per_image=True)
-    sets = srnas.frame(RESULTS)
+    per_image = frame(RESULTS, per_image=True)
+    sets = frame(RESULTS)
     assert len(per_image) > len(sets)
     with_images = per_image.groupby(["record", "dataset"]).psnr.mean()
     means = sets.set_index(["record", "dataset"]).psnr.loc[with_images.index]
@@ -52,10 +52,10 @@ def test_per_image_rows_average_to_the_set_means() -> None:
 
 
 def test_kind_selects_run_or_eval_records_and_rejects_others(tmp_path) -> None:
-    assert srnas.frame(tmp_path).empty and list(srnas.frame(tmp_path).columns)[:3] == ["kind", "method", "variant"]
-    assert set(srnas.frame(RESULTS, kind="all").kind) >= {"run"}
+    assert frame(tmp_path).empty and list(frame(tmp_path).columns)[:3] == ["kind", "method", "variant"]
+    assert set(frame(RESULTS, kind="all").kind) >= {"run"}
     with pytest.raises(ValueError, match="kind"):
-        srnas.frame(RESULTS, kind="runs")  # type: ignore[arg-type]
+        frame(RESULTS, kind="runs")  # type: ignore[arg-type]
 
 
 def test_the_readme_example_runs(capsys, monkeypatch) -> None:

@@ -1,7 +1,6 @@
 """Imports go down the layers, and no import cycle exists, counting imports inside functions.
 
-Layers, top to bottom: CLI and the package top (srnas.cli, srnas.commands, srnas/__init__'s lazy facade)
--> harness -> plugins (srnas.methods) -> NAS
+Layers, top to bottom: CLI (srnas.cli, srnas.commands) -> harness -> plugins (srnas.methods) -> NAS
 primitives (srnas.nas) -> core (config, profiles, training, run context, evaluation) -> data and protocol
 (srnas.datasets, srnas.protocol, errors, atomic writes, threads). A module may import its own layer or any
 below it. Function-level imports count: they are how cycles hid before (context -> harness.dryrun ->
@@ -42,8 +41,6 @@ def _modules() -> dict[str, Path]:
 
 
 def _layer(module: str) -> int:
-    if module == "srnas":  # the package top: the public facade (srnas.frame, .evaluate, .run), an entry point like the CLI
-        return 0
     best = (-1, -1)
     for i, (_, prefixes) in enumerate(LAYERS):
         for prefix in prefixes:
