@@ -118,7 +118,7 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     from srnas.harness.records import RecordExists, record_path, run_key, write_record
     from srnas.harness.runner import model_cost, to_json
     from srnas.datasets.verify import sha256_file
-    from srnas.harness.weights import legacy_key, load_into, load_state_with_key
+    from srnas.harness.weights import load_into, load_state_with_key
     from srnas.methods import get_method
     from srnas.seeding import numerics_of, numerics_setup
     from srnas.threads import pin_threads
@@ -129,7 +129,7 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     device = check_device(args.device)
     check_threads(args.threads)
     checkpoint = Path(args.checkpoint)
-    state, state_key = load_state_with_key(checkpoint, args.checkpoint_key)
+    state, state_key, legacy_key = load_state_with_key(checkpoint, args.checkpoint_key)
     genotype, config, variant, seed, source = _architecture(args, method, checkpoint)
     check_eval_sets(sets, args.scale, args.lr_source, args.data_root)
     if not args.no_record:
@@ -160,7 +160,7 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     on_device = {"eval_device": str(device)} if str(device) != "cpu" else {}
     # which state dict of the file was scored: part of the key only when it is not the one the loader always
     # took (params_ema of an EMA checkpoint; an explicit --checkpoint-key), so existing keys are unchanged
-    by_key = {"checkpoint_key": state_key} if state_key != legacy_key(checkpoint) else {}
+    by_key = {"checkpoint_key": state_key} if state_key != legacy_key else {}
     chash = config_hash({**config, "checkpoint_sha256": sha, "genotype": genotype, **on_device, **by_key})
     record = {
         "kind": "eval", "method": method.name, "variant": variant, "scale": args.scale, "profile": config["profile"],

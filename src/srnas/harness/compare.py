@@ -357,7 +357,7 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
             key = f"search vs this, {focus}: P(improvement); p (Holm)"
             if cond != "search" and rows["search"] is not None and _psnr(g, focus) and _psnr(rows["search"], focus):
                 t = tests.get((space, cond))
-                _, pi, p = compare_rows(_psnr(rows["search"], focus), _psnr(g, focus))
+                _, pi, p = raw.get((space, cond)) or compare_rows(_psnr(rows["search"], focus), _psnr(g, focus))
                 row[key] = f"{pi:.2f}; p = {p:.3f}" + (f" ({t.p_holm:.3f})" if t else " (incomplete rows: not tested)")
             else:
                 row[key] = ""

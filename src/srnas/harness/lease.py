@@ -50,10 +50,6 @@ def read_lease(path: Path) -> dict[str, Any] | None:
 
 def pid_alive(pid: int) -> bool:
     """Whether a process with this pid exists on this host."""
-    return _pid_alive(pid)
-
-
-def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -72,7 +68,7 @@ def is_stale(holder: dict[str, Any], path: Path, stale_after_s: float = DEFAULT_
             return True
     if holder.get("owner") == owner_id() and holder.get("pid") != os.getpid():
         return True  # an earlier attempt of this very SLURM task (requeued), or a reused pid's leftover
-    if holder.get("host") == socket.gethostname() and not _pid_alive(int(holder.get("pid", -1))):
+    if holder.get("host") == socket.gethostname() and not pid_alive(int(holder.get("pid", -1))):
         return True
     return now - float(holder.get("heartbeat", 0.0)) > stale_after_s
 

@@ -254,6 +254,7 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
     wfile = weights_path(path)
     wsha = save_weights(model, wfile)
 
+    git = git_provenance(git_at_start)  # read once at publish
     record = {
         "method": method.name,
         "variant": config["variant"],
@@ -277,13 +278,13 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
         # this attempt's peak (a resumed run's earlier attempts are not in it)
         "peak_gpu_memory_bytes": torch.cuda.max_memory_allocated(ctx.device) if ctx.device.type == "cuda" else None,
         "env": environment(ctx.device),
-        "git": git_provenance(git_at_start),
+        "git": git,
         "train_data": data.describe(),
         "loader": ctx.loader,  # where batches were made; the batches are the same for every loader
         "resumed_from": resumed_from,
         "attempts": ctx.attempts,
         "notes": ctx.notes + (["the git tree changed while this run went on: its numbers come from the start state "
-                               "(git.commit), not from git.at_publish"] if git_state() != git_at_start else []),
+                               "(git.commit), not from git.at_publish"] if git.get("changed_during_run") else []),
         "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     try:

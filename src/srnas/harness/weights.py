@@ -43,8 +43,11 @@ def load_state(path: str | os.PathLike, key: str | None = None) -> dict[str, tor
     return load_state_with_key(path, key)[0]
 
 
-def load_state_with_key(path: str | os.PathLike, key: str | None = None) -> tuple[dict[str, torch.Tensor], str | None]:
-    """(state dict, the wrapper key it was taken from, None for a bare state dict).
+def load_state_with_key(path: str | os.PathLike, key: str | None = None
+                        ) -> tuple[dict[str, torch.Tensor], str | None, str | None]:
+    """(state dict, the wrapper key it was taken from, the key the loader took before ``params_ema`` was
+    preferred); keys are None for a bare state dict. The third lets a choice that changes nothing keep the
+    evaluation record's key it always had.
 
     ``key``: take the state dict under that key. By default a BasicSR checkpoint trained with EMA gives its
     ``params_ema`` (the weights BasicSR evaluates; ``params`` are the raw ones, silently taken before), then
@@ -56,11 +59,12 @@ def load_state_with_key(path: str | os.PathLike, key: str | None = None) -> tupl
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
 
-            return load_file(str(path)), None
+            return load_file(str(path)), None, None
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same clear message
         raise SrnasError(f"--checkpoint {path}: not a loadable weights file ({type(exc).__name__}: {exc}); "
                          "pass a .safetensors file or a torch state dict saved with torch.save") from None
+    legacy = next((w for w in LEGACY_KEYS if isinstance(state.get(w), dict)), None) if isinstance(state, dict) else None
     used = None
     if key is not None:
         if not (isinstance(state, dict) and isinstance(state.get(key), dict)):
@@ -75,20 +79,7 @@ def load_state_with_key(path: str | os.PathLike, key: str | None = None) -> tupl
                 break
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise SrnasError(f"--checkpoint {path}: holds no state dict of tensors")
-    return state, used
-
-
-def legacy_key(path: str | os.PathLike) -> str | None:
-    """The wrapper the loader took before params_ema was preferred (so a choice that changes nothing keeps
-    the evaluation record's key it always had)."""
-    path = Path(path)
-    if path.suffix == ".safetensors":
-        return None
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    for wrapper in LEGACY_KEYS:
-        if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
-            return wrapper
-    return None
+    return state, used, legacy
 
 
 def load_into(model: nn.Module, state: dict[str, torch.Tensor], where: str) -> None:
