@@ -97,4 +97,28 @@ def get_method(name: str) -> "Method":
     return cls()
 
 
-__all__: list[str] = ["register", "get_method", "list_methods", "broken_methods", "ENTRY_POINT_GROUP"]
+def method_classes() -> list[type["Method"]]:
+    """Every plugin class that loads, in listing order (``Method.listing_order``, then name): the order of
+    rows and sections on every page, so a new plugin places itself without an edit to the harness."""
+    classes = [_REGISTRY.get(n) or _load(n, t) for n, t in _targets().items()]
+    return sorted((c for c in classes if c is not None), key=lambda c: (c.listing_order, c.name))
+
+
+def weight_sharing_spaces() -> tuple[str, ...]:
+    """Names of the methods with a weight-sharing search space (``Method.weight_sharing``), in listing order:
+    the spaces of the equal-budget comparison and of the space baseline's variants."""
+    return tuple(c.name for c in method_classes() if c.weight_sharing)
+
+
+def space_baseline() -> str | None:
+    """The plugin that runs inside the other plugins' spaces (``Method.space_baseline``), if one loads."""
+    return next((c.name for c in method_classes() if c.space_baseline), None)
+
+
+def reference_method() -> str | None:
+    """The plugin whose rows tables compare every other row with (``Method.reference``), if one loads."""
+    return next((c.name for c in method_classes() if c.reference), None)
+
+
+__all__: list[str] = ["register", "get_method", "list_methods", "broken_methods", "method_classes", "weight_sharing_spaces",
+                      "space_baseline", "reference_method", "ENTRY_POINT_GROUP"]

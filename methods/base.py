@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -17,6 +18,7 @@ import torch.nn as nn
 
 if TYPE_CHECKING:
     from srnas.context import RunContext
+    from srnas.measurement import PluginMeasure
     from srnas.datasets.patches import PatchSource
 
 Genotype = dict[str, Any]
@@ -46,6 +48,54 @@ class WeightSharingSpace(Protocol):
         """The genotype the plugin's ``build`` accepts for ``arch``."""
 
 
+class RecordGroup(Protocol):
+    """All seeds of one configuration, as the harness hands them to a plugin's report hooks
+    (:class:`srnas.harness.aggregate.Group`): the plugin reads its own record keys, the harness none."""
+
+    method: str
+    variant: str
+    records: list[dict[str, Any]]
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def seeds(self) -> list[int]: ...
+
+    def values(self, dataset: str, metric: str) -> list[float]: ...
+
+
+@dataclass(frozen=True)
+class ControllerProbes:
+    """The two search probes that show whether accuracy moves an RL search: the same search with a reward on
+    accuracy alone and with a frozen controller (learning rate 0), each as (row label, variant)."""
+
+    accuracy_only: tuple[str, str]
+    frozen: tuple[str, str]
+    cost_name: str  # the cost the controller's reward penalises, as the page names it
+    cost_format: str = ",.0f"  # format spec of that cost's values
+
+
+@dataclass(frozen=True)
+class ControllerReadout:
+    """What an RL search's record says about its controller, read by the plugin that wrote the keys."""
+
+    first_sampled_psnr: float  # mean validation PSNR of the architectures sampled in the first controller epoch
+    last_sampled_psnr: float  # ... in the last controller epoch
+    last_sampled_cost: float  # their mean cost (``ControllerProbes.cost_name``) in the last epoch
+    derived_psnr: float  # the derived architecture's validation PSNR at search time
+    derived_cost: float  # and its cost
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """A method-specific section under the comparison's diagnostics (e.g. a sweep over one search setting)."""
+
+    title: str
+    intro: tuple[str, ...]  # lines of text under the title
+    rows: list[dict[str, Any]]  # the table, one dict per row (column -> text)
+
+
 class Method(ABC):
     """Base class of method plugins. Subclasses set ``name`` and register with ``@register``."""
 
@@ -59,6 +109,18 @@ class Method(ABC):
     description: ClassVar[str] = ""
     #: the plugin's profile data file, beside its module (``profiles.json``); None: ``profile`` is code
     profiles_file: ClassVar[str | None] = None
+    #: where the method's rows and sections appear in tables and pages (then by name): the harness orders
+    #: by this, never by a list of names
+    listing_order: ClassVar[int] = 100
+    #: True for the row tables state every gain against (bicubic upscaling; one plugin sets it)
+    reference: ClassVar[bool] = False
+    #: True when :meth:`search_space` gives a weight-sharing space: the equal-budget comparison then runs the
+    #: method against the :attr:`space_baseline` plugin inside its space
+    weight_sharing: ClassVar[bool] = False
+    #: True for a baseline that runs inside other plugins' spaces (random search with weight sharing): its
+    #: variant named after a space runs in that space, ``<space>-random-arch`` draws one architecture from it,
+    #: and its genotypes wrap the space's (``{"space": ..., "genotype": ...}``)
+    space_baseline: ClassVar[bool] = False
 
     def variants(self) -> dict[str, dict[str, Any]]:
         """Named option sets (config overrides). ``default`` is the paper's behaviour.
@@ -135,6 +197,40 @@ class Method(ABC):
         from srnas.nas.decisions import default_decisions
 
         return default_decisions(genotype)
+
+    def controller_probes(self) -> ControllerProbes | None:
+        """The accuracy-only and frozen-controller probes of an RL search (None: the method has none)."""
+        return None
+
+    def controller_readout(self, info: dict[str, Any]) -> ControllerReadout:
+        """Read a search info of this method (from a run record) for the controller diagnostics; only plugins
+        with :meth:`controller_probes` need it."""
+        raise NotImplementedError(f"{self.name} has no controller probes")
+
+    def report_sections(self, runs: Sequence[RecordGroup], probes: Sequence[RecordGroup]) -> list[ReportSection]:
+        """Method-specific diagnostics under the comparison page, from this method's ``compare``-profile
+        groups of full runs and of search probes (e.g. a sweep over one search setting); none by default."""
+        return []
+
+    def final_entropies(self, record: dict[str, Any]) -> dict[str, float] | None:
+        """Mean normalised entropy (1 = uniform) per family of relaxed architecture distributions at the end
+        of this method's search, read from a run record: the search-signal diagnostic labels a search inert
+        when every family stays near-uniform (its argmax changes are flips among near-tied weights). None:
+        the method keeps no such distribution, or (Trilevel) its final distributions are one-hot by
+        construction, so only "moved" and cross-seed agreement can judge it."""
+        return None
+
+    def measures(self) -> dict[str, "PluginMeasure"]:
+        """Claim measures specific to this paper, by the ``measure`` key the claims ledger names
+        (``benchmarks/claims.csv``): e.g. a memory saving only this method's supernet has. The harness's own
+        measures (published params/MACs, searched params, search GPU-hours) need nothing here."""
+        return {}
+
+    def paper_final_params(self, genotype: Genotype, scale: int) -> int | None:
+        """Parameters of a searched genotype built the way the paper sizes the network it reports (its final
+        widths), whatever budget searched it: the evidence for a paper's "searched models have N params"
+        claim. None: this plugin states no such size."""
+        return None
 
     def supernet_training(self, config: dict[str, Any]) -> dict[str, Any] | None:
         """The shared-weight training this method's search spends, as a config of the shared trainer.

@@ -41,6 +41,8 @@ class MatlabBicubic(nn.Module):
 @register
 class BicubicMethod(Method):
     name = "bicubic"
+    listing_order = 0
+    reference = True
     paper_label = "bicubic"
     searches = False
     trains = False

@@ -58,6 +58,7 @@ def _scale_grad(ratio: float):
 @register
 class FSRCNNMethod(Method):
     name = "fsrcnn"
+    listing_order = 5
     paper_label = None
     searches = False
     description = "FSRCNN(56,12,4), hand-designed CNN baseline (Dong et al. 2016)"

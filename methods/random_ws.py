@@ -23,16 +23,12 @@ import torch
 import torch.nn as nn
 
 from srnas.config import deep_merge
-from srnas.methods import get_method, register
+from srnas.methods import get_method, register, weight_sharing_spaces
 from srnas.methods.base import Genotype, Method, SearchResult, WeightSharingSpace
 from srnas.nas.separation import candidate_separation
 from srnas.nas.budget import search_budget
 from srnas.train import fit
 
-SPACES = ("hinas", "hnas", "deconas", "trilevel")
-#: spaces whose plugin can draw and build an architecture on its own (all four since the Trilevel space
-#: can retrain a derived genotype from scratch: ``options.final_weights: scratch``)
-ARCH_SPACES = SPACES
 _ARCH_STREAM, _CANDIDATE_STREAM = 1, 2  # independent RNG streams per seed
 
 _SETTINGS = {
@@ -83,15 +79,20 @@ def tile_psnrs(supernet: nn.Module, arch: Any, tiles: list[tuple[torch.Tensor, t
 @register
 class RandomSearchMethod(Method):
     name = "random"
+    listing_order = 90
+    space_baseline = True
     paper_label = "RSWS"
     description = "random search with weight sharing (Li & Talwalkar 2019) over a plugin's space (options.space)"
 
     def variants(self) -> dict[str, dict[str, Any]]:
         # default = the HiNAS space, where the paper's RSWS baseline was run
         # "<space>-random-arch": one architecture drawn uniformly from the space, no supernet and no
-        # selection, trained like the space's own result (Yang et al.'s random-sampling baseline)
-        return {"default": {}, **{space: {"options": {"space": space}} for space in SPACES},
-                **{f"{space}-random-arch": {"options": {"space": space}, "search": {"random_ws": {"mode": "architecture"}}} for space in ARCH_SPACES}}
+        # selection, trained like the space's own result (Yang et al.'s random-sampling baseline).
+        # The spaces are every plugin with a weight-sharing space (Method.weight_sharing), in listing order:
+        # a new plugin gets its RSWS and random-architecture rows without an edit here.
+        spaces = weight_sharing_spaces()
+        return {"default": {}, **{space: {"options": {"space": space}} for space in spaces},
+                **{f"{space}-random-arch": {"options": {"space": space}, "search": {"random_ws": {"mode": "architecture"}}} for space in spaces}}
 
     def reported_variant(self, variant: str) -> str | None:
         # HiNAS Table 2's RSWS row is random search in the HiNAS space with N=30 (x4 only)

@@ -79,7 +79,7 @@ def test_agreement_above_chance_needs_more_than_two_standard_errors():
 
 
 def test_pareto_front_by_hand():
-    from srnas.harness.diagnostics import pareto_flags
+    from srnas.stats import pareto_flags
 
     # (MACs, PSNR): the second is dominated by the first (cheaper and better); the third is dearer but best
     assert pareto_flags([(100, 30.0), (150, 29.9), (300, 30.2), (100, 30.0)]) == [True, False, True, True]

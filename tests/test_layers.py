@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [  # top first
     ("plugins", ("srnas.methods",)),
     ("NAS primitives", ("srnas.nas",)),
     ("core", ("srnas.config", "srnas.profiles", "srnas.profile_files", "srnas.seeding", "srnas.losses", "srnas.train",
-              "srnas.context", "srnas.step_timer", "srnas.evaluate", "srnas.measure_cache", "srnas.device_audit")),
+              "srnas.context", "srnas.step_timer", "srnas.stats", "srnas.measurement", "srnas.evaluate", "srnas.measure_cache", "srnas.device_audit")),
     ("data and protocol", ("srnas.datasets", "srnas.protocol", "srnas.errors", "srnas.atomic", "srnas.threads", "srnas")),
 ]
 

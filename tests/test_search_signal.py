@@ -33,7 +33,7 @@ def test_a_search_whose_argmax_moves_among_near_uniform_distributions_is_inert()
     def rec(seed, h):
         info = {"initial_architecture": {"cells": [0]}, "final_architecture": {"cells": [1]},
                 "history": [{"step": 1, "entropy_alpha": 1.0, "entropy_beta": 1.0}, {"step": 2, "entropy_alpha": h, "entropy_beta": 0.9995}]}
-        return {"seed": seed, "searched": True, "search_info": info}
+        return {"method": "hinas", "seed": seed, "searched": True, "search_info": info}
 
     sig = search_signal([rec(0, 0.9997), rec(1, 0.9993)])
     assert sig.moved == 2 and sig.inert and sig.entropy == pytest.approx(0.9993)
@@ -41,7 +41,7 @@ def test_a_search_whose_argmax_moves_among_near_uniform_distributions_is_inert()
     chosen = search_signal([rec(0, 0.9997), rec(1, 0.5)])  # one seed has concentrated its distribution
     assert not chosen.inert and chosen.label == "moved in 2/2 seeds"
     # records made before the history kept entropies: the final distributions kept in the genotype
-    old = {"seed": 0, "searched": True, "search_info": {"initial_architecture": {"c": 0}, "final_architecture": {"c": 1}},
+    old = {"method": "hinas", "seed": 0, "searched": True, "search_info": {"initial_architecture": {"c": 0}, "final_architecture": {"c": 1}},
            "genotype": {"alpha_softmax": [[[0.5, 0.5]], [[0.9, 0.1]]], "beta_softmax": [[0.0, 0.25, 0.25, 0.25, 0.25]]}}
     h = -(0.9 * math.log(0.9) + 0.1 * math.log(0.1)) / math.log(2)
     assert mean_entropies(old) == pytest.approx({"alpha_softmax": (1 + h) / 2, "beta_softmax": 1.0})

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from srnas.harness.stats import (holm, mean_ci, permutation_pvalue, probability_of_improvement, probability_of_improvement_ci,
+from srnas.stats import (holm, mean_ci, permutation_pvalue, probability_of_improvement, probability_of_improvement_ci,
                                  relative_improvement)
 
 

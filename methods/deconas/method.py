@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 
 from srnas.methods import register
-from srnas.methods.base import Genotype, Method, SearchResult
+from srnas.methods.base import ControllerProbes, ControllerReadout, Genotype, Method, SearchResult
 from srnas.methods.deconas.model import DeCoNASNet
 from srnas.methods.deconas.search import DeCoNASSearch
 from srnas.methods.deconas.space import Arc, make_genotype, random_arc
@@ -61,8 +61,22 @@ def build_supernet(config: dict[str, Any], scale: int) -> nn.Module:
 class DeCoNASMethod(Method):
     name = "deconas"
     profiles_file = "profiles.json"
+    listing_order = 40
+    weight_sharing = True
     paper_label = "DeCoNASNet"
     description = "DeCoNAS: densely connected RDN-style space, REINFORCE with a complexity-based penalty"
+
+    def controller_probes(self) -> ControllerProbes:
+        return ControllerProbes(accuracy_only=("PSNR only (penalty 0)", "penalty-0"), frozen=("frozen controller", "frozen-controller"),
+                                cost_name="P_cb", cost_format=",.3f")
+
+    def controller_readout(self, info: dict[str, Any]) -> ControllerReadout:
+        """Controller epochs are the history rows with ``val_psnr`` and ``p_cb`` (the complexity-based
+        penalty's cost); the search records the derived architecture's own ``derived`` entry."""
+        rows = [h for h in info.get("history", []) if "val_psnr" in h]
+        return ControllerReadout(first_sampled_psnr=rows[0]["val_psnr"], last_sampled_psnr=rows[-1]["val_psnr"],
+                                 last_sampled_cost=rows[-1]["p_cb"], derived_psnr=info["derived"]["val_psnr"],
+                                 derived_cost=info["derived"]["p_cb"])
 
     def variants(self) -> dict[str, dict[str, Any]]:
         return {

@@ -106,6 +106,12 @@ class HiNASSpace:
         return {"cells": arch["cells"], "levels": list(arch["levels"]), "nodes": self.nodes, "n_levels": 3}
 
 
+#: the normalised-entropy keys :func:`arch_entropies` writes into the search history
+ENTROPY_KEYS = ("entropy_alpha", "entropy_beta")
+#: genotype keys holding the final architecture distributions (records made before the history kept entropies)
+DISTRIBUTION_KEYS = ("alpha_softmax", "beta_softmax")
+
+
 @torch.no_grad()
 def arch_entropies(net: HiNASSupernet) -> dict[str, float]:
     """Mean normalised entropy (1 = uniform) of softmax(alpha) per edge and of the width choices per row with
@@ -126,6 +132,8 @@ def arch_entropies(net: HiNASSupernet) -> dict[str, float]:
 class HiNASMethod(Method):
     name = "hinas"
     profiles_file = "profiles.json"
+    listing_order = 20
+    weight_sharing = True
     paper_label = "HiNAS"
     description = "HiNAS: hierarchical differentiable search (LWAS, cell sharing, Viterbi widths, SSIM loss)"
 
@@ -211,6 +219,28 @@ class HiNASMethod(Method):
         from srnas.nas.decisions import default_decisions
 
         return default_decisions(genotype, exclude=("search_scale", "width_levels", "n_levels", "nodes", "alpha_softmax", "beta_softmax"))
+
+    def final_entropies(self, record: dict[str, Any]) -> dict[str, float] | None:
+        """From the last history row with :func:`arch_entropies`' ``entropy_alpha``/``entropy_beta`` (softmax
+        of the cell logits per edge, width choices per row), else -- records made before the history kept
+        them -- from the final distributions the genotype keeps (``alpha_softmax``/``beta_softmax``)."""
+        from srnas.stats import normalised_entropies
+
+        info = record.get("search_info") or {}
+        rows = [h for h in info.get("history", []) if isinstance(h, dict) and any(k in h for k in ENTROPY_KEYS)]
+        if rows:
+            return {k: float(rows[-1][k]) for k in ENTROPY_KEYS if k in rows[-1]}
+        g = record.get("genotype") or {}
+        out = {k: normalised_entropies(g[k]) for k in DISTRIBUTION_KEYS if isinstance(g.get(k), list)}
+        return {k: sum(v) / len(v) for k, v in out.items() if v} or None
+
+    def measures(self) -> dict[str, Any]:
+        from .claims import MEASURES
+
+        return dict(MEASURES)
+
+    def paper_final_params(self, genotype: Genotype, scale: int) -> int:
+        return params_at_paper_widths(genotype, scale)
 
     def build(self, genotype: Genotype, scale: int, config: dict[str, Any]) -> nn.Module:
         o = config["options"]

@@ -1,6 +1,7 @@
 """The HNAS ``Method``: variants, published genotypes, build, the retrain budget; profiles in ``profiles.json``."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,8 @@ import torch.nn as nn
 from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
 from srnas.methods import register
-from srnas.methods.base import Genotype, Method, SearchResult
+from srnas.methods.base import ControllerProbes, ControllerReadout, Genotype, Method, RecordGroup, ReportSection, SearchResult
+from srnas.methods.hnas.report import PROBES, controller_readout, lambda_section
 from srnas.methods.hnas.model import HNASNet
 from srnas.methods.hnas.space import HNASSpace, published_genotype
 from srnas.methods.hnas.supernet import HNASSupernet
@@ -25,6 +27,8 @@ PAPER_LAMBDAS = (0.2, 0.6, 0.9)
 class HNASMethod(Method):
     name = "hnas"
     profiles_file = "profiles.json"
+    listing_order = 10
+    weight_sharing = True
     paper_label = "HNAS"
     description = "Hierarchical NAS for SISR: LSTM controller over normal/upsampling cells and the upsampling position (Guo et al. 2020)"
 
@@ -80,6 +84,15 @@ class HNASMethod(Method):
         from srnas.nas.decisions import default_decisions
 
         return default_decisions(genotype, exclude=("layers",))
+
+    def controller_probes(self) -> ControllerProbes:
+        return PROBES
+
+    def controller_readout(self, info: dict[str, Any]) -> ControllerReadout:
+        return controller_readout(info)
+
+    def report_sections(self, runs: Sequence[RecordGroup], probes: Sequence[RecordGroup]) -> list[ReportSection]:
+        return [lambda_section(probes)]
 
     def search_space(self, config: dict[str, Any], scale: int) -> "HNASWeightSharing":
         return HNASWeightSharing(config, scale)

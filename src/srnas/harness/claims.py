@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from srnas.harness.env import LEDGER_DIR
+from srnas.measurement import JUDGED_PROFILE, Measurement, MeasureContext, gpu_class, gpu_searches, same_hardware  # noqa: F401 - gpu_class re-exported
 from srnas.harness.reported import ReportedError, validate
 
 CLAIMS_CSV = LEDGER_DIR / "claims.csv"
@@ -35,7 +36,6 @@ CLAIMS_SCHEMA = LEDGER_DIR / "claims.schema.json"
 CONSISTENCY_CSV = LEDGER_DIR / "consistency.csv"
 CONSISTENCY_SCHEMA = LEDGER_DIR / "consistency.schema.json"
 PAPERS_JSON = LEDGER_DIR / "papers.json"
-JUDGED_PROFILE = "paper"
 
 REPRODUCED = "reproduced"
 BELOW, ABOVE = "below", "above"
@@ -105,8 +105,10 @@ def _load_checked(path: str | Path, schema: Path, what: str) -> pd.DataFrame:
 
 
 def load_claims(path: str | Path | None = None) -> pd.DataFrame:
-    """The validated claims CSV (sizes, Mult-Adds, search cost, memory)."""
-    return _load_checked(path or CLAIMS_CSV, CLAIMS_SCHEMA, "claims")
+    """The validated claims CSV (sizes, Mult-Adds, search cost, memory); every row's measure is known."""
+    frame = _load_checked(path or CLAIMS_CSV, CLAIMS_SCHEMA, "claims")
+    check_measures(frame, path or CLAIMS_CSV)
+    return frame
 
 
 def _num(text: str) -> float | None:
@@ -226,7 +228,8 @@ def judge_cells(reported: pd.DataFrame, records: Sequence[dict], tolerance: dict
                 if rep is None:
                     v, reason = NO_REPORTED, "the paper prints no number for this cell"
                 elif measured is None:
-                    how = "srnas check --measure" if method == "bicubic" else "a GPU"
+                    # a method with nothing to train is measured on the CPU by `check --measure`; the others need a GPU run
+                    how = "a GPU" if _trains(method) else "srnas check --measure"
                     v, reason = NO_MEASUREMENT, (f"no `{JUDGED_PROFILE}`-profile record of {method}/{variant} x{scale} "
                                                  f"evaluated with the `{preset}` preset (needs {how})")
                 else:
@@ -270,14 +273,6 @@ def _explain_presets(group: list[Verdict], tolerance: float) -> None:
 
 
 # ------------------------------------------------------------------------------------- other claims
-
-@dataclass
-class Measurement:
-    value: Any  # float, [low, high], or None
-    reason: str = ""  # what was measured (or why nothing was)
-    known_limit: str = ""  # a measured reason why the claim cannot hold as stated (turns below/above into NOT_AS_STATED)
-    hardware_mismatch: bool = False  # measured, but only on other hardware than the claim's (never compared raw)
-
 
 @lru_cache(maxsize=None)
 def _published_model(method: str, variant: str, scale: int):
@@ -396,7 +391,6 @@ def measure_searched_params(row: pd.Series, records: Sequence[dict]) -> Measurem
     search that selected nothing samples the space's size range, not the searched networks')."""
     from srnas.harness.config import resolve_config
     from srnas.methods import get_method
-    from srnas.methods.hinas.method import params_at_paper_widths
 
     method, variant, scale = row["suite_method"], row["suite_variant"], int(row["scale"])
     searched = [r for r in records if r["method"] == method and r["variant"] == variant and r.get("searched")]
@@ -427,7 +421,11 @@ def measure_searched_params(row: pd.Series, records: Sequence[dict]) -> Measurem
     # one genotype per distinct search: reruns whose config differs only after the search (e.g. a fixed
     # decoder rule) find the same genotype for the same seed and must not count twice
     distinct = {(r["seed"], json.dumps(r["genotype"], sort_keys=True)): r for r in usable}
-    sizes = sorted(params_at_paper_widths(r["genotype"], scale) / 1e3 for r in distinct.values())
+    plugin = get_method(method)
+    counts = [plugin.paper_final_params(r["genotype"], scale) for r in distinct.values()]
+    if any(c is None for c in counts):
+        return Measurement(None, f"the {method} plugin states no size at the paper's final widths (Method.paper_final_params)")
+    sizes = sorted(c / 1e3 for c in counts if c is not None)
     settings = sorted({f"{r['profile']} x{_search_scale(r)}" for r in usable})
     text = (f"{len(sizes)} distinct genotypes searched by this suite ({', '.join(settings)} profile/search scale; "
             f"{len(usable)} run records), built at the paper's final widths at x{scale}: " + ", ".join(f"{s:.1f}K" for s in sizes))
@@ -436,76 +434,13 @@ def measure_searched_params(row: pd.Series, records: Sequence[dict]) -> Measurem
     return Measurement([sizes[0], sizes[-1]], text)
 
 
-@lru_cache(maxsize=8)
-def _cached_memory(measure: Callable, scale: int, filters: int, layers: int, stem: int, patch: int) -> dict:
-    """The cell-sharing memory depends only on the code and these shapes: measured once per version of the
-    code that builds the supernet (srnas.measure_cache), not on every `srnas check`."""
-    import srnas.methods.hinas.memory as memory
-    import srnas.methods.hinas.space as space
-    import srnas.methods.hinas.supernet as supernet
-    import srnas.nas.mixed as mixed
-    import srnas.nas.ops as ops
-    from srnas.measure_cache import cached_measure
-
-    return cached_measure("hinas-cell-sharing-memory", lambda *a: measure(*a[:4], batch=1, patch=a[4]),
-                          (scale, filters, layers, stem, patch), (memory, space, supernet, mixed, ops))
-
-
-def measure_cell_sharing_memory(row: pd.Series, records: Sequence[dict]) -> Measurement:
-    from srnas.harness.config import resolve_config
-    from srnas.methods import get_method
-    from srnas.methods.hinas.memory import cell_sharing_memory
-
-    scale = int(row["scale"])
-    config = resolve_config(get_method("hinas"), JUDGED_PROFILE, scale)
-    model = config["model"]
-    m = _cached_memory(cell_sharing_memory, scale, model["search_filters"], model["layers"], model["search_stem_channels"],
-                       config["search"].get("lr_patch", 64))
-    s, p = m["shared"], m["per_level"]
-    text = (f"saved-for-backward bytes of one step of the paper's SR search supernet (L={m['layers']}): "
-            f"{p['saved_bytes'] / 2**20:.1f} MiB per-level vs {s['saved_bytes'] / 2**20:.1f} MiB shared = {m['ratio']:.2f}x")
-    limit = ""
-    if m["ceiling"] < float(row["reported"]):
-        limit = (f"ceiling {p['cells']}/{s['cells']} = {m['ceiling']:.2f}x cell evaluations at L={m['layers']}: a cell runs once per "
-                 f"incoming width path (3 only for an interior level), edge levels have fewer, and stems, projections and "
-                 f"the head are shared by both modes, so no implementation of this supernet saves 3x")
-    return Measurement(m["ratio"], text, limit)
-
-
-def gpu_class(name: str) -> str:
-    """A GPU model name reduced to what identifies the model: ``"1x GTX 1080Ti"`` and ``"NVIDIA GeForce GTX
-    1080 Ti"`` both -> ``"gtx1080ti"``; counts, vendor and brand words are dropped."""
-    text = re.sub(r"^\s*\d+\s*x\s*", "", name.lower())
-    text = re.sub(r"\b(nvidia|geforce|tesla|pcie|sxm\d?|\d+\s*gb)\b", "", text)
-    return re.sub(r"[^a-z0-9]", "", text)
-
-
-def _gpu_searches(records: Sequence[dict], method: str, variant: str, scale: int | None) -> list[tuple[float, str]]:
-    """(search hours, GPU model) of every ``paper``-profile search that ran on CUDA."""
-    return [(r["timings_s"]["search"] / 3600, str((r.get("env") or {}).get("gpu") or "an unnamed CUDA device")) for r in records
-            if (r["method"], r["variant"], r["profile"]) == (method, variant, JUDGED_PROFILE)
-            and str(r.get("device", "")).startswith("cuda") and r.get("searched") and (scale is None or r["scale"] == scale)]
-
-
-def _same_hardware(runs: list[tuple[float, str]], claimed_gpu: str) -> tuple[list[float], str]:
-    """The hours measured on the claim's GPU model, and a sentence on the runs left out (other models)."""
-    want = gpu_class(claimed_gpu) if claimed_gpu and claimed_gpu != "unstated" else ""
-    same = [h for h, g in runs if want and gpu_class(g) == want]
-    others: dict[str, list[float]] = {}
-    for h, g in runs:
-        if not (want and gpu_class(g) == want):
-            others.setdefault(g, []).append(h)
-    note = "; ".join(f"{statistics.fmean(hs):.2f} h mean over {len(hs)} run(s) on {g}" for g, hs in sorted(others.items()))
-    return same, note
-
-
 def measure_search_gpu_hours(row: pd.Series, records: Sequence[dict]) -> Measurement:
     scale = int(row["scale"]) if row["scale"] else None
-    runs = _gpu_searches(records, row["suite_method"], row["suite_variant"], scale)
+    runs = gpu_searches(records, row["suite_method"], row["suite_variant"], scale)
     if not runs:
         return Measurement(None, f"needs a GPU: no `{JUDGED_PROFILE}`-profile search of {row['suite_method']}/{row['suite_variant']} "
                                  "has run on CUDA yet")
-    hours, others = _same_hardware(runs, row["gpu"])
+    hours, others = same_hardware(runs, row["gpu"])
     if not hours:
         claimed = (f"the paper ran on {row['gpu']}" if row["gpu"] and row["gpu"] != "unstated"
                    else "the paper does not state its GPU")
@@ -518,22 +453,6 @@ def measure_search_gpu_hours(row: pd.Series, records: Sequence[dict]) -> Measure
                        + (f"; not compared: {others}" if others else ""))
 
 
-def measure_search_speedup(row: pd.Series, records: Sequence[dict]) -> Measurement:
-    """A ratio of two searches' times: judged from runs on one GPU model (a ratio is comparable across
-    models only if both searches ran on the same one)."""
-    shared = _gpu_searches(records, "hinas", "default", None)
-    per_level = _gpu_searches(records, "hinas", "per-level-cells", None)
-    if not (shared and per_level):
-        return Measurement(None, "needs a GPU: `paper`-profile searches of hinas/default and hinas/per-level-cells on CUDA")
-    common = sorted({gpu_class(g) for _, g in shared} & {gpu_class(g) for _, g in per_level})
-    if not common:
-        return Measurement(None, "the two searches ran on different GPU models; their ratio is not a speed-up", hardware_mismatch=True)
-    gpu = common[0]
-    a = [h for h, g in per_level if gpu_class(g) == gpu]
-    b = [h for h, g in shared if gpu_class(g) == gpu]
-    return Measurement(statistics.fmean(a) / statistics.fmean(b), f"ratio of mean search wall times on one GPU model ({gpu})")
-
-
 def measure_not_in_suite(row: pd.Series, records: Sequence[dict]) -> Measurement:
     return Measurement(None, f"{row['subject']} is not a plugin of this suite (quoted for context)")
 
@@ -542,9 +461,7 @@ MEASURES: dict[str, Callable[[pd.Series, Sequence[dict]], Measurement]] = {
     "published_params": measure_published_params,
     "published_macs": measure_published_macs,
     "searched_params": measure_searched_params,
-    "cell_sharing_memory": measure_cell_sharing_memory,
     "search_gpu_hours": measure_search_gpu_hours,
-    "search_speedup": measure_search_speedup,
     "not_in_suite": measure_not_in_suite,
 }
 
@@ -575,8 +492,54 @@ def judge_claim(row: pd.Series, m: Measurement) -> Verdict:
     return Verdict(verdict=verdict, reason=reason, **base)
 
 
+def _trains(method: str) -> bool:
+    from srnas.methods import get_method
+
+    return get_method(method).trains
+
+
+def _plugin_config(method: str) -> MeasureContext:
+    from srnas.harness.config import resolve_config
+    from srnas.methods import get_method
+
+    return MeasureContext(lambda variant, scale: resolve_config(get_method(method), JUDGED_PROFILE, scale, variant))
+
+
+def check_measures(claims: pd.DataFrame, where: str | Path = CLAIMS_CSV) -> None:
+    """Every row names a measure the harness or its plugin provides; raised before any claim is judged."""
+    for _, row in claims.iterrows():
+        if row["measure"] in MEASURES:
+            continue
+        plugin_measures = plugin_measures_of(row["suite_method"])
+        if row["measure"] not in plugin_measures:
+            raise ReportedError(f"{where}: claim {row['claim_id']!r} names measure {row['measure']!r}, which neither the harness "
+                                f"({', '.join(sorted(MEASURES))}) nor the {row['suite_method'] or '(blank)'} plugin "
+                                f"({', '.join(sorted(plugin_measures)) or 'none'}) provides; fix its `measure` column")
+
+
+def measure(row: pd.Series, records: Sequence[dict]) -> Measurement:
+    """The row's measurement: one of the harness's :data:`MEASURES`, else a measure its plugin contributes
+    (``Method.measures``), so a paper-specific measure lives in its plugin's folder."""
+    if row["measure"] in MEASURES:
+        return MEASURES[row["measure"]](row, records)
+    return plugin_measures_of(row["suite_method"])[row["measure"]](row, records, _plugin_config(row["suite_method"]))
+
+
+def plugin_measures_of(method: str) -> dict[str, Any]:
+    """The claim measures a plugin contributes ({} for a blank or unknown method)."""
+    from srnas.methods import get_method
+
+    if not method:
+        return {}
+    try:
+        return get_method(method).measures()
+    except KeyError:
+        return {}
+
+
 def judge_claims(claims: pd.DataFrame, records: Sequence[dict]) -> list[Verdict]:
-    return [judge_claim(row, MEASURES[row["measure"]](row, records)) for _, row in claims.iterrows()]
+    check_measures(claims)
+    return [judge_claim(row, measure(row, records)) for _, row in claims.iterrows()]
 
 
 # ------------------------------------------------------------------------------ paper-internal consistency

@@ -11,7 +11,7 @@ Per search space (HNAS, HiNAS, Trilevel, DeCoNAS) three conditions at one stated
 
 All three get the same final training and evaluation (tests/test_compare_budget.py). Each row shows the
 mean PSNR with a 95 % Student-t interval over seeds; each finding compares the search with a baseline by an
-exact permutation test, Holm-corrected over the page (srnas.harness.stats: the former bootstrap intervals
+exact permutation test, Holm-corrected over the page (srnas.stats: the former bootstrap intervals
 covered ~82 % at n = 5), with the probability of improvement as the effect size; params/MACs; and the search
 signal: a search whose decoding never left its initial parameters is labelled inert and is not presented as
 the method's result. A row with fewer than :data:`MIN_SEEDS` seeds is marked incomplete and no finding is
@@ -30,18 +30,25 @@ import pandas as pd
 
 from srnas.harness.aggregate import Group, group_records
 from srnas.harness.signal import INERT, search_signal
-from srnas.harness.stats import holm, mean_ci, permutation_pvalue, probability_of_improvement, relative_improvement
+from srnas.stats import holm, mean_ci, permutation_pvalue, probability_of_improvement, relative_improvement
+from srnas.methods import space_baseline, weight_sharing_spaces
 from srnas.nas.decisions import decision_agreement, default_decisions
 from srnas.harness.tables import search_budget_text
 
 PROFILE = "compare"
-SPACES = ("hnas", "hinas", "trilevel", "deconas")
 MIN_SEEDS = 5
 CONDITIONS = ("search", "RSWS", "random architecture")
 
 
+def comparison_spaces() -> tuple[str, ...]:
+    """The comparison's search spaces: every plugin with a weight-sharing space, in listing order."""
+    return weight_sharing_spaces()
+
+
 def _rows_of(space: str) -> dict[str, tuple[str, str]]:
-    return {"search": (space, "default"), "RSWS": ("random", space), "random architecture": ("random", f"{space}-random-arch")}
+    """(method, variant) of each condition: the space baseline plugin's variants name the space they run in."""
+    baseline = space_baseline() or ""
+    return {"search": (space, "default"), "RSWS": (baseline, space), "random architecture": (baseline, f"{space}-random-arch")}
 
 
 def pick_group(groups: Sequence[Group], method: str, variant: str) -> tuple[Group | None, int]:
@@ -68,9 +75,10 @@ def _decisions(record: dict[str, Any]) -> dict[str, Any]:
     RSWS and random-architecture records wrap the space's genotype."""
     g = record.get("genotype") or {}
     space = record["method"]
-    if record["method"] == "random":
-        space, g = g.get("space", space), g.get("genotype", g)
     plugin = _space_plugin(space)
+    if plugin is not None and plugin.space_baseline:
+        space, g = g.get("space", space), g.get("genotype", g)
+        plugin = _space_plugin(space)
     return plugin.architecture_decisions(g) if plugin is not None else default_decisions(g)
 
 
@@ -319,7 +327,7 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
     tables: list[str] = []
     findings: list[str] = []
     spaces = {}
-    for space in SPACES:
+    for space in comparison_spaces():
         picked = {c: pick_group(groups, *mv) for c, mv in _rows_of(space).items()}
         rows = {c: g for c, (g, _) in picked.items()}
         present = [g for g in rows.values() if g is not None]
@@ -383,7 +391,7 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
                 row["row"] += f" (+{picked[cond][1]} other config(s) not shown)"
         tables += [pd.DataFrame(table).fillna("").to_markdown(index=False, disable_numparse=True), ""]
     out += [f"- {f}" for f in findings] + [""]
-    unit_s = [_unit_seconds(g) for space in SPACES for g in (pick_group(groups, *mv)[0] for mv in _rows_of(space).values()) if g is not None]
+    unit_s = [_unit_seconds(g) for space in comparison_spaces() for g in (pick_group(groups, *mv)[0] for mv in _rows_of(space).values()) if g is not None]
     if unit_s:
         out += [f"Cost: one seed of the {len(unit_s)} rows above takes {sum(unit_s) / 60:.0f} minutes of unit time (sum over rows of the",
                 "mean search + train + eval wall time per seed, as recorded; units ran two at a time on this machine's 2 cores),",

@@ -1,10 +1,11 @@
 """Search diagnostics of the comparison: the smallest search budget at which each search shows signal, does
-accuracy move the RL searches, does HNAS's lambda reach the derived net, and where do Trilevel's cost weights
-sit on the accuracy/cost front.
+accuracy move the RL searches, and each plugin's own sections (HNAS: does lambda reach the derived net;
+Trilevel: where its cost weights sit on the accuracy/cost front).
 
-Rendered under the comparison (``srnas table --compare``) from ``compare``-profile records: the Trilevel
-sweep from full runs, the RL and lambda diagnostics from search probes (``results/probes``: final training
-cut to one step, so their PSNRs are search-time validation numbers, never results).
+Rendered under the comparison (``srnas table --compare``) from ``compare``-profile records: full runs and
+search probes (``results/probes``: final training cut to one step, so their PSNRs are search-time
+validation numbers, never results). The harness reads no plugin's search-info keys: the RL rows come from
+``Method.controller_probes``/``controller_readout``, the sections from ``Method.report_sections``.
 """
 from __future__ import annotations
 
@@ -15,61 +16,55 @@ import numpy as np
 import pandas as pd
 
 from srnas.harness.aggregate import Group, group_records
-from srnas.harness.compare import SPACES, _ratio, agreement_vs_chance, pick_group, varying_decisions
+from srnas.harness.compare import _ratio, _rows_of, agreement_vs_chance, comparison_spaces, pick_group, varying_decisions
 from srnas.harness.signal import search_signal
-from srnas.harness.stats import mean_ci
+from srnas.methods import method_classes
+from srnas.methods.base import ReportSection
 from srnas.harness.tables import search_budget_text
 
 PROFILE = "compare"
-#: (space, row label, variant): a PSNR-only reward and the same search whose controller never updates
-RL_PAIRS = {"hnas": (("PSNR only (lambda = 1)", "psnr-only"), ("frozen controller", "frozen-controller")),
-            "deconas": (("PSNR only (penalty 0)", "penalty-0"), ("frozen controller", "frozen-controller"))}
 
 
 def _md(rows: list[dict[str, Any]]) -> str:
     return pd.DataFrame(rows).fillna("").to_markdown(index=False, disable_numparse=True) if rows else "_no runs yet_"
 
 
-def _controller_rows(info: dict[str, Any], space: str) -> list[dict[str, Any]]:
-    key = "psnr" if space == "hnas" else "val_psnr"
-    return [h for h in info.get("history", []) if key in h]
-
-
-def _sampled(info: dict[str, Any], space: str) -> tuple[float, float, float]:
-    """(first, last) controller epoch's mean sampled PSNR and the last epoch's mean sampled cost."""
-    rows = _controller_rows(info, space)
-    key, cost = ("psnr", "macs") if space == "hnas" else ("val_psnr", "p_cb")
-    return rows[0][key], rows[-1][key], rows[-1][cost]
-
-
-def _derived(info: dict[str, Any], space: str) -> tuple[float, float]:
-    """(validation PSNR, cost) of the derived architecture at search time."""
-    if space == "hnas":
-        best = max(info["candidates"], key=lambda c: c.get("reward", c["score_psnr"]))
-        return best["score_psnr"], info["derived_macs_search_width"]
-    return info["derived"]["val_psnr"], info["derived"]["p_cb"]
+def _plugins_with_probes() -> list[tuple[str, Any]]:
+    """(name, plugin) of every method with RL controller probes (``Method.controller_probes``), in listing order."""
+    out = []
+    for cls in method_classes():
+        plugin = cls()
+        if plugin.controller_probes() is not None:
+            out.append((cls.name, plugin))
+    return out
 
 
 def rl_rows(records: Sequence[dict[str, Any]], scale: int = 2) -> list[dict[str, Any]]:
+    """Per RL search: its accuracy-only and frozen-controller probes, read through the plugin's
+    ``controller_readout`` (the harness knows no key of any search info)."""
     groups = group_records(records, PROFILE, scale)
     rows = []
-    for space, pairs in RL_PAIRS.items():
-        cost_name = "MACs (search width)" if space == "hnas" else "P_cb"
+    for space, plugin in _plugins_with_probes():
+        probes = plugin.controller_probes()
+        cost_name, fmt = probes.cost_name, probes.cost_format
+        pairs = (probes.accuracy_only, probes.frozen)
         found = {label: pick_group(groups, space, variant)[0] for label, variant in pairs}
         for label, g in found.items():
             if g is None:
                 continue
             infos = [r["search_info"] for r in g.records]
-            sampled = np.array([_sampled(i, space) for i in infos])
-            derived = np.array([_derived(i, space) for i in infos])
+            reads = [plugin.controller_readout(i) for i in infos]
             noise = [i["validation_noise"] for i in infos if i.get("validation_noise")]
             sig = search_signal(g.records)
+            last_cost = float(np.mean([r.last_sampled_cost for r in reads]))
+            derived_cost = float(np.mean([r.derived_cost for r in reads]))
             rows.append({
                 "space": space, "search": f"{label} ({g.variant})", "seeds": " ".join(map(str, g.seeds)),
-                "sampled PSNR, first -> last controller epoch": f"{sampled[:, 0].mean():.3f} -> {sampled[:, 1].mean():.3f}",
-                f"sampled {cost_name}, last epoch": f"{sampled[:, 2].mean():,.3f}" if space == "deconas" else f"{sampled[:, 2].mean():,.0f}",
-                "derived: val PSNR": f"{derived[:, 0].mean():.3f}",
-                f"derived: {cost_name}": f"{derived[:, 1].mean():,.3f}" if space == "deconas" else f"{derived[:, 1].mean():,.0f}",
+                "sampled PSNR, first -> last controller epoch": (f"{np.mean([r.first_sampled_psnr for r in reads]):.3f} -> "
+                                                                 f"{np.mean([r.last_sampled_psnr for r in reads]):.3f}"),
+                f"sampled {cost_name}, last epoch": format(last_cost, fmt),
+                "derived: val PSNR": f"{np.mean([r.derived_psnr for r in reads]):.3f}",
+                f"derived: {cost_name}": format(derived_cost, fmt),
                 "derivation spread / noise (dB)": "–" if not noise else f"{np.median([n['spread_db'] for n in noise]):.3f} / {np.median([n['noise_db'] for n in noise]):.3f}",
                 "greedy decoding": "not recorded" if sig is None else sig.label,
             })
@@ -77,57 +72,23 @@ def rl_rows(records: Sequence[dict[str, Any]], scale: int = 2) -> list[dict[str,
         if a is not None and b is not None:
             common = sorted(set(a.seeds) & set(b.seeds))
             if common:
-                pa = {r["seed"]: _sampled(r["search_info"], space)[1] for r in a.records}
-                pb = {r["seed"]: _sampled(r["search_info"], space)[1] for r in b.records}
+                pa = {r["seed"]: plugin.controller_readout(r["search_info"]).last_sampled_psnr for r in a.records}
+                pb = {r["seed"]: plugin.controller_readout(r["search_info"]).last_sampled_psnr for r in b.records}
                 d = [pa[s] - pb[s] for s in common]
                 rows.append({"space": space, "search": "PSNR only - frozen (paired by seed)", "seeds": " ".join(map(str, common)),
                              "sampled PSNR, first -> last controller epoch": f"last epoch {np.mean(d):+.3f} dB; PSNR-only higher in {sum(x > 0 for x in d)}/{len(d)} seeds"})
     return rows
 
 
-def lambda_rows(records: Sequence[dict[str, Any]], scale: int = 2) -> list[dict[str, Any]]:
-    groups = group_records(records, PROFILE, scale)
-    rows = []
-    for g in groups:
-        if g.method != "hnas" or not g.variant.startswith("lambda-"):
-            continue
-        derived = [r["search_info"]["derived_macs_search_width"] for r in g.records]
-        final = [r["cost"]["macs"][0]["macs_per_lr_pixel"] for r in g.records]
-        rows.append({"lambda": g.records[0]["config"]["search"]["lambda"],
-                     "derivation ranks by": g.records[0]["config"]["options"].get("derive_score", "psnr"),
-                     "seeds": " ".join(map(str, g.seeds)),
-                     "derived MACs at search width, mean (range)": f"{np.mean(derived) / 1e6:.2f} M ({min(derived) / 1e6:.2f}–{max(derived) / 1e6:.2f})",
-                     "final net MACs / LR px": f"{np.mean(final):,.0f}"})
-    return sorted(rows, key=lambda r: (r["derivation ranks by"], r["lambda"]))
-
-
-def pareto_flags(points: Sequence[tuple[float, float]]) -> list[bool]:
-    """True for points (cost, psnr) no other point dominates (<= cost and >= psnr, one strictly)."""
-    out = []
-    for i, (c, p) in enumerate(points):
-        dominated = any((c2 <= c and p2 >= p) and (c2 < c or p2 > p) for j, (c2, p2) in enumerate(points) if j != i)
-        out.append(not dominated)
+def plugin_sections(runs: Sequence[dict[str, Any]], probes: Sequence[dict[str, Any]], scale: int = 2) -> list[ReportSection]:
+    """Every plugin's own diagnostics (``Method.report_sections``), in listing order, each given only its
+    own groups of full runs and of search probes."""
+    run_groups, probe_groups = group_records(runs, PROFILE, scale), group_records(probes, PROFILE, scale)
+    out: list[ReportSection] = []
+    for cls in method_classes():
+        mine = lambda groups: [g for g in groups if g.method == cls.name]  # noqa: E731
+        out += cls().report_sections(mine(run_groups), mine(probe_groups))
     return out
-
-
-def trilevel_rows(records: Sequence[dict[str, Any]], scale: int = 2, focus: str = "B100") -> list[dict[str, Any]]:
-    groups = [g for g in group_records(records, PROFILE, scale) if g.method == "trilevel" and (g.variant.startswith("cost-") or g.variant == "no-cost")]
-    pts = []
-    for g in groups:
-        w = float(g.records[0]["config"]["search"].get("cost_weight", 0.0))
-        macs = [r["cost"]["macs"][0]["macs_per_lr_pixel"] for r in g.records]
-        psnr = g.values(focus, "psnr")
-        if psnr:
-            pts.append((w, g, macs, psnr))
-    pts.sort(key=lambda t: t[0])
-    flags = pareto_flags([(float(np.mean(m)), float(np.mean(p))) for _, _, m, p in pts])
-    rows = []
-    for (w, g, macs, psnr), front in zip(pts, flags):
-        rows.append({"cost weight": f"{w:g}", "row": g.label, "seeds": " ".join(map(str, g.seeds)),
-                     "params": f"{np.mean([r['cost']['params'] for r in g.records]) / 1e3:.1f}K",
-                     "MACs / LR px (range)": f"{np.mean(macs):,.0f} ({min(macs):,.0f}–{max(macs):,.0f})",
-                     f"PSNR {focus}": mean_ci(psnr).fmt(3), "on the front": "yes" if front else "dominated"})
-    return rows
 
 
 def _budget_key(g: Group) -> tuple[int, int]:
@@ -148,14 +109,15 @@ def ladder_rows(runs: Sequence[dict[str, Any]], probes: Sequence[dict[str, Any]]
     run_groups, probe_groups = group_records(runs, PROFILE, scale), group_records(probes, PROFILE, scale)
     rows: list[dict[str, Any]] = []
     lines: list[str] = []
-    for space in SPACES:
+    for space in comparison_spaces():
         comparison, _ = pick_group(run_groups, space, "default")
         rungs = [g for g in run_groups + probe_groups if g.method == space and g.variant == "default"
                  and all((r.get("search_info") or {}).get("budget") for r in g.records)]
         if not rungs:
             continue
-        rand, _ = pick_group(run_groups, "random", f"{space}-random-arch")
-        rsws, _ = pick_group(run_groups, "random", space)
+        rows_of = _rows_of(space)
+        rand, _ = pick_group(run_groups, *rows_of["random architecture"])
+        rsws, _ = pick_group(run_groups, *rows_of["RSWS"])
         pool = [r for g in [*rungs, rand, rsws] if g is not None for r in g.records]
         varying = varying_decisions(pool)
         judged = []
@@ -218,19 +180,11 @@ def render_diagnostics(runs: Sequence[dict[str, Any]], probes: Sequence[dict[str
         "on record shows signal too. Params / random arch: a search can select on cost alone (smaller nets) without",
         "converging on particular decisions; that column shows it.", "",
         _md(ladder), "", *[f"- {line}" for line in smallest], "",
-        "## Trilevel: cost-weight sweep", "",
-        "The comparison's search budget at each cost weight, the derived network keeping its one-phase weights (the",
-        "method's own protocol: `options.final_weights: search`, no retraining); 'on the front': no other weight has",
-        "fewer MACs and a higher mean PSNR. The comparison's Trilevel row uses 0.001 (retrained from scratch there).", "",
-        _md(trilevel_rows(runs, scale)), "",
         "## Does accuracy move the RL searches? (search probes)", "",
         "The same search with a PSNR-only reward and with a frozen controller (learning rate 0), same seeds. If",
         "accuracy moves the search, the trained controller samples architectures of higher validation PSNR than the",
         "frozen one. Derivation spread / noise: best-minus-worst candidate PSNR vs the median paired standard error of",
         "a candidate difference on the same held-out tiles (src/srnas/nas/separation.py).", "",
         _md(rl_rows(probes, scale)), "",
-        "## HNAS: does lambda reach the derived architecture? (search probes)", "",
-        "The code derives by validation PSNR alone, so lambda acts only through the controller; `derive_score: reward`",
-        "ranks the candidates by the search's own reward.", "",
-        _md(lambda_rows(probes, scale)), "",
+        *[line for section in plugin_sections(runs, probes, scale) for line in (f"## {section.title}", "", *section.intro, "", _md(section.rows), "")],
     ])

@@ -41,8 +41,9 @@ from srnas.methods.base import Method, SearchResult
 from srnas.nas.flops import count_macs, count_params
 from srnas.seeding import numerics_of, seed_everything
 
-HNAS_LR_INPUT = (480, 480)
-"""HNAS Table II states MACs for a 3x480x480 LR input; the other convention is a 1280x720 HR output."""
+MACS_LR_INPUT = (480, 480)
+"""The first of the two input sizes papers state MACs at: a 3x480x480 LR input (HNAS Table II's convention;
+the name stays in the records' ``convention`` text); the other is the LR of a 1280x720 HR output."""
 HD_OUTPUT = (720, 1280)
 
 
@@ -90,7 +91,7 @@ def count_macs_at(model: nn.Module, lr_hw: tuple[int, int], device: torch.device
 def model_cost(model: nn.Module, scale: int, device: torch.device) -> dict[str, Any]:
     """Params and MACs at the two input sizes papers use, each size stated next to its number."""
     hd_lr = (math.ceil(HD_OUTPUT[0] / scale), math.ceil(HD_OUTPUT[1] / scale))
-    sizes = [(HNAS_LR_INPUT, "HNAS Table II convention"), (hd_lr, f"LR for a {HD_OUTPUT[1]}x{HD_OUTPUT[0]} HR output")]
+    sizes = [(MACS_LR_INPUT, "HNAS Table II convention"), (hd_lr, f"LR for a {HD_OUTPUT[1]}x{HD_OUTPUT[0]} HR output")]
     macs = []
     for (h, w), why in sizes:
         n = count_macs_at(model, (h, w), device)

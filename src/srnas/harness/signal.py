@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,35 +21,23 @@ INERT = "inert at this budget"
 #: a relaxed search whose architecture distributions all keep at least this normalised entropy (1 = uniform)
 #: has not chosen anything: its argmax is a flip among near-tied logits, however often it "moved"
 NEAR_UNIFORM = 0.99
-#: normalised-entropy keys a search's history rows may carry (HiNAS: softmax(alpha) per edge, width choices)
-ENTROPY_KEYS = ("entropy_alpha", "entropy_beta")
-
-
-#: genotype keys holding final architecture distributions (HiNAS records softmax(alpha) and the width choices)
-DISTRIBUTION_KEYS = ("alpha_softmax", "beta_softmax")
-
-
-def _normalised_entropies(rows: Any) -> list[float]:
-    """Normalised entropy of every probability row (innermost lists) with more than one nonzero entry."""
-    if rows and isinstance(rows[0], list):
-        return [h for r in rows for h in _normalised_entropies(r)]
-    p = [float(x) for x in rows if float(x) > 0]
-    if len(p) < 2:
-        return []
-    total = sum(p)
-    return [-sum(x / total * math.log(x / total) for x in p) / math.log(len(p))]
 
 
 def mean_entropies(record: dict[str, Any]) -> dict[str, float] | None:
-    """Mean normalised entropy per architecture distribution at the end of the search (1 = uniform): from
-    the last history row that records it, else from the distributions kept in the genotype; None if neither."""
-    info = record.get("search_info") or {}
-    rows = [h for h in info.get("history", []) if isinstance(h, dict) and any(k in h for k in ENTROPY_KEYS)]
-    if rows:
-        return {k: float(rows[-1][k]) for k in ENTROPY_KEYS if k in rows[-1]}
-    g = record.get("genotype") or {}
-    out = {k: _normalised_entropies(g[k]) for k in DISTRIBUTION_KEYS if isinstance(g.get(k), list)}
-    return {k: sum(v) / len(v) for k, v in out.items() if v} or None
+    """Mean normalised entropy (1 = uniform) per architecture distribution at the end of the search, as the
+    record's plugin reads its own search info (``Method.final_entropies``); None when the plugin records none
+    or no plugin of that name loads."""
+    plugin = _plugin(record.get("method"))
+    return plugin.final_entropies(record) if plugin is not None else None
+
+
+def _plugin(name: Any) -> Any:
+    from srnas.methods import get_method
+
+    try:
+        return get_method(str(name)) if name else None
+    except Exception:  # noqa: BLE001 - hand-made or foreign records: nothing to read
+        return None
 
 
 def final_entropy(record: dict[str, Any]) -> float | None:

@@ -14,6 +14,7 @@ import pandas as pd
 from srnas.harness.aggregate import DEFAULT_TOLERANCE, JUDGED_PROFILE, NO_REPORTED, Group, Judgement, Stat, judge, stat
 from srnas.harness.signal import INERT, search_signal
 from srnas.nas.budget import format_budget
+from srnas.methods import reference_method
 
 DIGITS = {"psnr": 2, "ssim": 4}
 
@@ -97,7 +98,8 @@ def _metric_rows(groups: Sequence[Group], datasets: Sequence[str], metric: str) 
 
 
 def _vs_bicubic_rows(groups: Sequence[Group], datasets: Sequence[str], metric: str) -> list[dict[str, Any]]:
-    base = next((g for g in groups if g.method == "bicubic"), None)
+    reference = reference_method()  # the plugin marked Method.reference (bicubic upscaling)
+    base = next((g for g in groups if g.method == reference), None)
     rows = []
     for g in groups:
         if g is base:
@@ -158,7 +160,7 @@ def render(groups: Sequence[Group], profile: str, scale: int, reported: pd.DataF
         out += ["## Verdicts", "", _markdown(_judged_rows(judge(groups, reported, tol))), ""]
     else:
         for metric in ("psnr", "ssim"):
-            out += [f"## Δ {metric.upper()} vs bicubic (same profile)", "", _markdown(_vs_bicubic_rows(groups, datasets, metric)), ""]
+            out += [f"## Δ {metric.upper()} vs {reference_method()} (same profile)", "", _markdown(_vs_bicubic_rows(groups, datasets, metric)), ""]
     signal_rows = _signal_rows(groups)
     if signal_rows:
         out += ["## Search budget and signal", "",

@@ -16,6 +16,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -104,3 +105,24 @@ def relative_improvement(method: Sequence[float], random: Sequence[float]) -> fl
     """Yang et al.'s RI = 100 (mean(method) - mean(random)) / mean(random), in percent."""
     m, r = _values(method).mean(), _values(random).mean()
     return float(100 * (m - r) / r)
+
+
+def pareto_flags(points: Sequence[tuple[float, float]]) -> list[bool]:
+    """True for points (cost, psnr) no other point dominates (<= cost and >= psnr, one strictly)."""
+    out = []
+    for i, (c, p) in enumerate(points):
+        dominated = any((c2 <= c and p2 >= p) and (c2 < c or p2 > p) for j, (c2, p2) in enumerate(points) if j != i)
+        out.append(not dominated)
+    return out
+
+
+def normalised_entropies(rows: Any) -> list[float]:
+    """Normalised entropy (1 = uniform) of every probability row (innermost lists of nested lists) with more
+    than one nonzero entry; rows with one choice have no entropy to speak of and are left out."""
+    if rows and isinstance(rows[0], list):
+        return [h for r in rows for h in normalised_entropies(r)]
+    p = [float(x) for x in rows if float(x) > 0]
+    if len(p) < 2:
+        return []
+    total = sum(p)
+    return [-sum(x / total * math.log(x / total) for x in p) / math.log(len(p))]
