@@ -220,6 +220,12 @@ class Method(ABC):
         construction, so only "moved" and cross-seed agreement can judge it."""
         return None
 
+    def tiny(self, profile: str) -> list[str]:
+        """``--set`` overrides that shrink this method's ``profile`` run (``compare``, ``paper``) to seconds on
+        a CPU while keeping every loop and kind of step: what the registry's contract tests run (equal
+        budget, dry run), so the tests hold no per-plugin dicts and a new plugin states its own."""
+        return []
+
     def measures(self) -> dict[str, "PluginMeasure"]:
         """Claim measures specific to this paper, by the ``measure`` key the claims ledger names
         (``benchmarks/claims.csv``): e.g. a memory saving only this method's supernet has. The harness's own

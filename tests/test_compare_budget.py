@@ -9,22 +9,18 @@ import pytest
 
 from srnas.cli import main
 from srnas.harness.config import resolve_config
-from srnas.methods import get_method
+from srnas.methods import get_method, space_baseline, weight_sharing_spaces
 
-SPACES = ("hinas", "hnas", "deconas", "trilevel")
-# shrink the comparison's searches to seconds, the same way for the method and its baselines
-TINY = {
-    "hinas": ["search.steps=4", "search.warmup_steps=1", "search.validate_from=2", "search.validate_every=2", "search.val_max_tiles=4", "search.checkpoint_every=2"],
-    "hnas": ["search.epochs=1", "search.shared_steps_per_epoch=3", "search.controller_steps_per_epoch=2", "search.derive_candidates=2", "search.derive_tiles=4"],
-    "deconas": ["search.epochs=3", "search.steps_per_epoch=2", "search.controller_start_epoch=2", "search.controller_steps=2", "search.derive_samples=2", "search.derive_tiles=4"],
-    "trilevel": ["search.steps=4", "search.warmup_steps=1", "search.checkpoint_every=2"],
-}
+# every plugin with a weight-sharing space (Method.weight_sharing), each shrunk by its own Method.tiny("compare"),
+# the same way for the method and its baselines
+SPACES = weight_sharing_spaces()
 COMMON = ["train.steps=2", "data.limit_images=24", 'eval.datasets=["Set5"]']
 RSWS = ["search.random_ws.candidates=2", "search.random_ws.val_max_tiles=4"]
 
 
 def _rows(space: str) -> dict[str, tuple[str, str]]:
-    return {"search": (space, "default"), "rsws": ("random", space), "random-arch": ("random", f"{space}-random-arch")}
+    baseline = space_baseline()
+    return {"search": (space, "default"), "rsws": (baseline, space), "random-arch": (baseline, f"{space}-random-arch")}
 
 
 @pytest.mark.parametrize("space", SPACES)
@@ -36,7 +32,7 @@ def test_compared_rows_share_final_training_and_evaluation(space):
         assert configs[row]["model"] == configs["search"]["model"], row
     assert configs["search"]["train"]["steps"] == 1500
     # RSWS's supernet training is the method's, read from the same config
-    assert get_method("random").supernet_training(configs["rsws"]) == get_method(space).supernet_training(configs["search"])
+    assert get_method(space_baseline()).supernet_training(configs["rsws"]) == get_method(space).supernet_training(configs["search"])
     assert configs["rsws"]["search"]["random_ws"]["candidates"] == 30  # the HiNAS paper's N
 
 
@@ -44,9 +40,9 @@ def test_compared_rows_share_final_training_and_evaluation(space):
 def test_rsws_spends_exactly_the_methods_recorded_supernet_budget(space, tmp_path):
     records = {}
     for row, (method, variant) in _rows(space).items():
-        extra = RSWS if method == "random" else []
+        extra = RSWS if method == space_baseline() else []
         argv = ["run", method, "--variant", variant, "--profile", "compare", "--results", str(tmp_path / row), "--quiet"]
-        for o in TINY[space] + COMMON + extra:
+        for o in get_method(space).tiny("compare") + COMMON + extra:
             argv += ["--set", o]
         assert main(argv) == 0
         (path,) = list((tmp_path / row / "runs").rglob("*.json"))

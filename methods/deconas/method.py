@@ -66,6 +66,12 @@ class DeCoNASMethod(Method):
     paper_label = "DeCoNASNet"
     description = "DeCoNAS: densely connected RDN-style space, REINFORCE with a complexity-based penalty"
 
+    def tiny(self, profile: str) -> list[str]:
+        """The compare search cut to a few steps of each kind; the paper schedule at small batches and
+        patches (its step counts kept: a dry run times one step of each kind)."""
+        return {"compare": ["search.epochs=3", "search.steps_per_epoch=2", "search.controller_start_epoch=2", "search.controller_steps=2", "search.derive_samples=2", "search.derive_tiles=4"],
+                "paper": ["search.batch=2", "search.lr_patch=16", "search.val_patch=16", "search.val_batch=2", "search.derive_tiles=4", "train.batch=2", "train.lr_patch=16", "model.channels=16"]}.get(profile, [])
+
     def controller_probes(self) -> ControllerProbes:
         return ControllerProbes(accuracy_only=("PSNR only (penalty 0)", "penalty-0"), frozen=("frozen controller", "frozen-controller"),
                                 cost_name="P_cb", cost_format=",.3f")

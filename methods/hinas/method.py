@@ -234,6 +234,12 @@ class HiNASMethod(Method):
         out = {k: normalised_entropies(g[k]) for k in DISTRIBUTION_KEYS if isinstance(g.get(k), list)}
         return {k: sum(v) / len(v) for k, v in out.items() if v} or None
 
+    def tiny(self, profile: str) -> list[str]:
+        """The compare search cut to a few steps of each kind; the paper schedule at small batches and
+        patches (its step counts kept: a dry run times one step of each kind)."""
+        return {"compare": ["search.steps=4", "search.warmup_steps=1", "search.validate_from=2", "search.validate_every=2", "search.val_max_tiles=4", "search.checkpoint_every=2"],
+                "paper": ["search.batch=2", "search.lr_patch=16", "search.val_patch=16", "search.val_max_tiles=2", "search.steps=12", "search.warmup_steps=3", "search.validate_from=6", "search.validate_every=3", "train.batch=2", "train.lr_patch=16"]}.get(profile, [])
+
     def measures(self) -> dict[str, Any]:
         from .claims import MEASURES
 

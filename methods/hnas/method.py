@@ -85,6 +85,12 @@ class HNASMethod(Method):
 
         return default_decisions(genotype, exclude=("layers",))
 
+    def tiny(self, profile: str) -> list[str]:
+        """The compare search cut to a few steps of each kind; the paper schedule at small batches and
+        patches (its step counts kept: a dry run times one step of each kind)."""
+        return {"compare": ["search.epochs=1", "search.shared_steps_per_epoch=3", "search.controller_steps_per_epoch=2", "search.derive_candidates=2", "search.derive_tiles=4"],
+                "paper": ["search.batch=2", "search.lr_patch=16", "search.derive_lr_patch=16", "search.derive_tiles=4", "train.batch=2", "train.lr_patch=16", "model.channels=8", "model.layers=4"]}.get(profile, [])
+
     def controller_probes(self) -> ControllerProbes:
         return PROBES
 

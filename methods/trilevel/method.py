@@ -55,6 +55,12 @@ class TrilevelNASMethod(Method):
     paper_label = "TrilevelNAS"
     description = "Trilevel NAS: network/cell/kernel levels relaxed by (sorted) sparsestmax, one-phase search+train"
 
+    def tiny(self, profile: str) -> list[str]:
+        """The compare search cut to a few steps of each kind; the paper schedule at small batches and
+        patches (its step counts kept: a dry run times one step of each kind)."""
+        return {"compare": ["search.steps=4", "search.warmup_steps=1", "search.checkpoint_every=2"],
+                "paper": ["search.batch=2", "search.lr_patch=16"]}.get(profile, [])
+
     def final_entropies(self, record: dict[str, Any]) -> None:
         """None: at the end of the one-phase search the sparsestmax radius is 1, so every distribution is
         one-hot by construction (its recorded ``final_entropy`` is 0 nats in every seed) whatever the logits
