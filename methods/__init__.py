@@ -10,8 +10,9 @@ from srnas.errors import SrnasError
 
 import importlib
 import traceback
+from functools import lru_cache
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from srnas.methods.base import Method
@@ -97,6 +98,38 @@ def get_method(name: str) -> "Method":
     return cls()
 
 
+@lru_cache(maxsize=None)
+def plugin_provenance(cls: type) -> dict[str, Any]:
+    """What a run record keeps about the plugin that produced it: its class, the distribution that installed
+    it (``srnas-bench`` for the in-repo plugins, the third party's for an entry-point plugin) and its version,
+    and a sha256 of its source -- every ``.py`` and ``.json`` file of its folder (a flat module: that file).
+    A plugin code change changes the hash, so records made by the old code are told apart (stale) instead
+    of being silently reused as "already done". The shared code is covered by the record's srnas version
+    and git commit. Cached per process: the hash is of the code this process loaded."""
+    import hashlib
+    import sys
+    from importlib.metadata import PackageNotFoundError, packages_distributions, version
+    from pathlib import Path
+
+    module = sys.modules[cls.__module__]
+    path = Path(module.__file__ or "")
+    package = cls.__module__.rsplit(".", 1)[0]
+    flat = package in ("srnas.methods", cls.__module__)  # a module directly in the registry package, or top level
+    files = [path] if flat else sorted(f for f in path.parent.rglob("*") if f.suffix in (".py", ".json") and "__pycache__" not in f.parts)
+    h = hashlib.sha256()
+    for f in files:
+        h.update(str(f.relative_to(path.parent)).encode() + b"\0" + f.read_bytes() + b"\0")
+    top = cls.__module__.split(".", 1)[0]
+    dists = packages_distributions().get(top, [])
+    dist = "srnas-bench" if top == "srnas" else (dists[0] if dists else None)
+    try:
+        dist_version = version(dist) if dist else None
+    except PackageNotFoundError:
+        dist_version = None
+    return {"class": f"{cls.__module__}:{cls.__qualname__}", "distribution": dist, "version": dist_version,
+            "source_sha256": h.hexdigest(), "source_files": len(files)}
+
+
 def method_classes() -> list[type["Method"]]:
     """Every plugin class that loads, in listing order (``Method.listing_order``, then name): the order of
     rows and sections on every page, so a new plugin places itself without an edit to the harness."""
@@ -121,4 +154,4 @@ def reference_method() -> str | None:
 
 
 __all__: list[str] = ["register", "get_method", "list_methods", "broken_methods", "method_classes", "weight_sharing_spaces",
-                      "space_baseline", "reference_method", "ENTRY_POINT_GROUP"]
+                      "space_baseline", "reference_method", "plugin_provenance", "ENTRY_POINT_GROUP"]

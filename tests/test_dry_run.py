@@ -119,7 +119,6 @@ def test_every_plugins_paper_schedule_dry_runs_on_the_stand_in(method, div2k, tm
     assert set(kinds) == expected.get(method, set(kinds)) and (method != "trilevel" or "arch+weight" in kinds)
     # a search cut short leaves final training to time on the plugin's representative (published) architecture
     # when it names one (HNAS: HNAS-A; a uniform sample at paper width was killed at 24.3 GB), else on a sample
-
     representative = get_method(method).representative_genotype({}, 2)
     if representative is not None and any("search stopped" in n for n in rec["notes"]):
         assert f"final training timed on {representative[0]}, the paper's published architecture" in " ".join(rec["notes"])

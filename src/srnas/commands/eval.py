@@ -119,7 +119,8 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     from srnas.harness.runner import model_cost, to_json
     from srnas.datasets.verify import sha256_file
     from srnas.harness.weights import load_into, load_state_with_key
-    from srnas.methods import get_method
+    import srnas
+    from srnas.methods import get_method, plugin_provenance
     from srnas.seeding import numerics_of, numerics_setup
     from srnas.threads import pin_threads
 
@@ -173,7 +174,8 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
         "source_record": source, "searched": False,
         "metrics": metrics, "cost": model_cost(model, args.scale, torch.device(device)),
         "timings_s": {"eval": round(seconds, 3)}, "device": device, "env": environment(torch.device(device)), "numerics": numerics,
-        "git": git_state(), "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "git": git_state(), "srnas_version": srnas.__version__, "plugin": plugin_provenance(type(method)),
+        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     path = record_path(args.results, run_key(method.name, variant, args.scale, config["profile"], seed, chash))
     try:

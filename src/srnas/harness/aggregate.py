@@ -8,6 +8,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -18,6 +19,24 @@ from srnas.profiles import EVAL_SETS
 
 JUDGED_PROFILE = "paper"
 DEFAULT_TOLERANCE = {"psnr": 0.1, "ssim": 0.002}
+
+
+@lru_cache(maxsize=None)
+def _current_source(method: str) -> str | None:
+    """sha256 of the installed plugin's source (srnas.methods.plugin_provenance); None if it does not load."""
+    from srnas.methods import get_method, plugin_provenance
+
+    try:
+        return plugin_provenance(type(get_method(method)))["source_sha256"]
+    except Exception:  # noqa: BLE001 - hand-made or foreign records: nothing to compare with
+        return None
+
+
+def _stale(record: dict[str, Any]) -> bool:
+    """True when the record names the source hash of the plugin that made it and the installed one differs."""
+    recorded = (record.get("plugin") or {}).get("source_sha256")
+    now = _current_source(record["method"]) if recorded else None
+    return bool(recorded and now and recorded != now)
 
 
 @dataclass
@@ -37,6 +56,9 @@ class Group:
         # an evaluation of a checkpoint no run record vouches for (a model trained elsewhere) says so in every table
         if any(r.get("kind") == "eval" and not (r.get("checkpoint") or {}).get("verified", False) for r in self.records):
             base += " (unverified checkpoint)"
+        # a record made by other plugin code than is installed now (its source hash differs) says so everywhere
+        if any(_stale(r) for r in self.records):
+            base += " (stale plugin code)"
         return base
 
     @property

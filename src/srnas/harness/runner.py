@@ -36,7 +36,8 @@ from srnas.threads import pin_threads
 from srnas.harness.preflight import check_device, check_eval_sets, check_seeds, check_threads, check_train_set, check_writable_folder
 from srnas.harness.records import RecordExists, checkpoint_dir, load_record, record_path, run_key, write_record
 from srnas.harness.weights import save_weights, weights_path
-from srnas.methods import get_method
+import srnas
+from srnas.methods import get_method, plugin_provenance
 from srnas.methods.base import Method, SearchResult
 from srnas.nas.flops import count_macs, count_params
 from srnas.seeding import numerics_of, seed_everything
@@ -53,6 +54,17 @@ class RunOutcome:
     record: dict[str, Any] | None  # None only when another worker holds the unit (``elsewhere``)
     skipped: bool  # True when a valid record already existed (or another worker holds the unit) and nothing ran
     elsewhere: dict[str, Any] | None = None  # the lease holder's info when another live worker runs this unit
+    stale: str | None = None  # skipped, but the record was made by other plugin code than this process loaded
+
+
+def stale_plugin_code(record: dict[str, Any], method: Method) -> str | None:
+    """Why a finished record no longer stands for this plugin's code (its source hash differs), or None.
+    Records made before plugin provenance was recorded carry no hash and are not judged."""
+    recorded = (record.get("plugin") or {}).get("source_sha256")
+    now = plugin_provenance(type(method))["source_sha256"]
+    if recorded is None or recorded == now:
+        return None
+    return f"made by other {method.name} plugin code (source {recorded[:12]}, now {now[:12]})"
 
 
 def to_json(value: Any) -> Any:
@@ -201,7 +213,8 @@ def run_seed(
     lpath = lease_path(results, key)
     while True:
         if path.exists():
-            return RunOutcome(path, load_record(path), skipped=True)  # a defective record raises RecordError
+            record = load_record(path)  # a defective record raises RecordError
+            return RunOutcome(path, record, skipped=True, stale=stale_plugin_code(record, method))
         lease = acquire(lpath, stale_after_s)
         if lease is not None:
             break
@@ -218,8 +231,10 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
                 data: LazyTrainingData | None, data_root: str | Path | None, device: str, quiet: bool,
                 lease: Any = None) -> RunOutcome:
     if path.exists():  # finished by the previous holder between our check and our lease
-        return RunOutcome(path, load_record(path), skipped=True)
+        record = load_record(path)
+        return RunOutcome(path, record, skipped=True, stale=stale_plugin_code(record, method))
     git_at_start = git_state()  # the code this attempt runs; checked again when the record is written
+    plugin = plugin_provenance(type(method))  # the plugin code this process loaded (srnas.methods)
     chash = config_hash(config)
     data = data or LazyTrainingData(config, data_root)
     ckpt = checkpoint_dir(results, key)
@@ -280,6 +295,8 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
         "peak_gpu_memory_bytes": torch.cuda.max_memory_allocated(ctx.device) if ctx.device.type == "cuda" else None,
         "env": environment(ctx.device),
         "git": git,
+        "srnas_version": srnas.__version__,
+        "plugin": plugin,
         "train_data": data.describe(),
         "loader": ctx.loader,  # where batches were made; the batches are the same for every loader
         "resumed_from": resumed_from,
@@ -304,6 +321,9 @@ def summary_line(outcome: RunOutcome) -> str:
     scores = " ".join(f"{name} {m['psnr']:.2f}/{m['ssim']:.4f}" for name, m in r["metrics"].items())
     t = r["timings_s"]
     state = "already done" if outcome.skipped else f"search {t['search']:.0f}s train {t['train']:.0f}s eval {t['eval']:.0f}s"
+    if outcome.stale:
+        state = (f"already done, STALE: {outcome.stale}; its numbers are the old code's -- run into another --results "
+                 "folder to measure this code")
     return (
         f"{r['method']}/{r['variant']} x{r['scale']} {r['profile']} seed {r['seed']}: {scores} | "
         f"{r['cost']['params']:,} params | {state} -> {outcome.path}"
