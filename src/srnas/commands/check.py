@@ -20,7 +20,7 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from srnas.commands.table import add_common
+from srnas.commands.table import add_common, tolerance_of
 from srnas.errors import SrnasError
 
 
@@ -127,7 +127,7 @@ def _text(verdicts, unmet) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from srnas.harness.claims import (DEFAULT_TOLERANCE, cross_paper_disagreements, ledger, load_claims, load_consistency,
+    from srnas.harness.claims import (cross_paper_disagreements, ledger, load_claims, load_consistency,
                                       papers_on_file, unmet_expectations)
     from srnas.harness.ledger_page import render
     from srnas.harness.preflight import check_results_exist, check_writable_folder
@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     from srnas.threads import pin_threads
 
     pin_threads()  # the code-dependent measures and the bicubic re-evaluations: 1 thread per process
-    tolerance = {**DEFAULT_TOLERANCE, "psnr": args.tol_psnr, "ssim": args.tol_ssim}
+    tolerance = tolerance_of(args)
     try:
         reported = load_reported(args.reported)
         claims = load_claims(args.claims)

@@ -10,12 +10,22 @@ from srnas.errors import SrnasError
 from srnas.profiles import PROFILE_NAMES
 
 
+def tolerance_of(args: argparse.Namespace) -> dict[str, float]:
+    """The tolerance the command judges with: srnas.harness.claims.DEFAULT_TOLERANCE, overridden per metric."""
+    from srnas.harness.claims import DEFAULT_TOLERANCE
+
+    given = {"psnr": args.tol_psnr, "ssim": args.tol_ssim}
+    return {**DEFAULT_TOLERANCE, **{k: v for k, v in given.items() if v is not None}}
+
+
 def add_common(parser: argparse.ArgumentParser) -> None:
     """Options shared by table/check: where records and reported numbers live, and the tolerance."""
     parser.add_argument("--results", default="results", help="results folder holding runs/")
     parser.add_argument("--reported", default=None, help="reported-numbers CSV (default: SRNAS_REPORTED or benchmarks/reported.csv)")
-    parser.add_argument("--tol-psnr", type=float, default=0.1, help="PSNR tolerance in dB for `reproduced` (default 0.1)")
-    parser.add_argument("--tol-ssim", type=float, default=0.002, help="SSIM tolerance for `reproduced` (default 0.002)")
+    # defaults: srnas.harness.claims.DEFAULT_TOLERANCE (one definition for tables and verdicts; not imported
+    # here so that building the parser stays light)
+    parser.add_argument("--tol-psnr", type=float, default=None, help="PSNR tolerance in dB for `reproduced` (default 0.1)")
+    parser.add_argument("--tol-ssim", type=float, default=None, help="SSIM tolerance for `reproduced` (default 0.002)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         if args.methods:
             groups = [g for g in groups if g.method in args.methods]
         reported = load_reported(args.reported) if args.profile == JUDGED_PROFILE else None
-        return render(groups, args.profile, args.scale, reported, {"psnr": args.tol_psnr, "ssim": args.tol_ssim})
+        return render(groups, args.profile, args.scale, reported, tolerance_of(args))
 
     return _write_page(args, f"{args.profile}_x{args.scale}.md", render)
 

@@ -13,12 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from srnas.harness.claims import NO_REPORTED, judge_value
+from srnas.harness.claims import DEFAULT_TOLERANCE, NO_REPORTED, judge_value  # one tolerance for tables and verdicts
 from srnas.harness.reported import Reported, lookup
 from srnas.profiles import EVAL_SETS
 
 JUDGED_PROFILE = "paper"
-DEFAULT_TOLERANCE = {"psnr": 0.1, "ssim": 0.002}
 
 
 @lru_cache(maxsize=None)
