@@ -16,6 +16,8 @@ COMMANDS: dict[str, str] = {
     "plot": "PSNR vs FLOPs / params plots per scale",
     "params": "parameter count (and MACs) of a method's built model",
     "data": "verify or fetch datasets (checksums, DIV2K download)",
+    "export": "pack records, weights, environment and claims data into a bundle others can verify",
+    "verify": "check a bundle's seals and hashes and re-score its weights on the CPU",
 }
 
 

@@ -1,0 +1,242 @@
+"""A results bundle others can check: ``srnas export`` packs the records, their weights, the environment and
+the claims data they were judged with; ``srnas verify`` checks every seal and hash and re-scores each run's
+weights under its recorded protocol on the CPU.
+
+Records are content-keyed and sealed, so merging another lab's results is a copy -- but a copy proves
+nothing about the numbers. MLPerf's results repositories pair submissions with a compliance checker; here
+the check is the strongest one available without retraining: the weights a record sealed, built into the
+architecture it records and evaluated under the preset it records, must give the numbers it records. On a
+CPU with the record's code that is bit for bit; a GPU-made record may differ in the last digits, and the
+report prints the difference instead of hiding it.
+
+Layout of a bundle::
+
+    MANIFEST.json          sha256 and size of every other file (a tampered or missing file is named)
+    environment.json       who exported it: srnas version, commit, python/torch, platform, time
+    runs/...               the records (same relative paths as under RESULTS/runs) and their .safetensors
+    ledger/...             the reported numbers, claims, consistency data and schemas used to judge them
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from srnas.errors import SrnasError
+from srnas.harness.env import LEDGER_DIR, git_state
+from srnas.harness.records import RecordError, expected_path, iter_record_paths, load_record, scan_records
+from srnas.harness.weights import weights_path
+
+MANIFEST = "MANIFEST.json"
+BUNDLE_FORMAT = 1
+#: the claims data a bundle carries (what `srnas check` judged the records with)
+LEDGER_FILES = ("reported.csv", "reported.schema.json", "claims.csv", "claims.schema.json", "consistency.csv",
+                "consistency.schema.json", "papers.json")
+SAME = "re-scored, same numbers"
+
+
+class BundleError(SrnasError):
+    """A bundle that cannot be written or read (not a tampered record: that is a finding of verify)."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    records: int
+    weights: int
+    left_out: list[str]  # files under runs/ that scan_records refused, with the reason
+    out: Path
+
+
+def export_bundle(results: Path, out: Path, methods: Sequence[str] | None = None, profiles: Sequence[str] | None = None) -> ExportSummary:
+    """Copy every valid record under ``results`` (optionally only these methods/profiles) with its weights,
+    the ledger data and the environment into ``out`` (which must not exist or be empty), then seal the lot
+    in ``MANIFEST.json``."""
+    results, out = Path(results), Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise BundleError(f"{out}: exists and is not empty; export into a new folder (nothing is overwritten)")
+    records, problems = scan_records(results)
+    chosen = [r for r in records if (not methods or r["method"] in methods) and (not profiles or r["profile"] in profiles)]
+    if not chosen:
+        raise BundleError(f"{results}: no valid record to export"
+                          + (f" for methods {list(methods)}" if methods else "") + (f" and profiles {list(profiles)}" if profiles else ""))
+    out.mkdir(parents=True, exist_ok=True)
+    n_weights = 0
+    for r in chosen:
+        src = Path(r["_path"])
+        rel = src.relative_to(results)
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, out / rel)
+        w = weights_path(src)
+        if r.get("weights") and w.is_file():
+            shutil.copy2(w, out / rel.with_name(w.name))
+            n_weights += 1
+    (out / "ledger").mkdir()
+    for name in LEDGER_FILES:
+        if (LEDGER_DIR / name).is_file():
+            shutil.copy2(LEDGER_DIR / name, out / "ledger" / name)
+    import srnas
+
+    env = {"format": BUNDLE_FORMAT, "srnas_version": srnas.__version__, "git": git_state(), "python": platform.python_version(),
+           "platform": platform.platform(), "exported_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           "source": str(results.resolve()), "records": len(chosen), "weights": n_weights}
+    try:
+        import torch
+
+        env["torch"] = torch.__version__
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    (out / "environment.json").write_text(json.dumps(env, indent=1, sort_keys=True))
+    files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != MANIFEST)
+    manifest = {"format": BUNDLE_FORMAT, "files": {str(p.relative_to(out)): {"sha256": _sha256(p), "bytes": p.stat().st_size} for p in files}}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    return ExportSummary(len(chosen), n_weights, [str(p) for p in problems], out)
+
+
+@dataclass
+class Check:
+    """The verdict on one file or record of a bundle."""
+
+    path: str
+    ok: bool
+    status: str  # SAME, "seal and hashes checked", or what is wrong
+    details: list[str]
+
+    def line(self) -> str:
+        return f"{'OK  ' if self.ok else 'FAIL'} {self.path}: {self.status}" + "".join(f"\n       {d}" for d in self.details)
+
+
+def _manifest_checks(bundle: Path) -> tuple[list[Check], set[str]]:
+    """Every file against the manifest; returns the failures and the set of files that failed."""
+    try:
+        manifest = json.loads((bundle / MANIFEST).read_text())
+        listed: dict[str, dict[str, Any]] = manifest["files"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BundleError(f"{bundle / MANIFEST}: not a bundle manifest ({exc}); export the bundle again with `srnas export`") from None
+    failed: list[Check] = []
+    bad: set[str] = set()
+    for rel, entry in sorted(listed.items()):
+        path = bundle / rel
+        if not path.is_file():
+            failed.append(Check(rel, False, "listed in the manifest but missing", []))
+            bad.add(rel)
+        elif _sha256(path) != entry.get("sha256"):
+            failed.append(Check(rel, False, "sha256 differs from the manifest (changed after export)", []))
+            bad.add(rel)
+    present = {str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file() and p.name != MANIFEST}
+    for rel in sorted(present - set(listed)):
+        failed.append(Check(rel, False, "not in the manifest (added after export)", []))
+        bad.add(rel)
+    return failed, bad
+
+
+def rescore(record: dict[str, Any], weights: Path | None, data_root: str | Path | None = None) -> dict[str, Any]:
+    """The record's metrics recomputed on the CPU: its genotype built by its plugin with its config, the
+    weights loaded (none for a method without trained weights, e.g. bicubic), and its evaluation (sets,
+    preset, LR source, self-ensemble, tiles) rerun."""
+    import torch
+
+    from srnas.evaluate import evaluate, module_upscaler
+    from srnas.harness.weights import load_into, load_state_with_key
+    from srnas.methods import get_method
+    from srnas.seeding import numerics_of, numerics_setup
+
+    config = record["config"]
+    method = get_method(record["method"])
+    model = method.build(record["genotype"], int(record["scale"]), config)
+    if weights is not None:
+        state, _, _ = load_state_with_key(weights, None)
+        load_into(model, state, str(weights))
+    numerics_setup(numerics_of(config))
+    ev = config["eval"]
+    upscaler = module_upscaler(model, torch.device("cpu"), tile=ev.get("tile"))
+    return evaluate(upscaler, int(record["scale"]), datasets=ev["datasets"], protocol=ev["protocol"], lr_source=ev["lr_source"],
+                    data_root=data_root, ensemble=bool(ev.get("self_ensemble", False)), progress=False, per_image=True)
+
+
+def _compare(recorded: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """Every set and image whose PSNR/SSIM differs, exactly (a CPU re-score of a CPU record is bit for bit)."""
+    out = []
+    for dataset, m in recorded.items():
+        got = now.get(dataset)
+        if got is None:
+            out.append(f"{dataset}: not re-scored")
+            continue
+        for key in ("psnr", "ssim"):
+            if float(m[key]) != float(got[key]):
+                out.append(f"{dataset} {key.upper()}: recorded {m[key]!r}, re-scored {got[key]!r} (Δ {float(got[key]) - float(m[key]):+.3g})")
+        images = {k: v for k, v in (m.get("images") or {}).items() if (got.get("images") or {}).get(k) != v}
+        if images:
+            out.append(f"{dataset}: {len(images)} image(s) differ, e.g. {sorted(images)[0]}")
+    return out
+
+
+def _trains(method: str) -> bool:
+    from srnas.methods import get_method
+
+    try:
+        return get_method(method).trains
+    except Exception:  # noqa: BLE001 - a plugin not installed here: its numbers cannot be re-scored
+        return True
+
+
+def verify_bundle(bundle: Path, rescore_weights: bool = True, data_root: str | Path | None = None) -> list[Check]:
+    """Check a bundle: the manifest, every record's seal and place, its weights' sha256 and, unless
+    ``rescore_weights`` is off, its numbers re-scored on the CPU. Returns one :class:`Check` per record (and
+    one per other file that fails)."""
+    bundle = Path(bundle)
+    if not (bundle / MANIFEST).is_file():
+        raise BundleError(f"{bundle}: no {MANIFEST}; not a bundle written by `srnas export`")
+    checks, bad = _manifest_checks(bundle)
+    for path in iter_record_paths(bundle):
+        rel = str(path.relative_to(bundle))
+        try:
+            record = load_record(path)
+        except RecordError as exc:
+            checks.append(Check(rel, False, "record refused", [str(exc).removeprefix(f"{path}: ")]))
+            continue
+        if expected_path(bundle, record).resolve() != path.resolve():
+            checks.append(Check(rel, False, "record is not where its content says it belongs (renamed or copied)", []))
+            continue
+        details: list[str] = []
+        if rel in bad:
+            details.append("the file changed after export (manifest) although its seal holds: re-sealed by hand")
+        w = weights_path(path)
+        expected = (record.get("weights") or {}).get("sha256")
+        if expected is None and (not rescore_weights or _trains(record["method"])):
+            status = "seal checked (no weights recorded: nothing to re-score)"
+        elif expected is None:  # a method without trained weights (bicubic): its numbers are re-scored as they are
+            diff = _compare(record["metrics"], rescore(record, None, data_root))
+            if diff:
+                checks.append(Check(rel, False, "re-scored, numbers differ", details + diff))
+                continue
+            status = SAME
+        elif not w.is_file():
+            checks.append(Check(rel, False, f"its weights {w.name} are missing", details))
+            continue
+        elif _sha256(w) != expected:
+            checks.append(Check(rel, False, f"its weights {w.name} are not the ones it sealed (sha256 differs)", details))
+            continue
+        elif not rescore_weights:
+            status = "seal and weights sha256 checked (not re-scored)"
+        else:
+            diff = _compare(record["metrics"], rescore(record, w, data_root))
+            if diff:
+                checks.append(Check(rel, False, "re-scored, numbers differ", details + diff))
+                continue
+            status = SAME
+        checks.append(Check(rel, not details, status, details))
+    return checks
