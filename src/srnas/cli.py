@@ -64,6 +64,15 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    if getattr(args, "config_file", None):  # --config FILE: its overrides come first, then --set
+        from srnas.config import overrides_from_file
+        from srnas.errors import ConfigError
+
+        try:
+            args.overrides = overrides_from_file(args.config_file) + list(args.overrides)
+        except ConfigError as exc:
+            print(f"srnas {args.command}: error: {exc}", file=sys.stderr)
+            return 2
     return int(args._run(args) or 0)
 
 

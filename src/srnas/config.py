@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 from srnas.errors import ConfigError
@@ -39,6 +40,48 @@ def parse_override(text: str) -> dict[str, Any]:
         node = node.setdefault(part, {})
     node[parts[-1]] = value
     return out
+
+
+def overrides_from_file(path: str | Path) -> list[str]:
+    """``--config FILE``: an experiment file of overrides (JSON; YAML when PyYAML is installed), nested by
+    section like a profile, as ``KEY.PATH=VALUE`` strings that go through exactly the checks of ``--set``
+    and come before them (``--set`` wins). Lists are values, not sections. The resolved config -- and its
+    hash -- is the same as with the equivalent ``--set`` flags."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"--config {path}: cannot read it ({exc.strerror or exc}); pass an existing JSON or YAML file") from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            import yaml  # type: ignore[import-untyped]
+        except ImportError:
+            raise ConfigError(f"--config {path}: YAML needs PyYAML (pip install pyyaml), or write the file as JSON") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"--config {path}: not valid YAML ({exc})") from None
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"--config {path}: not valid JSON ({exc}); e.g. {{\"train\": {{\"steps\": 200}}}}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"--config {path}: expected an object of sections (e.g. {{\"train\": {{\"steps\": 200}}}}), got {type(data).__name__}")
+
+    def leaves(node: dict[str, Any], prefix: str) -> list[str]:
+        out = []
+        for key, value in node.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict) and value:
+                out += leaves(value, name)
+            elif prefix:
+                out.append(f"{name}={json.dumps(value)}")
+            else:
+                raise ConfigError(f"--config {path}: top-level {key!r} must be a section object (data, train, search, model, options, eval)")
+        return out
+
+    return leaves(data, "")
 
 
 def check_known_keys(config: dict[str, Any], reference: dict[str, Any], where: str = "") -> None:

@@ -69,4 +69,5 @@ PROFILE_NAMES = tuple(BASE_PROFILES)
 #: keys every method accepts through ``--set`` although no profile sets them (absent = this default), so
 #: configs without them keep their hashes. ``train.amp``: mixed precision in the shared trainer ("off",
 #: "bf16" or "fp16"; fp16 uses a gradient scaler): faster on a GPU, not faithful, recorded in the config.
-OPTIONAL_COMMON: dict[str, Any] = {"train": {"amp": "off", "numerics": "faithful"}}
+#: ``train.betas``: Adam's (beta1, beta2) in the shared trainer (srnas.train reads it with this default).
+OPTIONAL_COMMON: dict[str, Any] = {"train": {"amp": "off", "numerics": "faithful", "betas": [0.9, 0.999]}}

@@ -34,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", default=None, help="variant (e.g. a published genotype: HNAS-A, DeCoNASNet)")
     parser.add_argument("--profile", default="paper", choices=PROFILE_NAMES,
                         help="config the architecture is built under when no run record is beside the checkpoint (default: paper)")
+    parser.add_argument("--config", dest="config_file", default=None, metavar="FILE",
+                        help="experiment file of overrides (JSON, or YAML with PyYAML), nested by section; applied before --set")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
     parser.add_argument("--datasets", default="Set5,Set14,B100,Urban100", help="comma-separated set names")
     parser.add_argument("--protocol", default="canonical", choices=sorted(PROTOCOLS))

@@ -20,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=int, default=2, choices=(2, 3, 4))
     parser.add_argument("--profile", default="paper", choices=PROFILE_NAMES, help="config the model is built under (widths)")
     parser.add_argument("--genotype", default=None, help="JSON file with a genotype (e.g. a run record's 'genotype')")
+    parser.add_argument("--config", dest="config_file", default=None, metavar="FILE",
+                        help="experiment file of overrides (JSON, or YAML with PyYAML), nested by section; applied before --set")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
     parser.add_argument("--json", action="store_true", help="one JSON object: method, variant, scale, profile, params, macs")
 

@@ -15,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--profile", default="short", choices=PROFILE_NAMES)
     parser.add_argument("--variant", default="default", help="named option set of the method (see its variants())")
+    parser.add_argument("--config", dest="config_file", default=None, metavar="FILE",
+                        help="experiment file of overrides (JSON, or YAML with PyYAML), nested by section; applied before --set")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
                         help="config override, e.g. train.steps=200 (repeatable; unknown keys are an error)")
     parser.add_argument("--data-root", default=None, help="dataset root (default: SRNAS_DATA or the shared location)")

@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--profile", default="short", choices=PROFILE_NAMES)
     parser.add_argument("--variants", nargs="+", default=None, help="variants of every method (default: default)")
+    parser.add_argument("--config", dest="config_file", default=None, metavar="FILE",
+                        help="experiment file of overrides (JSON, or YAML with PyYAML), nested by section; applied before --set")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
     parser.add_argument("--executor", default="local", choices=("local", "slurm", "debug"),
                         help="local process pool (default), SLURM job array via submitit, or submitit's in-process debug executor")
