@@ -248,6 +248,10 @@ def test_check_json_judges_and_exits_1_only_on_an_unmet_expectation(tmp_path, ca
     assert by_id["p/bicubic/x2/Set5/psnr@hinas"]["verdict"] == "no measurement yet"
     assert by_id["p/EDSR/x2/Set5/ssim"]["verdict"] == "no reported number on file"
     assert (results / "verdicts.md").read_text().startswith("# Verdicts")
+    # the same verdicts as data beside the page: the objects --json printed, with their counts
+    data = json.loads((results / "verdicts.json").read_text())
+    assert data["verdicts"] == lines and data["unmet_expectations"] == []
+    assert data["counts"]["reproduced"] == sum(o["verdict"] == "reproduced" for o in lines)
     # a bicubic cell measured 0.3 dB off under the only preset that has a record: expectation not met -> exit 1
     results2 = tmp_path / "results2"
     _write_bicubic(results2, "canonical", 33.36)

@@ -127,7 +127,8 @@ def _text(verdicts, unmet) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from srnas.harness.claims import (cross_paper_disagreements, ledger, load_claims, load_consistency,
+    from srnas.atomic import atomic_path
+    from srnas.harness.claims import (counts, cross_paper_disagreements, ledger, load_claims, load_consistency,
                                       papers_on_file, unmet_expectations)
     from srnas.harness.ledger_page import render
     from srnas.harness.preflight import check_results_exist, check_writable_folder
@@ -162,8 +163,15 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_page:
         page = Path(args.page or Path(args.results) / "verdicts.md")
         page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text(render(verdicts, cross_paper_disagreements(reported), unmet, tolerance, papers_on_file()))
-        print(f"written: {page}", file=sys.stderr)
+        with atomic_path(page) as tmp:
+            tmp.write_text(render(verdicts, cross_paper_disagreements(reported), unmet, tolerance, papers_on_file()))
+        # the same verdicts as data beside the page (one object per claim, as --json prints them)
+        data = page.with_suffix(".json")
+        with atomic_path(data) as tmp:
+            tmp.write_text(json.dumps({"tolerance": tolerance, "counts": counts(verdicts),
+                                       "unmet_expectations": list(unmet),
+                                       "verdicts": [v.to_json() for v in verdicts]}, indent=1) + "\n")
+        print(f"written: {page}, {data.name}", file=sys.stderr)
     if args.json:
         for v in verdicts:
             print(json.dumps(v.to_json(), sort_keys=False))
