@@ -186,3 +186,25 @@ def test_plugins_count_decisions_not_settings_or_second_encodings():
     assert set(hinas) == {"/cells/0/0/0", "/cells/0/0/1", "/levels/0", "/levels/1"}
     deconas = get_method("deconas").architecture_decisions({"arc": [0, 1], "decoded": [{"layer": 0, "conv": ["in"]}], "layers_per_dnb": 4})
     assert set(deconas) == {"/arc/0", "/arc/1"}
+
+
+def test_the_committed_page_is_rendered_from_its_json_data():
+    """compare_x2.json is what the page is formatted from: the committed page comes back byte for byte from
+    the committed records, and from the data after a JSON round trip (the numbers survive it exactly)."""
+    import json
+    from pathlib import Path
+
+    from srnas.harness.compare import comparison_data
+    from srnas.harness.records import load_records
+
+    results = Path(__file__).resolve().parents[1] / "results"
+    records = load_records(results, warn=False)
+    data = comparison_data(records, 2)
+    page = render_comparison(records, 2, data=data)
+    committed = (results / "tables" / "compare_x2.md").read_text()
+    assert committed.startswith(page)  # the diagnostics follow the comparison on the page
+    assert render_comparison([], data=json.loads(json.dumps(data))) == page
+    assert json.loads((results / "tables" / "compare_x2.json").read_text()) == json.loads(json.dumps(data))
+    hnas = next(s for s in data["spaces"] if s["space"] == "hnas")
+    assert [r["condition"] for r in hnas["rows"]] == ["search", "RSWS", "random architecture"]
+    assert {t["family"] for t in data["tests"]} == {len(data["tests"])}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -102,10 +103,12 @@ def _projections(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from srnas.harness.compare import render_comparison
+    from srnas.harness.compare import comparison_data, render_comparison
     from srnas.harness.diagnostics import render_diagnostics
     from srnas.harness.preflight import check_results_exist
     from srnas.harness.records import load_records
+
+    data: dict = {}
 
     def render() -> str:
         check_results_exist(args.results)
@@ -114,9 +117,16 @@ def _compare(args: argparse.Namespace) -> int:
         if args.probes:
             check_results_exist(args.probes)
         probes = load_records(probes_dir) if (probes_dir / "runs").is_dir() else []
-        return render_comparison(runs, args.scale) + "\n" + render_diagnostics(runs, probes, args.scale)
+        data.update(comparison_data(runs, args.scale))  # the page is formatted from this data, written beside it
+        return render_comparison(runs, args.scale, data=data) + "\n" + render_diagnostics(runs, probes, args.scale)
 
-    return _write_page(args, f"compare_x{args.scale}.md", render)
+    name = f"compare_x{args.scale}.md"
+    rc = _write_page(args, name, render)
+    if rc == 0:
+        path = (Path(args.out) if args.out else Path(args.results) / "tables") / name
+        path.with_suffix(".json").write_text(json.dumps(data, indent=1, allow_nan=False) + "\n")
+        print(f"written: {path.with_suffix('.json')}", file=sys.stderr)
+    return rc
 
 
 def _write_page(args: argparse.Namespace, name: str, render: Callable[[], str]) -> int:

@@ -299,11 +299,125 @@ def _chance(space: str, rand: Group | None, scale: int, varying: set[str]) -> fl
         return None
 
 
-def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: str = "B100") -> str:
+def _ci(values: Sequence[float]) -> dict[str, Any] | None:
+    if not values:
+        return None
+    ci = mean_ci(values)
+    return {"mean": ci.estimate, "low": ci.low, "high": ci.high, "n": len(values)}
+
+
+def _fmt_ci_data(ci: dict[str, Any] | None) -> str:
+    return "–" if ci is None else f"{ci['mean']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}] ({ci['n']})"
+
+
+def _spread(values: Sequence[float]) -> dict[str, float]:
+    return {"mean": float(np.mean(values)), "min": float(min(values)), "max": float(max(values))}
+
+
+def _test(values: tuple[float, float, float], holm_p: float | None = None, family: int | None = None) -> dict[str, Any]:
+    return {"delta_db": values[0], "p_improvement": values[1], "p": values[2], "p_holm": holm_p, "family": family}
+
+
+def comparison_data(records: Sequence[dict[str, Any]], scale: int = 2, focus: str = "B100") -> dict[str, Any]:
+    """The comparison as data -- what ``compare_x<scale>.json`` holds and :func:`render_comparison` formats:
+    per space its three rows (PSNR mean and Student-t interval per set, sizes, agreement, the tests against
+    the searched row, budget, timings, search signal) and its finding; the Holm family of the page's tests."""
     groups = group_records(records, PROFILE, scale)
     datasets: list[str] = []
     for g in groups:
         datasets += [d for d in g.datasets if d not in datasets]
+    spaces = {}
+    for space in comparison_spaces():
+        picked = {c: pick_group(groups, *mv) for c, mv in _rows_of(space).items()}
+        rows = {c: g for c, (g, _) in picked.items()}
+        present = [g for g in rows.values() if g is not None]
+        spaces[space] = (picked, rows, present, varying_decisions([r for g in present for r in g.records]))
+    # every finding's comparison is one member of one family, corrected together (Holm)
+    raw: dict[tuple[str, str], tuple[float, float, float]] = {}
+    for space, (_, rows, _, _) in spaces.items():
+        search_row = rows["search"]
+        if search_row is not None and all(g is not None and len(g.records) >= MIN_SEEDS for g in rows.values()):
+            for cond in ("RSWS", "random architecture"):
+                base = rows[cond]
+                assert base is not None
+                raw[(space, cond)] = compare_rows(_psnr(search_row, focus), _psnr(base, focus))
+    adjusted = holm({f"{k[0]}|{k[1]}": v[2] for k, v in raw.items()})
+    tests = {k: Comparison(*v, adjusted[f"{k[0]}|{k[1]}"], len(raw)) for k, v in raw.items()}
+    out_spaces = []
+    for space, (picked, rows, present, varying) in spaces.items():
+        chance = _chance(space, rows["random architecture"], scale, varying)
+        space_tests = {cond: t for (sp, cond), t in tests.items() if sp == space}
+        table = []
+        for cond, g in rows.items():
+            if g is None:
+                table.append({"condition": cond, "method": _rows_of(space)[cond][0], "variant": _rows_of(space)[cond][1], "seeds": []})
+                continue
+            params = [r["cost"]["params"] for r in g.records]
+            macs = [r["cost"]["macs"][0]["macs_per_lr_pixel"] for r in g.records]
+            row: dict[str, Any] = {
+                "condition": cond, "method": g.method, "variant": g.variant, "label": g.label, "config_hash": g.config_hash,
+                "seeds": g.seeds, "complete": len(g.records) >= MIN_SEEDS, "other_configs": picked[cond][1],
+                "psnr": {d: _ci(_psnr(g, d)) for d in datasets},
+                "params": _spread(params), "macs_per_lr_px": _spread(macs),
+                "agreement": genotype_agreement(g.records, varying), "chance": chance if cond == "random architecture" else None,
+                "vs_search": None, "vs_random_arch": None, "ri_vs_random_arch": None,
+                "budget": _budget(g), "search_s": float(np.mean([r["timings_s"]["search"] for r in g.records])),
+                "unit_s": _unit_seconds(g), "signal": _signal(g, cond),
+            }
+            search_row, rand = rows["search"], rows["random architecture"]
+            if cond != "search" and search_row is not None and _psnr(g, focus) and _psnr(search_row, focus):
+                t = tests.get((space, cond))
+                values = raw.get((space, cond)) or compare_rows(_psnr(search_row, focus), _psnr(g, focus))
+                row["vs_search"] = _test(values, t.p_holm if t else None, t.family if t else None)
+            if cond == "RSWS" and rand is not None and _psnr(g, focus) and _psnr(rand, focus):
+                row["vs_random_arch"] = _test(compare_rows(_psnr(g, focus), _psnr(rand, focus)))
+            if cond == "search" and rand is not None and _psnr(g, focus):
+                row["ri_vs_random_arch"] = relative_improvement(_psnr(g, focus), _psnr(rand, focus))
+            table.append(row)
+        out_spaces.append({"space": space, "finding": _finding(space, rows, focus, varying, space_tests, chance), "rows": table})
+    return {"scale": scale, "profile": PROFILE, "focus": focus, "alpha": ALPHA, "min_seeds": MIN_SEEDS, "datasets": datasets,
+            "tests": [{"space": sp, "baseline": cond, **_test((t.delta, t.p_improvement, t.p), t.p_holm, t.family)}
+                      for (sp, cond), t in tests.items()],
+            "spaces": out_spaces}
+
+
+def _row_cells(row: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
+    """One table row of the page, formatted from :func:`comparison_data`'s row."""
+    focus = data["focus"]
+    if "label" not in row:
+        return {"condition": row["condition"], "row": f"{row['method']}/{row['variant']}", "seeds": "0"}
+    n = len(row["seeds"])
+    cells = {"condition": row["condition"], "row": f"{row['label']} ({row['config_hash']})",
+             "seeds": f"{n}" + ("" if row["complete"] else " (incomplete)")}
+    cells.update({d: _fmt_ci_data(row["psnr"][d]) for d in data["datasets"]})
+    key = f"search vs this, {focus}: P(improvement); p (Holm)"
+    t = row["vs_search"]
+    if t is not None:
+        cells[key] = f"{t['p_improvement']:.2f}; p = {t['p']:.3f}" + (f" ({t['p_holm']:.3f})" if t["p_holm"] is not None else " (incomplete rows: not tested)")
+    else:
+        cells[key] = ""
+    r = row["vs_random_arch"]
+    cells[f"this vs random arch, {focus}: P(improvement); p (uncorrected)"] = "" if r is None else f"{r['p_improvement']:.2f}; p = {r['p']:.3f}"
+    cells["RI vs random arch"] = "" if row["ri_vs_random_arch"] is None else f"{row['ri_vs_random_arch']:+.3f} %"
+    agree, chance = row["agreement"], row["chance"]
+    if row["condition"] == "random architecture" and chance is not None:
+        agree_text = f"{agree:.2f} (sampler's exact chance {chance:.2f})" if agree is not None else f"– (exact chance {chance:.2f})"
+    else:
+        agree_text = "–" if agree is None else f"{agree:.2f}"
+    p, m = row["params"], row["macs_per_lr_px"]
+    cells.update({"params": f"{p['mean'] / 1e3:.1f}K ({p['min'] / 1e3:.1f}–{p['max'] / 1e3:.1f}K)",
+                  "MACs / LR px": f"{m['mean'] / 1e3:.1f}K ({m['min'] / 1e3:.1f}–{m['max'] / 1e3:.1f}K)",
+                  "agreement": agree_text, "budget": row["budget"], "search s": f"{row['search_s']:.0f}", "search signal": row["signal"]})
+    if row["other_configs"]:
+        cells["row"] += f" (+{row['other_configs']} other config(s) not shown)"
+    return cells
+
+
+def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: str = "B100",
+                      data: dict[str, Any] | None = None) -> str:
+    """The page, formatted from :func:`comparison_data` (computed here unless given)."""
+    data = data if data is not None else comparison_data(records, scale, focus)
+    focus, scale = data["focus"], data["scale"]
     out = [
         f"# Equal-budget comparison, x{scale} (`{PROFILE}` profile)",
         "",
@@ -325,73 +439,14 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
         "",
     ]
     tables: list[str] = []
-    findings: list[str] = []
-    spaces = {}
-    for space in comparison_spaces():
-        picked = {c: pick_group(groups, *mv) for c, mv in _rows_of(space).items()}
-        rows = {c: g for c, (g, _) in picked.items()}
-        present = [g for g in rows.values() if g is not None]
-        spaces[space] = (picked, rows, present, varying_decisions([r for g in present for r in g.records]))
-    # every finding's comparison is one member of one family, corrected together (Holm)
-    raw: dict[tuple[str, str], tuple[float, float, float]] = {}
-    for space, (_, rows, _, _) in spaces.items():
-        search_row = rows["search"]
-        if search_row is not None and all(g is not None and len(g.records) >= MIN_SEEDS for g in rows.values()):
-            for cond in ("RSWS", "random architecture"):
-                base = rows[cond]
-                assert base is not None
-                raw[(space, cond)] = compare_rows(_psnr(search_row, focus), _psnr(base, focus))
-    adjusted = holm({f"{k[0]}|{k[1]}": v[2] for k, v in raw.items()})
-    tests = {k: Comparison(*v, adjusted[f"{k[0]}|{k[1]}"], len(raw)) for k, v in raw.items()}
-    for space, (picked, rows, present, varying) in spaces.items():
-        chance = _chance(space, rows["random architecture"], scale, varying)
-        space_tests = {cond: t for (sp, cond), t in tests.items() if sp == space}
-        findings.append(_finding(space, rows, focus, varying, space_tests, chance))
-        tables += [f"## {space}", ""]
-        if not present:
+    for sp in data["spaces"]:
+        tables += [f"## {sp['space']}", ""]
+        if not any("label" in row for row in sp["rows"]):
             tables += ["_no runs yet_", ""]
             continue
-        table = []
-        for cond, row_group in rows.items():
-            if row_group is None:
-                table.append({"condition": cond, "row": "/".join(_rows_of(space)[cond]), "seeds": "0"})
-                continue
-            g = row_group
-            params, macs = _size(g)
-            agree = genotype_agreement(g.records, varying)
-            row = {"condition": cond, "row": f"{g.label} ({g.config_hash})",
-                   "seeds": f"{len(g.records)}" + ("" if len(g.records) >= MIN_SEEDS else " (incomplete)")}
-            row.update({d: _fmt_ci(_psnr(g, d)) for d in datasets})
-            key = f"search vs this, {focus}: P(improvement); p (Holm)"
-            if cond != "search" and rows["search"] is not None and _psnr(g, focus) and _psnr(rows["search"], focus):
-                t = tests.get((space, cond))
-                _, pi, p = raw.get((space, cond)) or compare_rows(_psnr(rows["search"], focus), _psnr(g, focus))
-                row[key] = f"{pi:.2f}; p = {p:.3f}" + (f" ({t.p_holm:.3f})" if t else " (incomplete rows: not tested)")
-            else:
-                row[key] = ""
-            rand = rows["random architecture"]
-            if cond == "RSWS" and rand is not None and _psnr(g, focus) and _psnr(rand, focus):
-                _, pi, p = compare_rows(_psnr(g, focus), _psnr(rand, focus))
-                row[f"this vs random arch, {focus}: P(improvement); p (uncorrected)"] = f"{pi:.2f}; p = {p:.3f}"
-            else:
-                row[f"this vs random arch, {focus}: P(improvement); p (uncorrected)"] = ""
-            if cond == "search" and rows["random architecture"] is not None and _psnr(g, focus):
-                row["RI vs random arch"] = f"{relative_improvement(_psnr(g, focus), _psnr(rows['random architecture'], focus)):+.3f} %"
-            else:
-                row["RI vs random arch"] = ""
-            if cond == "random architecture" and chance is not None:
-                agree_text = f"{agree:.2f} (sampler's exact chance {chance:.2f})" if agree is not None else f"– (exact chance {chance:.2f})"
-            else:
-                agree_text = "–" if agree is None else f"{agree:.2f}"
-            row.update({"params": params, "MACs / LR px": macs, "agreement": agree_text,
-                        "budget": _budget(g), "search s": f"{np.mean([r['timings_s']['search'] for r in g.records]):.0f}",
-                        "search signal": _signal(g, cond)})
-            table.append(row)
-            if picked[cond][1]:
-                row["row"] += f" (+{picked[cond][1]} other config(s) not shown)"
-        tables += [pd.DataFrame(table).fillna("").to_markdown(index=False, disable_numparse=True), ""]
-    out += [f"- {f}" for f in findings] + [""]
-    unit_s = [_unit_seconds(g) for space in comparison_spaces() for g in (pick_group(groups, *mv)[0] for mv in _rows_of(space).values()) if g is not None]
+        tables += [pd.DataFrame([_row_cells(row, data) for row in sp["rows"]]).fillna("").to_markdown(index=False, disable_numparse=True), ""]
+    out += [f"- {sp['finding']}" for sp in data["spaces"]] + [""]
+    unit_s = [row["unit_s"] for sp in data["spaces"] for row in sp["rows"] if "label" in row]
     if unit_s:
         out += [f"Cost: one seed of the {len(unit_s)} rows above takes {sum(unit_s) / 60:.0f} minutes of unit time (sum over rows of the",
                 "mean search + train + eval wall time per seed, as recorded; units ran two at a time on this machine's 2 cores),",
