@@ -324,8 +324,8 @@ def comparison_data(records: Sequence[dict[str, Any]], scale: int = 2, focus: st
     the searched row, budget, timings, search signal) and its finding; the Holm family of the page's tests."""
     groups = group_records(records, PROFILE, scale)
     datasets: list[str] = []
-    for g in groups:
-        datasets += [d for d in g.datasets if d not in datasets]
+    for grp in groups:
+        datasets += [d for d in grp.datasets if d not in datasets]
     spaces = {}
     for space in comparison_spaces():
         picked = {c: pick_group(groups, *mv) for c, mv in _rows_of(space).items()}
