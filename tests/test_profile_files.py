@@ -31,6 +31,26 @@ def test_profile_file_sources_every_paper_number(name):
 
 
 @pytest.mark.parametrize("name", FILE_PLUGINS)
+def test_the_comparisons_numbers_are_sourced_and_deviations_say_the_papers_value(name):
+    """The compare profile decides the comparison's findings: every number is the paper's own (with its
+    source) or [inferred], and an inferred value that departs from the paper profile names the paper's value."""
+    data = get_method(name).profile_data()
+    compare = data.profiles["compare"]
+    assert set(leaf_paths(compare)) == set(data.sources["compare"])
+    for path in data.inferred("compare"):
+        source = data.sources["compare"][path]
+        assert "paper" in source or "official" in source, (name, path, source)
+
+
+def test_the_controller_learning_rates_of_the_comparison_are_labelled_as_departures():
+    """The audit: HNAS's 3e-3 and DeCoNAS's 1e-2 controller lr (10x / 33x the official 3e-4) had no line."""
+    for name in ("hnas", "deconas"):
+        data = get_method(name).profile_data()
+        assert "search.controller_lr" in data.inferred("compare")
+        assert "3e-4" in data.sources["compare"]["search.controller_lr"]
+
+
+@pytest.mark.parametrize("name", FILE_PLUGINS)
 def test_profile_file_is_the_plugins_profile(name):
     method = get_method(name)
     raw = json.loads(method.profile_data().path.read_text())

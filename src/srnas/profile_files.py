@@ -27,8 +27,10 @@ from srnas.errors import ConfigError
 from srnas.profiles import PROFILE_NAMES, SECTIONS
 
 INFERRED = "[inferred]"
-#: profiles whose every number needs a source
-SOURCED = ("paper",)
+#: profiles whose every number needs a source: the paper's schedule, and the equal-budget comparison's (its
+#: numbers decide the page's findings: each is the paper's own value with its source, or an [inferred] CPU
+#: choice that states the paper's value next to it, e.g. HNAS's controller lr 10x the official 3e-4)
+SOURCED = ("paper", "compare")
 
 
 @dataclass(frozen=True)
