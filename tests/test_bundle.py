@@ -75,5 +75,19 @@ def test_a_resealed_consistent_edit_is_still_caught_by_the_rescore(bundle, tmp_p
             img["psnr"] += 0.25
     path.write_text(json.dumps(seal(rec)))
     check = {c.path: c for c in verify_bundle(b)}[str(path.relative_to(b))]
-    assert not check.ok and check.status == "re-scored, numbers differ"
+    assert not check.ok and check.status.startswith("re-scored, numbers differ: ") and "max |Δ| 0.25 dB PSNR" in check.status
     assert any("re-sealed by hand" in d for d in check.details) and any("PSNR: recorded" in d for d in check.details)
+
+
+def test_set_means_are_compared_as_derived_numbers():
+    """Every image equal and a set mean one ulp off (another summation order): the same numbers; one image
+    off: named with the size of the difference."""
+    from srnas.harness.bundle import _compare
+
+    images = {"a": {"psnr": 30.0, "ssim": 0.9}, "b": {"psnr": 31.0, "ssim": 0.8}}
+    rec = {"Set5": {"psnr": 30.5, "ssim": 0.85, "images": images}}
+    ulp = {"Set5": {"psnr": 30.5, "ssim": 0.8500000000000001, "images": dict(images)}}
+    assert _compare(rec, ulp).lines == []
+    off = {"Set5": {"psnr": 30.5000001, "ssim": 0.85, "images": {**images, "b": {"psnr": 31.0000002, "ssim": 0.8}}}}
+    diff = _compare(rec, off)
+    assert diff.images == 1 and abs(diff.max_psnr_db - 2e-7) < 1e-12 and "Set5: 1 image(s) differ, e.g. b" in diff.lines

@@ -167,20 +167,45 @@ def rescore(record: dict[str, Any], weights: Path | None, data_root: str | Path 
                     data_root=data_root, ensemble=bool(ev.get("self_ensemble", False)), progress=False, per_image=True)
 
 
-def _compare(recorded: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    """Every set and image whose PSNR/SSIM differs, exactly (a CPU re-score of a CPU record is bit for bit)."""
-    out = []
+@dataclass
+class Difference:
+    """How a re-score differs from the record: per image exactly, set means as the record's own rule allows."""
+
+    lines: list[str]
+    images: int = 0  # images whose PSNR or SSIM differs (exact comparison)
+    max_psnr_db: float = 0.0  # largest |Δ PSNR| over those images
+    max_ssim: float = 0.0
+
+    def summary(self) -> str:
+        return (f"re-scored, numbers differ: {self.images} image(s), max |Δ| {self.max_psnr_db:.2g} dB PSNR, "
+                f"{self.max_ssim:.2g} SSIM") if self.images else "re-scored, numbers differ"
+
+
+def _compare(recorded: dict[str, Any], now: dict[str, Any]) -> Difference:
+    """Every image's PSNR/SSIM must be the recorded one exactly (a CPU re-score of a CPU record with the
+    record's code is bit for bit). A set's mean is derived from its images, so with every image equal it is
+    compared as the record's own consistency rule compares it (1e-9 relative: the summation order of a
+    mean may differ by an ulp between versions); with images differing, the set's Δ is listed too."""
+    out = Difference([])
     for dataset, m in recorded.items():
         got = now.get(dataset)
         if got is None:
-            out.append(f"{dataset}: not re-scored")
+            out.lines.append(f"{dataset}: not re-scored")
             continue
+        mine, theirs = m.get("images") or {}, got.get("images") or {}
+        differ = sorted(k for k, v in mine.items() if theirs.get(k) != v)
+        for k in differ:
+            a, b = mine[k], theirs.get(k) or {}
+            out.max_psnr_db = max(out.max_psnr_db, abs(float(b.get("psnr", float("nan"))) - float(a["psnr"])))
+            out.max_ssim = max(out.max_ssim, abs(float(b.get("ssim", float("nan"))) - float(a["ssim"])))
+        out.images += len(differ)
         for key in ("psnr", "ssim"):
-            if float(m[key]) != float(got[key]):
-                out.append(f"{dataset} {key.upper()}: recorded {m[key]!r}, re-scored {got[key]!r} (Δ {float(got[key]) - float(m[key]):+.3g})")
-        images = {k: v for k, v in (m.get("images") or {}).items() if (got.get("images") or {}).get(k) != v}
-        if images:
-            out.append(f"{dataset}: {len(images)} image(s) differ, e.g. {sorted(images)[0]}")
+            x, y = float(m[key]), float(got[key])
+            close = abs(x - y) <= 1e-9 * max(1.0, abs(x))
+            if (differ and x != y) or (not mine and x != y) or not close:
+                out.lines.append(f"{dataset} {key.upper()}: recorded {x!r}, re-scored {y!r} (Δ {y - x:+.3g})")
+        if differ:
+            out.lines.append(f"{dataset}: {len(differ)} image(s) differ, e.g. {differ[0]}")
     return out
 
 
@@ -220,8 +245,8 @@ def verify_bundle(bundle: Path, rescore_weights: bool = True, data_root: str | P
             status = "seal checked (no weights recorded: nothing to re-score)"
         elif expected is None:  # a method without trained weights (bicubic): its numbers are re-scored as they are
             diff = _compare(record["metrics"], rescore(record, None, data_root))
-            if diff:
-                checks.append(Check(rel, False, "re-scored, numbers differ", details + diff))
+            if diff.lines:
+                checks.append(Check(rel, False, diff.summary(), details + diff.lines))
                 continue
             status = SAME
         elif not w.is_file():
@@ -234,8 +259,8 @@ def verify_bundle(bundle: Path, rescore_weights: bool = True, data_root: str | P
             status = "seal and weights sha256 checked (not re-scored)"
         else:
             diff = _compare(record["metrics"], rescore(record, w, data_root))
-            if diff:
-                checks.append(Check(rel, False, "re-scored, numbers differ", details + diff))
+            if diff.lines:
+                checks.append(Check(rel, False, diff.summary(), details + diff.lines))
                 continue
             status = SAME
         checks.append(Check(rel, not details, status, details))
