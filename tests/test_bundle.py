@@ -88,6 +88,9 @@ def test_set_means_are_compared_as_derived_numbers():
     rec = {"Set5": {"psnr": 30.5, "ssim": 0.85, "images": images}}
     ulp = {"Set5": {"psnr": 30.5, "ssim": 0.8500000000000001, "images": dict(images)}}
     assert _compare(rec, ulp).lines == []
+    no_images = {"Set5": {"psnr": 30.5, "ssim": 0.85}}  # older records keep set means only
+    assert _compare(no_images, {"Set5": {"psnr": 30.5, "ssim": 0.8500000000000001}}).lines == []
+    assert _compare(no_images, {"Set5": {"psnr": 30.5001, "ssim": 0.85}}).lines
     off = {"Set5": {"psnr": 30.5000001, "ssim": 0.85, "images": {**images, "b": {"psnr": 31.0000002, "ssim": 0.8}}}}
     diff = _compare(rec, off)
     assert diff.images == 1 and abs(diff.max_psnr_db - 2e-7) < 1e-12 and "Set5: 1 image(s) differ, e.g. b" in diff.lines

@@ -183,9 +183,10 @@ class Difference:
 
 def _compare(recorded: dict[str, Any], now: dict[str, Any]) -> Difference:
     """Every image's PSNR/SSIM must be the recorded one exactly (a CPU re-score of a CPU record with the
-    record's code is bit for bit). A set's mean is derived from its images, so with every image equal it is
-    compared as the record's own consistency rule compares it (1e-9 relative: the summation order of a
-    mean may differ by an ulp between versions); with images differing, the set's Δ is listed too."""
+    record's code is bit for bit). A set's mean is derived from its images, so with every image equal (or
+    none recorded: older records keep set means only) it is compared as the record's own consistency rule
+    compares it (1e-9 relative: the summation order of a mean may differ by an ulp between versions); with
+    images differing, the set's Δ is listed too."""
     out = Difference([])
     for dataset, m in recorded.items():
         got = now.get(dataset)
@@ -202,7 +203,7 @@ def _compare(recorded: dict[str, Any], now: dict[str, Any]) -> Difference:
         for key in ("psnr", "ssim"):
             x, y = float(m[key]), float(got[key])
             close = abs(x - y) <= 1e-9 * max(1.0, abs(x))
-            if (differ and x != y) or (not mine and x != y) or not close:
+            if (differ and x != y) or not close:
                 out.lines.append(f"{dataset} {key.upper()}: recorded {x!r}, re-scored {y!r} (Δ {y - x:+.3g})")
         if differ:
             out.lines.append(f"{dataset}: {len(differ)} image(s) differ, e.g. {differ[0]}")
