@@ -129,3 +129,17 @@ def test_labels_match_case_insensitively(tmp_path):
     csv = tmp_path / "r.csv"
     csv.write_text(COLUMNS + "\nP,Bicubic,,2,Set5,33.66,0.9299,,,,,deconas,T,reproduce\n")
     assert lookup(load_reported(csv), "bicubic", None, 2, ["Set5"])["Set5"].psnr == 33.66
+
+
+def test_tables_and_the_verdicts_page_share_one_cell_rule(tmp_path):
+    """A cell the suite expects to reproduce, measured under canonical, gets the gate tolerance (±0.02 dB) in
+    the table as on the verdicts page (claims.cell_verdict); the same miss on an ordinary cell is within ±0.1."""
+    from srnas.harness.claims import cell_verdict
+
+    csv = tmp_path / "reported.csv"
+    csv.write_text(COLUMNS + "\nP,NetA,,2,Set5,37.00,0.9500,,,,,canonical,Table 1,reproduce\nP,NetB,,2,Set5,37.00,0.9500,,,,,canonical,Table 1,\n")
+    records = [_record("a", 0, 37.05, label="NetA"), _record("b", 0, 37.05, label="NetB")]
+    got = {j.group.method: j.verdict for j in judge(group_records(records, "paper"), load_reported(csv)) if j.metric == "psnr"}
+    assert got == {"a": "above", "b": "reproduced"}
+    assert cell_verdict(37.05, 37.0, "psnr", "canonical", True) == "above"
+    assert cell_verdict(37.05, 37.0, "psnr", "hinas", True) == "reproduced"  # the gate is canonical's only

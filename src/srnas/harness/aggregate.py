@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from srnas.harness.claims import DEFAULT_TOLERANCE, NO_REPORTED, judge_value  # one tolerance for tables and verdicts
+from srnas.harness.claims import DEFAULT_TOLERANCE, NO_REPORTED, cell_verdict, judge_value  # one rule for tables and verdicts
 from srnas.harness.reported import Reported, lookup
 from srnas.profiles import EVAL_SETS
 
@@ -154,6 +154,7 @@ def judge(groups: Iterable[Group], reported: pd.DataFrame, tolerance: dict[str, 
         if g.profile != JUDGED_PROFILE:
             continue
         first = g.records[0]
+        preset = str(((first.get("config") or {}).get("eval") or {}).get("protocol", "canonical"))
         rows = lookup(reported, first.get("paper_label"), first.get("reported_variant"), g.scale, g.datasets)
         for dataset in g.datasets:
             for metric in ("psnr", "ssim"):
@@ -162,5 +163,8 @@ def judge(groups: Iterable[Group], reported: pd.DataFrame, tolerance: dict[str, 
                     continue
                 rep = rows.get(dataset)
                 ref = None if rep is None else (rep.psnr if metric == "psnr" else rep.ssim)
-                out.append(Judgement(g, dataset, metric, ours, rep, verdict(ours.mean, ref, tol[metric])))
+                # the verdicts page's rule (claims.cell_verdict): the gate tolerance for an expected cell
+                # measured under canonical, the claim's tolerance otherwise
+                v = NO_REPORTED if rep is None or ref is None else cell_verdict(ours.mean, ref, metric, preset, rep.expect, tol)
+                out.append(Judgement(g, dataset, metric, ours, rep, v))
     return out

@@ -191,6 +191,22 @@ def _matching_records(records: Sequence[dict], method: str, variant: str, scale:
     return max(groups.items(), key=lambda kv: (len(kv[1]), kv[0]))[1]
 
 
+def cell_tolerance(metric: str, preset: str, expect: bool, tolerance: dict[str, float] | None = None) -> tuple[float, bool]:
+    """(tolerance, gate) of one PSNR/SSIM cell: a cell the suite expects to reproduce, measured under
+    :data:`GATE_PRESET`, gets the tight :data:`GATE_TOLERANCE` (the gate); every other cell the claim's."""
+    tol = {**DEFAULT_TOLERANCE, **(tolerance or {})}
+    gate = expect and preset == GATE_PRESET
+    return (GATE_TOLERANCE[metric] if gate else tol[metric]), gate
+
+
+def cell_verdict(measured: float, reported: float, metric: str, preset: str, expect: bool,
+                 tolerance: dict[str, float] | None = None) -> str:
+    """The one rule for a reported PSNR/SSIM cell, shared by the verdicts page and the tables:
+    ``reproduced`` within :func:`cell_tolerance` of the printed number, else ``below``/``above``."""
+    t, _ = cell_tolerance(metric, preset, expect, tolerance)
+    return judge_value(measured, reported - t, reported + t)
+
+
 def judge_cells(reported: pd.DataFrame, records: Sequence[dict], tolerance: dict[str, float] | None = None) -> list[Verdict]:
     """Every PSNR/SSIM cell of ``reported.csv`` under its paper's preset and under ``canonical``.
 
@@ -219,8 +235,7 @@ def judge_cells(reported: pd.DataFrame, records: Sequence[dict], tolerance: dict
             method, variant = suite
             group: list[Verdict] = []
             for preset in presets:
-                gate = expect and preset == GATE_PRESET
-                t = GATE_TOLERANCE[metric] if gate else tol[metric]
+                t, gate = cell_tolerance(metric, preset, expect, tol)
                 seeds = _matching_records(records, method, variant, scale, preset, row["dataset"])
                 values = [float(r["metrics"][row["dataset"]][metric]) for r in seeds]
                 measured = statistics.fmean(values) if values else None
@@ -233,7 +248,7 @@ def judge_cells(reported: pd.DataFrame, records: Sequence[dict], tolerance: dict
                     v, reason = NO_MEASUREMENT, (f"no `{JUDGED_PROFILE}`-profile record of {method}/{variant} x{scale} "
                                                  f"evaluated with the `{preset}` preset (needs {how})")
                 else:
-                    v = judge_value(measured, rep - t, rep + t)
+                    v = cell_verdict(measured, rep, metric, preset, expect, tol)
                     sd = f" ± {statistics.stdev(values):.4f}" if len(values) > 1 else ""
                     reason = f"Δ {measured - rep:+.4f} ({len(values)} seed{'s' if len(values) > 1 else ''}{sd})"
                 group.append(Verdict(claim_id=cid, measured=measured, verdict=v, reason=reason, protocol=preset,

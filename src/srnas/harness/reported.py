@@ -34,6 +34,7 @@ class Reported:
     paper: str
     source_table: str
     protocol: str
+    expect: bool = False  # ``expect: reproduce``: judged with the gate under canonical (claims.cell_tolerance)
 
 
 def reported_path(override: str | os.PathLike | None = None) -> Path:
@@ -99,5 +100,6 @@ def lookup(frame: pd.DataFrame, label: str | None, variant: str | None, scale: i
     for _, row in rows.iterrows():
         if row["dataset"] in datasets and row["dataset"] not in out:
             ssim = None if pd.isna(row["ssim_f"]) else float(row["ssim_f"])
-            out[row["dataset"]] = Reported(float(row["psnr_f"]), ssim, row["paper"], row["source_table"], row["protocol"])
+            out[row["dataset"]] = Reported(float(row["psnr_f"]), ssim, row["paper"], row["source_table"], row["protocol"],
+                                           expect=row.get("expect", "") == "reproduce")
     return out
