@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "data": "verify or fetch datasets (checksums, DIV2K download)",
     "export": "pack records, weights, environment and claims data into a bundle others can verify",
     "verify": "check a bundle's seals and hashes and re-score its weights on the CPU",
+    "site": "write a static HTML results site (verdicts with evidence, the comparison, plots)",
 }
 
 
