@@ -31,8 +31,10 @@ def _copy(src: Path, dst: Path) -> Path:
 
 def test_an_exported_bundle_verifies_with_the_same_numbers(bundle, capsys):
     capsys.readouterr()
-    assert main(["verify", str(bundle)]) == 0
+    assert main(["verify", str(bundle), "--report", str(bundle.parent / "verify.json")]) == 0
     out = capsys.readouterr().out
+    report = json.loads((bundle.parent / "verify.json").read_text())
+    assert [c["status"] for c in report].count(SAME) == 3 and all(c["ok"] for c in report)
     assert out.count(SAME) == 3 and "0 failed" in out
     manifest = json.loads((bundle / MANIFEST).read_text())["files"]
     assert any(k.startswith("ledger/claims.csv") for k in manifest) and "environment.json" in manifest

@@ -44,6 +44,24 @@ def test_every_link_and_image_of_the_site_resolves(site):
     assert any((site / "plots").glob("*.png"))
 
 
+def test_a_verify_report_marks_each_evidence_record(tmp_path):
+    """`srnas site --verified REPORT`: the evidence of a measured cell says whether its record was re-scored
+    with the same numbers (from `srnas verify --report` of a bundle of these results)."""
+    import json
+
+    from srnas.harness.records import load_records
+
+    paper = [r for r in load_records(RESULTS, warn=False) if r["profile"] == "paper" and r["method"] == "bicubic"]
+    first = str(Path(paper[0]["_path"]).relative_to(RESULTS))
+    report = tmp_path / "verify.json"
+    report.write_text(json.dumps([{"path": first, "ok": True, "status": "re-scored, same numbers", "details": []}]))
+    assert main(["site", "--results", str(RESULTS), "--out", str(tmp_path / "s"), "--verified", str(report)]) == 0
+    page = (tmp_path / "s" / "verdicts.html").read_text()
+    assert "; re-scored, same numbers" in page and "; not in the verify report" in page
+    (tmp_path / "bad.json").write_text("{}")
+    assert main(["site", "--results", str(RESULTS), "--out", str(tmp_path / "t"), "--verified", str(tmp_path / "bad.json")]) == 2
+
+
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed (apt-get install chromium)")
 def test_the_pages_render_in_a_headless_browser(site, tmp_path):
     browser = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"]

@@ -7,6 +7,8 @@ import argparse
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results", default="results", help="results folder holding runs/ (default: results)")
+    parser.add_argument("--verified", default=None, metavar="REPORT",
+                        help="a `srnas verify --report` of a bundle of these results: each record's evidence says whether it was re-scored with the same numbers")
     parser.add_argument("--out", required=True, help="folder to write the site into (index.html, verdicts.html, comparison.html, plots/)")
 
 
@@ -30,7 +32,18 @@ def run(args: argparse.Namespace) -> int:
         check_writable_folder(out.parent if not out.exists() else out, "--out")
         records = load_records(results)
         verdicts = ledger(load_reported(None), load_claims(), records, None, load_consistency())
-        summary = build_site(results, out, verdicts, records, comparison_data(records, 2))
+        verified = None
+        if args.verified:
+            import json
+
+            try:
+                checks = json.loads(Path(args.verified).read_text())
+                if not isinstance(checks, list):
+                    raise TypeError(f"expected a list of checks, got {type(checks).__name__}")
+                verified = {c["path"]: c for c in checks}
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise SrnasError(f"--verified {args.verified}: not a `srnas verify --report` file ({exc})") from None
+        summary = build_site(results, out, verdicts, records, comparison_data(records, 2), verified)
     except SrnasError as exc:
         print(f"srnas site: error: {exc}", file=sys.stderr)
         return 2

@@ -10,6 +10,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bundle", help="a folder written by `srnas export`")
     parser.add_argument("--no-rescore", action="store_true", help="check seals and hashes only (seconds; no evaluation)")
     parser.add_argument("--data-root", default=None, help="dataset root for re-scoring (default: SRNAS_DATA or the shared location)")
+    parser.add_argument("--report", default=None, metavar="FILE",
+                        help="also write the checks as JSON (one object per file: path, ok, status, details); `srnas site --verified FILE` marks each record with it")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (default 1, as every srnas command; 0: the libraries' defaults)")
 
 
@@ -33,6 +35,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for check in checks:
         print(check.line())
+    if args.report:
+        import json
+        from dataclasses import asdict
+
+        Path(args.report).write_text(json.dumps([asdict(c) for c in checks], indent=1) + "\n")
     failed = [c for c in checks if not c.ok]
     same = sum(c.status == SAME for c in checks)
     print(f"{len(checks)} checked, {same} re-scored with the same numbers, {len(failed)} failed "

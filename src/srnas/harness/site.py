@@ -53,7 +53,19 @@ class SiteSummary:
     spaces: int
 
 
-def _evidence(v: Verdict, records: Sequence[dict], results: Path, out: Path) -> str:
+def _rescored(record: dict, results: Path, verified: dict[str, dict] | None) -> str:
+    """The record's mark from a ``srnas verify --report`` of a bundle of these results (matched by its path
+    under runs/), or nothing when no report was given."""
+    if verified is None:
+        return ""
+    rel = os.path.relpath(record.get("_path", ""), results)
+    check = verified.get(rel)
+    if check is None:
+        return "; not in the verify report"
+    return f"; {check['status']}" if check.get("ok") else f"; verify: {check['status']}"
+
+
+def _evidence(v: Verdict, records: Sequence[dict], results: Path, out: Path, verified: dict[str, dict] | None = None) -> str:
     """The records behind a measured PSNR/SSIM cell: seed, commit (clean or not), device, weights sha256,
     each linked to its record file."""
     if v.measured is None or not v.suite or v.kind not in ("psnr", "ssim") or v.protocol is None or v.scale is None:
@@ -67,13 +79,15 @@ def _evidence(v: Verdict, records: Sequence[dict], results: Path, out: Path) -> 
         sha = ((r.get("weights") or {}).get("sha256") or "")[:12]
         link = os.path.relpath(r["_path"], out) if r.get("_path") else ""
         label = (f"seed {r['seed']}, {str(git.get('commit', '?'))[:8]}{' (dirty)' if git.get('dirty') else ''}, {r.get('device', '?')}, "
-                 + (f"weights {sha}" if sha else "no weights"))
+                 + (f"weights {sha}" if sha else "no weights") + _rescored(r, results, verified))
         items.append(f'<a href="{_e(link)}">{_e(label)}</a>' if link else _e(label))
     return "<br>".join(items)
 
 
-def build_site(results: Path, out: Path, verdicts: Sequence[Verdict], records: Sequence[dict], comparison: dict[str, Any]) -> SiteSummary:
-    """Write index.html, verdicts.html, comparison.html and the plots into ``out``."""
+def build_site(results: Path, out: Path, verdicts: Sequence[Verdict], records: Sequence[dict], comparison: dict[str, Any],
+               verified: dict[str, dict] | None = None) -> SiteSummary:
+    """Write index.html, verdicts.html, comparison.html and the plots into ``out``; ``verified``: the checks
+    of a ``srnas verify --report`` by record path, to mark each evidence record re-scored or not."""
     from srnas.harness.compare import _row_cells
 
     out.mkdir(parents=True, exist_ok=True)
@@ -91,7 +105,7 @@ def build_site(results: Path, out: Path, verdicts: Sequence[Verdict], records: S
         rows, classes = [], []
         for v in sorted(vs, key=lambda v: v.measured is None):  # measured claims first, then file order
             rows.append([_e(v.claim_id), _e(v.subject), _e(v.reported), _e(v.measured if not isinstance(v.measured, float) else round(v.measured, 4)),
-                         _e(v.verdict), _e(v.reason), _evidence(v, records, results, out)])
+                         _e(v.verdict), _e(v.reason), _evidence(v, records, results, out, verified)])
             classes.append("v-" + v.verdict.split(",")[0].replace(" ", "-"))
         body.append(_table(["claim", "subject", "reported", "measured", "verdict", "reason", "evidence"], rows, classes))
     (out / "verdicts.html").write_text(_page("Verdicts: which published claims hold", body))
