@@ -167,26 +167,39 @@ def rescore(record: dict[str, Any], weights: Path | None, data_root: str | Path 
                     data_root=data_root, ensemble=bool(ev.get("self_ensemble", False)), progress=False, per_image=True)
 
 
+#: a per-image difference this small (relative) is last-bit rounding: another summation order of the same
+#: arithmetic (e.g. SSIM's means), not another result; it is reported, and the numbers count as the same
+LAST_BIT = 1e-12
+
+
 @dataclass
 class Difference:
     """How a re-score differs from the record: per image exactly, set means as the record's own rule allows."""
 
     lines: list[str]
-    images: int = 0  # images whose PSNR or SSIM differs (exact comparison)
+    images: int = 0  # images whose PSNR or SSIM differs beyond last-bit rounding
     max_psnr_db: float = 0.0  # largest |Δ PSNR| over those images
     max_ssim: float = 0.0
+    last_bit_images: int = 0  # images that differ only in the last bits
 
     def summary(self) -> str:
         return (f"re-scored, numbers differ: {self.images} image(s), max |Δ| {self.max_psnr_db:.2g} dB PSNR, "
                 f"{self.max_ssim:.2g} SSIM") if self.images else "re-scored, numbers differ"
 
+    def same_status(self) -> str:
+        return SAME if not self.last_bit_images else f"{SAME} up to last-bit rounding in {self.last_bit_images} image(s)"
+
+
+def _close(x: float, y: float, rel: float) -> bool:
+    return abs(x - y) <= rel * max(1.0, abs(x))
+
 
 def _compare(recorded: dict[str, Any], now: dict[str, Any]) -> Difference:
-    """Every image's PSNR/SSIM must be the recorded one exactly (a CPU re-score of a CPU record with the
-    record's code is bit for bit). A set's mean is derived from its images, so with every image equal (or
-    none recorded: older records keep set means only) it is compared as the record's own consistency rule
-    compares it (1e-9 relative: the summation order of a mean may differ by an ulp between versions); with
-    images differing, the set's Δ is listed too."""
+    """Every image's PSNR/SSIM must be the recorded one (a CPU re-score of a CPU record with the record's code
+    is bit for bit; a difference within :data:`LAST_BIT` is counted and named as last-bit rounding). A set's
+    mean is derived from its images, so with no image differing beyond that (or none recorded: older records
+    keep set means only) it is compared as the record's own consistency rule compares it (1e-9 relative);
+    with images differing, the set's Δ is listed too."""
     out = Difference([])
     for dataset, m in recorded.items():
         got = now.get(dataset)
@@ -194,16 +207,25 @@ def _compare(recorded: dict[str, Any], now: dict[str, Any]) -> Difference:
             out.lines.append(f"{dataset}: not re-scored")
             continue
         mine, theirs = m.get("images") or {}, got.get("images") or {}
-        differ = sorted(k for k, v in mine.items() if theirs.get(k) != v)
-        for k in differ:
-            a, b = mine[k], theirs.get(k) or {}
-            out.max_psnr_db = max(out.max_psnr_db, abs(float(b.get("psnr", float("nan"))) - float(a["psnr"])))
-            out.max_ssim = max(out.max_ssim, abs(float(b.get("ssim", float("nan"))) - float(a["ssim"])))
+        differ = []
+        for k, v in mine.items():
+            w = theirs.get(k)
+            if w == v:
+                continue
+            if w is None:
+                differ.append(k)
+                continue
+            dp, ds = abs(float(w["psnr"]) - float(v["psnr"])), abs(float(w["ssim"]) - float(v["ssim"]))
+            if _close(float(v["psnr"]), float(w["psnr"]), LAST_BIT) and _close(float(v["ssim"]), float(w["ssim"]), LAST_BIT):
+                out.last_bit_images += 1
+                continue
+            differ.append(k)
+            out.max_psnr_db, out.max_ssim = max(out.max_psnr_db, dp), max(out.max_ssim, ds)
+        differ.sort()
         out.images += len(differ)
         for key in ("psnr", "ssim"):
             x, y = float(m[key]), float(got[key])
-            close = abs(x - y) <= 1e-9 * max(1.0, abs(x))
-            if (differ and x != y) or not close:
+            if (differ and x != y) or not _close(x, y, 1e-9):
                 out.lines.append(f"{dataset} {key.upper()}: recorded {x!r}, re-scored {y!r} (Δ {y - x:+.3g})")
         if differ:
             out.lines.append(f"{dataset}: {len(differ)} image(s) differ, e.g. {differ[0]}")
@@ -249,7 +271,7 @@ def verify_bundle(bundle: Path, rescore_weights: bool = True, data_root: str | P
             if diff.lines:
                 checks.append(Check(rel, False, diff.summary(), details + diff.lines))
                 continue
-            status = SAME
+            status = diff.same_status()
         elif not w.is_file():
             checks.append(Check(rel, False, f"its weights {w.name} are missing", details))
             continue
@@ -263,6 +285,6 @@ def verify_bundle(bundle: Path, rescore_weights: bool = True, data_root: str | P
             if diff.lines:
                 checks.append(Check(rel, False, diff.summary(), details + diff.lines))
                 continue
-            status = SAME
+            status = diff.same_status()
         checks.append(Check(rel, not details, status, details))
     return checks
