@@ -130,6 +130,22 @@ def plugin_provenance(cls: type) -> dict[str, Any]:
             "source_sha256": h.hexdigest(), "source_files": len(files)}
 
 
+def stale_plugin_code(record: dict[str, Any]) -> str | None:
+    """Why a record no longer stands for the installed plugin's code (the source hash it recorded differs from
+    :func:`plugin_provenance` now), or None -- also for records made before the hash was recorded and for
+    methods that do not load here. The runner says it for a finished unit; tables label the row."""
+    recorded = (record.get("plugin") or {}).get("source_sha256")
+    if not recorded:
+        return None
+    try:
+        now = plugin_provenance(type(get_method(record["method"])))["source_sha256"]
+    except Exception:  # noqa: BLE001 - hand-made or foreign records: nothing to compare with
+        return None
+    if now == recorded:
+        return None
+    return f"made by other {record['method']} plugin code (source {recorded[:12]}, now {now[:12]})"
+
+
 def method_classes() -> list[type["Method"]]:
     """Every plugin class that loads, in listing order (``Method.listing_order``, then name): the order of
     rows and sections on every page, so a new plugin places itself without an edit to the harness."""
@@ -154,4 +170,5 @@ def reference_method() -> str | None:
 
 
 __all__: list[str] = ["register", "get_method", "list_methods", "broken_methods", "method_classes", "weight_sharing_spaces",
-                      "space_baseline", "reference_method", "plugin_provenance", "ENTRY_POINT_GROUP"]
+                      "space_baseline", "reference_method", "plugin_provenance", "stale_plugin_code",
+                      "ENTRY_POINT_GROUP"]

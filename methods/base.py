@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -66,17 +66,6 @@ class RecordGroup(Protocol):
 
 
 @dataclass(frozen=True)
-class ControllerProbes:
-    """The two search probes that show whether accuracy moves an RL search: the same search with a reward on
-    accuracy alone and with a frozen controller (learning rate 0), each as (row label, variant)."""
-
-    accuracy_only: tuple[str, str]
-    frozen: tuple[str, str]
-    cost_name: str  # the cost the controller's reward penalises, as the page names it
-    cost_format: str = ",.0f"  # format spec of that cost's values
-
-
-@dataclass(frozen=True)
 class ControllerReadout:
     """What an RL search's record says about its controller, read by the plugin that wrote the keys."""
 
@@ -85,6 +74,19 @@ class ControllerReadout:
     last_sampled_cost: float  # their mean cost (``ControllerProbes.cost_name``) in the last epoch
     derived_psnr: float  # the derived architecture's validation PSNR at search time
     derived_cost: float  # and its cost
+
+
+@dataclass(frozen=True)
+class ControllerProbes:
+    """The two search probes that show whether accuracy moves an RL search: the same search with a reward on
+    accuracy alone and with a frozen controller (learning rate 0), each as (row label, variant), and how
+    this plugin reads its own search info (``readout``: a run record's ``search_info`` -> ControllerReadout)."""
+
+    accuracy_only: tuple[str, str]
+    frozen: tuple[str, str]
+    cost_name: str  # the cost the controller's reward penalises, as the page names it
+    readout: Callable[[dict[str, Any]], ControllerReadout]
+    cost_format: str = ",.0f"  # format spec of that cost's values
 
 
 @dataclass(frozen=True)
@@ -199,13 +201,9 @@ class Method(ABC):
         return default_decisions(genotype)
 
     def controller_probes(self) -> ControllerProbes | None:
-        """The accuracy-only and frozen-controller probes of an RL search (None: the method has none)."""
+        """The accuracy-only and frozen-controller probes of an RL search and their readout (None: the
+        method has none)."""
         return None
-
-    def controller_readout(self, info: dict[str, Any]) -> ControllerReadout:
-        """Read a search info of this method (from a run record) for the controller diagnostics; only plugins
-        with :meth:`controller_probes` need it."""
-        raise NotImplementedError(f"{self.name} has no controller probes")
 
     def report_sections(self, runs: Sequence[RecordGroup], probes: Sequence[RecordGroup]) -> list[ReportSection]:
         """Method-specific diagnostics under the comparison page, from this method's ``compare``-profile

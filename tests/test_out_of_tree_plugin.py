@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 import srnas
-import srnas.harness.aggregate as aggregate
-import srnas.harness.runner as runner
+import srnas.methods as registry
 from srnas.cli import main
 from srnas.methods import get_method, list_methods
 
@@ -76,8 +75,7 @@ def test_a_plugin_code_change_makes_its_records_visibly_stale(tmp_path, monkeypa
     assert main(argv) == 0
     assert "already done ->" in capsys.readouterr().out  # same code: plainly done
     edited = {**recorded, "source_sha256": "f" * 64}
-    monkeypatch.setattr(runner, "plugin_provenance", lambda cls: edited)
-    monkeypatch.setattr(aggregate, "_current_source", lambda method: edited["source_sha256"])
+    monkeypatch.setattr(registry, "plugin_provenance", lambda cls: edited)  # the installed code changed
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "already done, STALE: made by other bicubic plugin code" in out and recorded["source_sha256"][:12] in out

@@ -57,6 +57,15 @@ def build_supernet(config: dict[str, Any], scale: int) -> nn.Module:
     return _wrap(DeCoNASNet.supernet(int(config["model"]["layers_per_dnb"]), scale, op_form=form, **_model_kwargs(config)), scale, config)
 
 
+def _controller_readout(info: dict[str, Any]) -> ControllerReadout:
+    """Controller epochs are the history rows with ``val_psnr`` and ``p_cb`` (the complexity-based penalty's
+    cost); the search records the derived architecture's own ``derived`` entry."""
+    rows = [h for h in info.get("history", []) if "val_psnr" in h]
+    return ControllerReadout(first_sampled_psnr=rows[0]["val_psnr"], last_sampled_psnr=rows[-1]["val_psnr"],
+                             last_sampled_cost=rows[-1]["p_cb"], derived_psnr=info["derived"]["val_psnr"],
+                             derived_cost=info["derived"]["p_cb"])
+
+
 @register
 class DeCoNASMethod(Method):
     name = "deconas"
@@ -74,15 +83,7 @@ class DeCoNASMethod(Method):
 
     def controller_probes(self) -> ControllerProbes:
         return ControllerProbes(accuracy_only=("PSNR only (penalty 0)", "penalty-0"), frozen=("frozen controller", "frozen-controller"),
-                                cost_name="P_cb", cost_format=",.3f")
-
-    def controller_readout(self, info: dict[str, Any]) -> ControllerReadout:
-        """Controller epochs are the history rows with ``val_psnr`` and ``p_cb`` (the complexity-based
-        penalty's cost); the search records the derived architecture's own ``derived`` entry."""
-        rows = [h for h in info.get("history", []) if "val_psnr" in h]
-        return ControllerReadout(first_sampled_psnr=rows[0]["val_psnr"], last_sampled_psnr=rows[-1]["val_psnr"],
-                                 last_sampled_cost=rows[-1]["p_cb"], derived_psnr=info["derived"]["val_psnr"],
-                                 derived_cost=info["derived"]["p_cb"])
+                                cost_name="P_cb", readout=_controller_readout, cost_format=",.3f")
 
     def variants(self) -> dict[str, dict[str, Any]]:
         return {

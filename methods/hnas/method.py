@@ -10,8 +10,8 @@ import torch.nn as nn
 from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
 from srnas.methods import register
-from srnas.methods.base import ControllerProbes, ControllerReadout, Genotype, Method, RecordGroup, ReportSection, SearchResult
-from srnas.methods.hnas.report import PROBES, controller_readout, lambda_section
+from srnas.methods.base import ControllerProbes, Genotype, Method, RecordGroup, ReportSection, SearchResult
+from srnas.methods.hnas.report import PROBES, lambda_section
 from srnas.methods.hnas.model import HNASNet
 from srnas.methods.hnas.space import HNASSpace, published_genotype
 from srnas.methods.hnas.supernet import HNASSupernet
@@ -93,9 +93,6 @@ class HNASMethod(Method):
 
     def controller_probes(self) -> ControllerProbes:
         return PROBES
-
-    def controller_readout(self, info: dict[str, Any]) -> ControllerReadout:
-        return controller_readout(info)
 
     def report_sections(self, runs: Sequence[RecordGroup], probes: Sequence[RecordGroup]) -> list[ReportSection]:
         return [lambda_section(probes)]

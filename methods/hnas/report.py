@@ -10,10 +10,6 @@ import numpy as np
 
 from srnas.methods.base import ControllerProbes, ControllerReadout, RecordGroup, ReportSection
 
-PROBES = ControllerProbes(accuracy_only=("PSNR only (lambda = 1)", "psnr-only"), frozen=("frozen controller", "frozen-controller"),
-                          cost_name="MACs (search width)", cost_format=",.0f")
-
-
 def controller_readout(info: dict[str, Any]) -> ControllerReadout:
     """Controller epochs are the history rows with ``psnr`` (the sampled architectures' mean validation
     PSNR) and ``macs``; the derived net is the best candidate by the reward (by PSNR in records before the
@@ -42,3 +38,7 @@ def lambda_section(probes: Sequence[RecordGroup]) -> ReportSection:
         ("The code derives by validation PSNR alone, so lambda acts only through the controller; `derive_score: reward`",
          "ranks the candidates by the search's own reward."),
         sorted(rows, key=lambda r: (r["derivation ranks by"], r["lambda"])))
+
+
+PROBES = ControllerProbes(accuracy_only=("PSNR only (lambda = 1)", "psnr-only"), frozen=("frozen controller", "frozen-controller"),
+                          cost_name="MACs (search width)", readout=controller_readout, cost_format=",.0f")

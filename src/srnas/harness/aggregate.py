@@ -8,34 +8,16 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import pandas as pd
 
 from srnas.harness.claims import DEFAULT_TOLERANCE, NO_REPORTED, cell_verdict, judge_value  # one rule for tables and verdicts
 from srnas.harness.reported import Reported, lookup
+from srnas.methods import stale_plugin_code
 from srnas.profiles import EVAL_SETS
 
 JUDGED_PROFILE = "paper"
-
-
-@lru_cache(maxsize=None)
-def _current_source(method: str) -> str | None:
-    """sha256 of the installed plugin's source (srnas.methods.plugin_provenance); None if it does not load."""
-    from srnas.methods import get_method, plugin_provenance
-
-    try:
-        return plugin_provenance(type(get_method(method)))["source_sha256"]
-    except Exception:  # noqa: BLE001 - hand-made or foreign records: nothing to compare with
-        return None
-
-
-def _stale(record: dict[str, Any]) -> bool:
-    """True when the record names the source hash of the plugin that made it and the installed one differs."""
-    recorded = (record.get("plugin") or {}).get("source_sha256")
-    now = _current_source(record["method"]) if recorded else None
-    return bool(recorded and now and recorded != now)
 
 
 @dataclass
@@ -56,7 +38,7 @@ class Group:
         if any(r.get("kind") == "eval" and not (r.get("checkpoint") or {}).get("verified", False) for r in self.records):
             base += " (unverified checkpoint)"
         # a record made by other plugin code than is installed now (its source hash differs) says so everywhere
-        if any(_stale(r) for r in self.records):
+        if any(stale_plugin_code(r) for r in self.records):
             base += " (stale plugin code)"
         return base
 

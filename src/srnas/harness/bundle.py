@@ -18,7 +18,6 @@ Layout of a bundle::
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import shutil
@@ -28,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from srnas.datasets.verify import sha256_file
 from srnas.errors import SrnasError
 from srnas.harness.env import LEDGER_DIR, git_state
 from srnas.harness.records import RecordError, expected_path, iter_record_paths, load_record, scan_records
@@ -43,14 +43,6 @@ SAME = "re-scored, same numbers"
 
 class BundleError(SrnasError):
     """A bundle that cannot be written or read (not a tampered record: that is a finding of verify)."""
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -101,7 +93,7 @@ def export_bundle(results: Path, out: Path, methods: Sequence[str] | None = None
         pass
     (out / "environment.json").write_text(json.dumps(env, indent=1, sort_keys=True))
     files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != MANIFEST)
-    manifest = {"format": BUNDLE_FORMAT, "files": {str(p.relative_to(out)): {"sha256": _sha256(p), "bytes": p.stat().st_size} for p in files}}
+    manifest = {"format": BUNDLE_FORMAT, "files": {str(p.relative_to(out)): {"sha256": sha256_file(p), "bytes": p.stat().st_size} for p in files}}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
     return ExportSummary(len(chosen), n_weights, [str(p) for p in problems], out)
 
@@ -133,7 +125,7 @@ def _manifest_checks(bundle: Path) -> tuple[list[Check], set[str]]:
         if not path.is_file():
             failed.append(Check(rel, False, "listed in the manifest but missing", []))
             bad.add(rel)
-        elif _sha256(path) != entry.get("sha256"):
+        elif sha256_file(path) != entry.get("sha256"):
             failed.append(Check(rel, False, "sha256 differs from the manifest (changed after export)", []))
             bad.add(rel)
     present = {str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file() and p.name != MANIFEST}
@@ -275,7 +267,7 @@ def verify_bundle(bundle: Path, rescore_weights: bool = True, data_root: str | P
         elif not w.is_file():
             checks.append(Check(rel, False, f"its weights {w.name} are missing", details))
             continue
-        elif _sha256(w) != expected:
+        elif sha256_file(w) != expected:
             checks.append(Check(rel, False, f"its weights {w.name} are not the ones it sealed (sha256 differs)", details))
             continue
         elif not rescore_weights:

@@ -171,7 +171,7 @@ def protocol_revision(preset: str) -> int:
     return PROTOCOLS[preset].revision if preset in PROTOCOLS else 1
 
 
-def _matching_records(records: Sequence[dict], method: str, variant: str, scale: int, preset: str, dataset: str) -> list[dict]:
+def matching_records(records: Sequence[dict], method: str, variant: str, scale: int, preset: str, dataset: str) -> list[dict]:
     """The seeds of one configuration that measured this cell: paper profile, this preset at its current
     revision, no self-ensemble. Several configurations -> the one with most seeds (then the lexically last
     config hash), never a mix."""
@@ -236,7 +236,7 @@ def judge_cells(reported: pd.DataFrame, records: Sequence[dict], tolerance: dict
             group: list[Verdict] = []
             for preset in presets:
                 t, gate = cell_tolerance(metric, preset, expect, tol)
-                seeds = _matching_records(records, method, variant, scale, preset, row["dataset"])
+                seeds = matching_records(records, method, variant, scale, preset, row["dataset"])
                 values = [float(r["metrics"][row["dataset"]][metric]) for r in seeds]
                 measured = statistics.fmean(values) if values else None
                 cid = f"{base}@{preset}"

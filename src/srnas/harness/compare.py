@@ -176,13 +176,6 @@ def _psnr(g: Group, dataset: str) -> list[float]:
     return g.values(dataset, "psnr")
 
 
-def _fmt_ci(values: Sequence[float]) -> str:
-    if not values:
-        return "–"
-    ci = mean_ci(values)
-    return f"{ci.estimate:.3f} [{ci.low:.3f}, {ci.high:.3f}] ({len(values)})"
-
-
 def _budget(g: Group) -> str:
     t = g.records[0]["config"]["train"]
     return f"{search_budget_text(g)}; train {t['steps']} × {t['batch']} × {t['lr_patch']}²"
@@ -212,12 +205,6 @@ def _signal(g: Group, condition: str) -> str:
 def _unit_seconds(g: Group) -> float:
     """Mean wall time of one seed of a row: search + train + eval, as recorded."""
     return float(np.mean([sum(r["timings_s"].values()) for r in g.records]))
-
-
-def _size(g: Group) -> tuple[str, str]:
-    params = [r["cost"]["params"] for r in g.records]
-    macs = [r["cost"]["macs"][0]["macs_per_lr_pixel"] for r in g.records]
-    return f"{np.mean(params) / 1e3:.1f}K ({min(params) / 1e3:.1f}–{max(params) / 1e3:.1f}K)", f"{np.mean(macs) / 1e3:.1f}K ({min(macs) / 1e3:.1f}–{max(macs) / 1e3:.1f}K)"
 
 
 ALPHA = 0.05
@@ -381,7 +368,7 @@ def comparison_data(records: Sequence[dict[str, Any]], scale: int = 2, focus: st
             "spaces": out_spaces}
 
 
-def _row_cells(row: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
+def row_cells(row: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
     """One table row of the page, formatted from :func:`comparison_data`'s row."""
     focus = data["focus"]
     if "label" not in row:
@@ -444,7 +431,7 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
         if not any("label" in row for row in sp["rows"]):
             tables += ["_no runs yet_", ""]
             continue
-        tables += [pd.DataFrame([_row_cells(row, data) for row in sp["rows"]]).fillna("").to_markdown(index=False, disable_numparse=True), ""]
+        tables += [pd.DataFrame([row_cells(row, data) for row in sp["rows"]]).fillna("").to_markdown(index=False, disable_numparse=True), ""]
     out += [f"- {sp['finding']}" for sp in data["spaces"]] + [""]
     unit_s = [row["unit_s"] for sp in data["spaces"] for row in sp["rows"] if "label" in row]
     if unit_s:

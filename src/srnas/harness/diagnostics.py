@@ -5,7 +5,7 @@ Trilevel: where its cost weights sit on the accuracy/cost front).
 Rendered under the comparison (``srnas table --compare``) from ``compare``-profile records: full runs and
 search probes (``results/probes``: final training cut to one step, so their PSNRs are search-time
 validation numbers, never results). The harness reads no plugin's search-info keys: the RL rows come from
-``Method.controller_probes``/``controller_readout``, the sections from ``Method.report_sections``.
+``Method.controller_probes`` (with its readout), the sections from ``Method.report_sections``.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from srnas.harness.aggregate import Group, group_records
 from srnas.harness.compare import _ratio, _rows_of, agreement_vs_chance, comparison_spaces, pick_group, varying_decisions
 from srnas.harness.signal import search_signal
 from srnas.methods import method_classes
-from srnas.methods.base import ReportSection
+from srnas.methods.base import ControllerProbes, ReportSection
 from srnas.harness.tables import search_budget_text
 
 PROFILE = "compare"
@@ -29,31 +29,32 @@ def _md(rows: list[dict[str, Any]]) -> str:
     return pd.DataFrame(rows).fillna("").to_markdown(index=False, disable_numparse=True) if rows else "_no runs yet_"
 
 
-def _plugins_with_probes() -> list[tuple[str, Any]]:
-    """(name, plugin) of every method with RL controller probes (``Method.controller_probes``), in listing order."""
+def _plugins_with_probes() -> list[tuple[str, ControllerProbes]]:
+    """(name, probes) of every method with RL controller probes (``Method.controller_probes``), in listing order."""
     out = []
     for cls in method_classes():
-        plugin = cls()
-        if plugin.controller_probes() is not None:
-            out.append((cls.name, plugin))
+        probes = cls().controller_probes()
+        if probes is not None:
+            out.append((cls.name, probes))
     return out
 
 
 def rl_rows(records: Sequence[dict[str, Any]], scale: int = 2) -> list[dict[str, Any]]:
     """Per RL search: its accuracy-only and frozen-controller probes, read through the plugin's
-    ``controller_readout`` (the harness knows no key of any search info)."""
+    readout (``ControllerProbes.readout``: the harness knows no key of any search info)."""
     groups = group_records(records, PROFILE, scale)
     rows = []
-    for space, plugin in _plugins_with_probes():
-        probes = plugin.controller_probes()
+    for space, probes in _plugins_with_probes():
         cost_name, fmt = probes.cost_name, probes.cost_format
+        last_psnr: dict[str, dict[int, float]] = {}
         pairs = (probes.accuracy_only, probes.frozen)
         found = {label: pick_group(groups, space, variant)[0] for label, variant in pairs}
         for label, g in found.items():
             if g is None:
                 continue
             infos = [r["search_info"] for r in g.records]
-            reads = [plugin.controller_readout(i) for i in infos]
+            reads = [probes.readout(i) for i in infos]
+            last_psnr[label] = {r["seed"]: read.last_sampled_psnr for r, read in zip(g.records, reads)}
             noise = [i["validation_noise"] for i in infos if i.get("validation_noise")]
             sig = search_signal(g.records)
             last_cost = float(np.mean([r.last_sampled_cost for r in reads]))
@@ -72,8 +73,7 @@ def rl_rows(records: Sequence[dict[str, Any]], scale: int = 2) -> list[dict[str,
         if a is not None and b is not None:
             common = sorted(set(a.seeds) & set(b.seeds))
             if common:
-                pa = {r["seed"]: plugin.controller_readout(r["search_info"]).last_sampled_psnr for r in a.records}
-                pb = {r["seed"]: plugin.controller_readout(r["search_info"]).last_sampled_psnr for r in b.records}
+                pa, pb = (last_psnr[label] for label, _ in pairs)
                 d = [pa[s] - pb[s] for s in common]
                 rows.append({"space": space, "search": "PSNR only - frozen (paired by seed)", "seeds": " ".join(map(str, common)),
                              "sampled PSNR, first -> last controller epoch": f"last epoch {np.mean(d):+.3f} dB; PSNR-only higher in {sum(x > 0 for x in d)}/{len(d)} seeds"})

@@ -37,7 +37,7 @@ from srnas.harness.preflight import check_device, check_eval_sets, check_seeds, 
 from srnas.harness.records import RecordExists, checkpoint_dir, load_record, record_path, run_key, write_record
 from srnas.harness.weights import save_weights, weights_path
 import srnas
-from srnas.methods import get_method, plugin_provenance
+from srnas.methods import get_method, plugin_provenance, stale_plugin_code
 from srnas.methods.base import Method, SearchResult
 from srnas.nas.flops import count_macs, count_params
 from srnas.seeding import numerics_of, seed_everything
@@ -55,16 +55,6 @@ class RunOutcome:
     skipped: bool  # True when a valid record already existed (or another worker holds the unit) and nothing ran
     elsewhere: dict[str, Any] | None = None  # the lease holder's info when another live worker runs this unit
     stale: str | None = None  # skipped, but the record was made by other plugin code than this process loaded
-
-
-def stale_plugin_code(record: dict[str, Any], method: Method) -> str | None:
-    """Why a finished record no longer stands for this plugin's code (its source hash differs), or None.
-    Records made before plugin provenance was recorded carry no hash and are not judged."""
-    recorded = (record.get("plugin") or {}).get("source_sha256")
-    now = plugin_provenance(type(method))["source_sha256"]
-    if recorded is None or recorded == now:
-        return None
-    return f"made by other {method.name} plugin code (source {recorded[:12]}, now {now[:12]})"
 
 
 def to_json(value: Any) -> Any:
@@ -214,7 +204,7 @@ def run_seed(
     while True:
         if path.exists():
             record = load_record(path)  # a defective record raises RecordError
-            return RunOutcome(path, record, skipped=True, stale=stale_plugin_code(record, method))
+            return RunOutcome(path, record, skipped=True, stale=stale_plugin_code(record))
         lease = acquire(lpath, stale_after_s)
         if lease is not None:
             break
@@ -232,7 +222,7 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
                 lease: Any = None) -> RunOutcome:
     if path.exists():  # finished by the previous holder between our check and our lease
         record = load_record(path)
-        return RunOutcome(path, record, skipped=True, stale=stale_plugin_code(record, method))
+        return RunOutcome(path, record, skipped=True, stale=stale_plugin_code(record))
     git_at_start = git_state()  # the code this attempt runs; checked again when the record is written
     plugin = plugin_provenance(type(method))  # the plugin code this process loaded (srnas.methods)
     chash = config_hash(config)

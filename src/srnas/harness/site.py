@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from srnas.harness.claims import Verdict, _matching_records, counts
+from srnas.harness.claims import Verdict, counts, matching_records
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:80rem;padding:0 1rem;color:#222}
 table{border-collapse:collapse;margin:1rem 0;font-size:.85rem}th,td{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top}
@@ -72,7 +72,7 @@ def _evidence(v: Verdict, records: Sequence[dict], results: Path, out: Path, ver
         return ""
     method, variant = v.suite.split("/", 1)
     dataset = v.base_id.split("/")[-2]
-    found = _matching_records(records, method, variant, v.scale, v.protocol, dataset)
+    found = matching_records(records, method, variant, v.scale, v.protocol, dataset)
     items = []
     for r in found:
         git = r.get("git") or {}
@@ -88,7 +88,7 @@ def build_site(results: Path, out: Path, verdicts: Sequence[Verdict], records: S
                verified: dict[str, dict] | None = None) -> SiteSummary:
     """Write index.html, verdicts.html, comparison.html and the plots into ``out``; ``verified``: the checks
     of a ``srnas verify --report`` by record path, to mark each evidence record re-scored or not."""
-    from srnas.harness.compare import _row_cells
+    from srnas.harness.compare import row_cells
 
     out.mkdir(parents=True, exist_ok=True)
     total = counts(verdicts)
@@ -114,7 +114,7 @@ def build_site(results: Path, out: Path, verdicts: Sequence[Verdict], records: S
             "<code>results/tables/compare_x2.md</code> / <code>.json</code>. PSNR: mean [95 % Student-t interval] (seeds).</p>"]
     for sp in comparison["spaces"]:
         body.append(f"<h2>{_e(sp['space'])}</h2><p>{_e(sp['finding'].replace('**', ''))}</p>")
-        cells = [_row_cells(row, comparison) for row in sp["rows"]]
+        cells = [row_cells(row, comparison) for row in sp["rows"]]
         header = list(dict.fromkeys(k for c in cells for k in c))
         body.append(_table(header, [[_e(c.get(h, "")) for h in header] for c in cells]))
     (out / "comparison.html").write_text(_page("Does each search beat random search at equal budget?", body))
