@@ -177,3 +177,62 @@ def test_score_pair_equals_the_plain_formulas_bit_for_bit() -> None:
                     assert score_pair(v, hr, 2, name) == _plain_score_pair(v, hr, 2, name), (stem, name, v.dtype)
                     checked += 1
     assert checked > 250
+
+
+def _ssim_inputs(x: np.ndarray, y: np.ndarray) -> tuple:
+    from srnas.protocol.metrics import _gaussian_1d
+
+    return x, y, _gaussian_1d(), (0.01 * 255) ** 2, (0.03 * 255) ** 2
+
+
+def test_the_kernel_source_and_its_compiled_form_equal_the_scipy_path_bit_for_bit() -> None:
+    """The SSIM map kernel, run as plain Python (the logic) and compiled by numba (the code the suite runs),
+    against scipy's correlate1d path, on odd sizes where the ring of 11 rows wraps at every phase."""
+    from srnas.protocol.metrics import ssim_map_scipy
+    from srnas.protocol.ssim_kernel import _ssim_map_py, compiled_kernel
+
+    kernel = compiled_kernel()
+    assert kernel is not None, "numba is a dependency: install it (pip install -c constraints.txt -e .)"
+    rng = np.random.default_rng(5)
+    for shape in ((11, 11), (23, 17), (40, 33)):
+        x = rng.random(shape) * 255
+        y = np.clip(x + rng.normal(0, 9, shape), 0, 255)
+        ref = np.ascontiguousarray(ssim_map_scipy(*_ssim_inputs(x, y)))
+        assert ref.shape == (shape[0] - 10, shape[1] - 10)
+        assert np.array_equal(_ssim_map_py(*_ssim_inputs(x, y)), ref), shape
+        assert np.array_equal(kernel(*_ssim_inputs(x, y)), ref), shape
+
+
+def test_without_numba_ssim_falls_back_to_the_scipy_path_with_the_same_number(monkeypatch) -> None:
+    from srnas.protocol import ssim_kernel
+
+    sr, hr = _pair((60, 44, 3), seed=2)
+    ys, yh = rgb2y(sr), rgb2y(hr)
+    compiled = calc_ssim(ys, yh), calc_ssim(ys, yh, "zero")
+    monkeypatch.setattr(ssim_kernel, "compiled_kernel", lambda: None)
+    assert (calc_ssim(ys, yh), calc_ssim(ys, yh, "zero")) == compiled
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(data_root_or_none() is None, reason="shared datasets not found (set SRNAS_DATA)")
+def test_compiled_ssim_map_equals_the_scipy_path_on_every_shipped_x2_image() -> None:
+    """All 219 x2 bicubic pairs of Set5/Set14/B100/Urban100, valid and zero-padded (438 maps; ~40 s)."""
+    from srnas.datasets import load_pairs
+    from srnas.protocol.metrics import _crop, _prepare_sr, ssim_map_scipy, to_y
+    from srnas.protocol.ssim_kernel import compiled_kernel
+
+    kernel = compiled_kernel()
+    assert kernel is not None
+    checked = 0
+    for set_name in ("Set5", "Set14", "B100", "Urban100"):
+        for stem, lr, hr in load_pairs(set_name, 2):
+            for p in (PROTOCOLS["canonical"], PROTOCOLS["hinas"]):
+                s = p.shave_for(2)
+                a, b = _crop(imresize(lr, 2), s), _crop(hr, s)
+                x, y = to_y(_prepare_sr(a, b, p), p), to_y(b, p)
+                if p.ssim_padding == "zero":
+                    x, y = np.pad(x, 5), np.pad(y, 5)
+                ref = np.ascontiguousarray(ssim_map_scipy(*_ssim_inputs(x, y)))
+                assert np.array_equal(kernel(*_ssim_inputs(x, y)), ref), (set_name, stem, p.name)
+                checked += 1
+    assert checked == 438

@@ -69,6 +69,15 @@ def git_provenance(at_start: dict[str, Any]) -> dict[str, Any]:
     return {**at_start, "changed_during_run": True, "at_publish": now}
 
 
+def _installed_version(distribution: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
+
+
 def environment(device: torch.device) -> dict[str, Any]:
     """Versions, platform, threads and determinism flags in effect for this run."""
     import torch  # here: `srnas table` and `srnas check` read REPO_ROOT and git_state without torch
@@ -77,6 +86,8 @@ def environment(device: torch.device) -> dict[str, Any]:
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,
+        # the metrics' numerics: scipy's correlate1d order, and the numba kernel that reproduces it
+        **{name: _installed_version(name) for name in ("scipy", "numba")},
         "platform": platform.platform(),
         "cpu": cpu_model(),
         "torch_threads": torch.get_num_threads(),

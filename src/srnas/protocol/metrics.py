@@ -113,7 +113,11 @@ def _crop(a: np.ndarray, shave: int) -> np.ndarray:
 
 
 def calc_psnr(y_sr: np.ndarray, y_hr: np.ndarray, peak: float = 255.0) -> float:
-    mse = float(np.mean((y_sr.astype(np.float64) - y_hr.astype(np.float64)) ** 2))
+    # the difference is squared in place: ``d ** 2`` is numpy's square, d * d, so the bits are those of the
+    # expression with its two float64 copies and its temporary
+    d = np.subtract(y_sr, y_hr, dtype=np.float64)
+    d *= d
+    mse = float(np.mean(d))
     return float("inf") if mse == 0 else 10.0 * np.log10(peak**2 / mse)
 
 
@@ -129,9 +133,7 @@ def _filter_valid(stack: np.ndarray, g: np.ndarray) -> np.ndarray:
     Two float64 1-D passes with ``scipy.ndimage.correlate1d`` (C loops, symmetric-kernel pairing), along
     the rows first. The column pass runs on a transposed contiguous copy: correlate1d along the last axis
     reads whole lines, and the copy costs less than the strided reads it saves (four 1020x754 maps: 0.030 s
-    vs 0.038 s). Every output is the same sum in the same order, so the bits do not change. Measured on one
-    thread before: a whole SSIM of a 1020x764 pair took 0.385 s with shifted-sum numpy passes, 0.054 s with
-    correlate1d and 0.62 s with a float64 ``torch`` conv.
+    vs 0.038 s). Every output is the same sum in the same order, so the bits do not change.
     """
     from scipy.ndimage import correlate1d
 
@@ -145,7 +147,11 @@ def _filter_valid(stack: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 
 def calc_ssim(y_sr: np.ndarray, y_hr: np.ndarray, padding: Literal["valid", "zero"] = "valid", peak: float = 255.0) -> float:
-    """Mean SSIM of two single-channel images (Wang et al. 2004, MATLAB ``ssim_index``)."""
+    """Mean SSIM of two single-channel images (Wang et al. 2004, MATLAB ``ssim_index``).
+
+    The map comes from the compiled kernel of :mod:`srnas.protocol.ssim_kernel` (the bits of
+    :func:`ssim_map_scipy`, which it falls back to without numba); the mean is numpy's, in row-major order.
+    """
     c1, c2 = (0.01 * peak) ** 2, (0.03 * peak) ** 2
     x = np.asarray(y_sr, dtype=np.float64)
     y = np.asarray(y_hr, dtype=np.float64)
@@ -155,15 +161,27 @@ def calc_ssim(y_sr: np.ndarray, y_hr: np.ndarray, padding: Literal["valid", "zer
 
         raise SrnasError(f"image {x.shape[1]}x{x.shape[0]} (after the border shave) is smaller than the {len(g)}x{len(g)} "
                          "SSIM window; use images at least that large, or a preset with zero-padded SSIM")
+    if padding == "zero":  # zero maps of x, y give zero x^2 + y^2 and xy: the same as padding the four maps
+        half = len(g) // 2
+        x, y = np.pad(x, half), np.pad(y, half)
+    from srnas.protocol.ssim_kernel import ssim_map
+
+    ssim = ssim_map(x, y, g, c1, c2, fallback=lambda a, b: ssim_map_scipy(a, b, g, c1, c2))
+    return float(np.ascontiguousarray(ssim).mean())
+
+
+def ssim_map_scipy(x: np.ndarray, y: np.ndarray, g: np.ndarray, c1: float, c2: float) -> np.ndarray:
+    """The valid-region SSIM map with scipy's ``correlate1d``: the reference the compiled kernel equals bit for bit.
+
+    Measured on one thread: a whole SSIM of a 1020x764 pair took 0.385 s with shifted-sum numpy passes,
+    0.054 s here, 0.62 s with a float64 ``torch`` conv, and 0.013 s in the compiled kernel.
+    """
     # SSIM needs sigma_x^2 + sigma_y^2 only as a sum, so x^2 + y^2 is filtered once: 4 filtered maps, not 5.
     stack = np.empty((4, *x.shape), dtype=np.float64)
     stack[0], stack[1] = x, y
     np.multiply(x, x, out=stack[2])
     stack[2] += y * y
     np.multiply(x, y, out=stack[3])
-    if padding == "zero":
-        half = len(g) // 2
-        stack = np.pad(stack, ((0, 0), (half, half), (half, half)))
     mu_x, mu_y, sq, xy = _filter_valid(stack, g)
     # num = (2 mu_x mu_y + c1)(2 sigma_xy + c2), den = (mu_x^2 + mu_y^2 + c1)(sigma_x^2 + sigma_y^2 + c2),
     # computed in place: the same operations per element (same bits), no temporaries (0.068 -> 0.051 s, 1020x800)
@@ -182,9 +200,9 @@ def calc_ssim(y_sr: np.ndarray, y_hr: np.ndarray, padding: Literal["valid", "zer
     mu_x += c1
     mu_x *= sq  # denominator
     mu_xy /= mu_x
-    # the maps are held column-major after the transposed pass; the mean is summed in row-major order, as
-    # it always was (numpy's pairwise sum follows memory order, so the layout changes the last bits)
-    return float(np.ascontiguousarray(mu_xy).mean())
+    # the maps are held column-major after the transposed pass; the caller's mean is summed in row-major order
+    # (numpy's pairwise sum follows memory order, so the layout changes the last bits)
+    return mu_xy
 
 
 def _prepare_sr(sr: np.ndarray, hr: np.ndarray, protocol: Protocol) -> np.ndarray:
