@@ -95,10 +95,11 @@ def render(before: dict, after: dict) -> str:
               "per candidate op), the controller's `Categorical` skips argument/sample validation (each check read the "
               "probabilities), the trainer keeps each step's loss on the device until a curve point, the DARTS loop "
               "reads losses and diagnostics only for the history rows it keeps, and sparsemax keeps its support size on "
-              "the device. What remains by design: the RL searches read each sampled token (about one per decision; a "
-              "child step samples the architecture it trains), since the architecture is built on the host. What "
-              "remains to do: Trilevel's sparsestmax still projects row by row (a norm test, a support count and a "
-              "negativity test per row and round).", ""]
+              "the device, and sparsestmax projects all rows at once without asking the device when they are done "
+              "(row by row it read a norm test, a support count and a negativity test per row and round; same bits). "
+              "What remains by design: the RL searches read each sampled token (about one per decision; a "
+              "child step samples the architecture it trains), since the architecture is built on the host; the "
+              "supernets read which candidates carry weight once per forward, to skip the rest.", ""]
     return "\n".join(lines)
 
 
