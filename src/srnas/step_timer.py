@@ -7,8 +7,9 @@ times lives in ``srnas.harness.dryrun``.
 """
 from __future__ import annotations
 
+import collections
 import time
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -73,3 +74,21 @@ class StepTimer:
 
     def close(self) -> None:
         pass
+
+
+def stratified_schedule(steps: range, kind_of: Callable[[int], str], per_kind: int) -> tuple[dict[str, int], list[int]]:
+    """A dry run's schedule for a loop whose steps are of several kinds: every kind's count over the whole
+    loop, and the first ``per_kind + 1`` steps of each kind in schedule order (one warm-up, then the timed
+    ones), so each kind is projected with its own median x its own count (issue 23: timing the first steps
+    only projected a checkpoint, a validation or an architecture step at the price of a plain one)."""
+    counts = collections.Counter(kind_of(s) for s in steps)
+    taken: collections.Counter[str] = collections.Counter()
+    picked = []
+    for s in steps:
+        kind = kind_of(s)
+        if taken[kind] <= per_kind:
+            picked.append(s)
+            taken[kind] += 1
+        if all(taken[k] > per_kind for k in counts):
+            break
+    return dict(counts), picked

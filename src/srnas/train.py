@@ -18,6 +18,7 @@ from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
 from srnas.datasets.pipeline import batch_stream
 from srnas.losses import LossFn, make_loss
+from srnas.step_timer import stratified_schedule
 
 
 def make_optimizer(params: Iterable[torch.nn.Parameter], cfg: dict[str, Any]) -> torch.optim.Optimizer:
@@ -114,7 +115,17 @@ def fit(
                 trained_sum += value
             pending.clear()
 
-    for step in range(start, steps):
+    def checkpointing(step: int) -> bool:
+        return bool(every and (step + 1) % every == 0 and step + 1 < steps)
+
+    schedule: Any = range(start, steps)
+    if ctx.dry_run:  # plain steps and steps that save a checkpoint, each timed and projected with its own count
+        counts, schedule = stratified_schedule(range(start, steps), lambda s: "step+checkpoint" if checkpointing(s) else "step",
+                                               ctx.dry_run)
+        bar.plan(counts)
+    for step in schedule:
+        if ctx.dry_run:
+            bar.set_kind("step+checkpoint" if checkpointing(step) else "step")
         draw = 0
         while True:
             if stream is not None and draw == 0:
@@ -145,12 +156,12 @@ def fit(
             curve.append([step + 1, sum(window) / len(window)])
             ctx.report(loss=curve[-1][1])
             window.clear()
-        bar.update(1)
-        if every and (step + 1) % every == 0 and step + 1 < steps:
+        if checkpointing(step):
             read_pending()
             ctx.save_checkpoint(phase, {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step + 1,
                                         "curve": curve, "window": window, "trained_sum": trained_sum, "skipped": skipped,
                                         **({"scaler": scaler.state_dict()} if scaler.is_enabled() else {})})
+        bar.update(1)  # after the checkpoint: a step's time (and a dry run's timing of its kind) includes its save
     bar.close()
     model.eval()
     out = {"steps": steps, "final_loss": curve[-1][1] if curve else None, "loss_curve": curve}

@@ -103,6 +103,7 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     import copy
     import json
     import resource
+    import tempfile
     from datetime import datetime, timezone
     from pathlib import Path
 
@@ -120,7 +121,10 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
         raise ValueError("--dry-run N needs N >= 1")
     # eval sets are not required: a missing one (Manga109) is projected from its manifest's page sizes
     method, config, device = prepare(name, scale, profile, variant, overrides, data_root, device, results, threads, eval_sets=False)
-    ctx = RunContext(run_dir=None, device=device, quiet=True, dry_run=steps)
+    # a scratch run folder: the checkpoint steps a loop times really write their checkpoint (it is part of
+    # their cost), and nothing is left behind
+    scratch = tempfile.TemporaryDirectory(prefix="srnas-dry-run-")
+    ctx = RunContext(run_dir=Path(scratch.name), device=device, quiet=True, dry_run=steps)
     if ctx.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(ctx.device)
     seed_everything(seed, numerics=numerics_of(config))
@@ -168,6 +172,7 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     elif model is None:
         notes.append("no architecture to train or evaluate without a finished search (one-phase method): "
                      "training is the search loop, projected above")
+    scratch.cleanup()
     loops = summarise(ctx.dry_log)
     evaluation = _project_eval(model.eval(), config, scale, ctx, data_root, images=steps) if model is not None else {}
     total = sum(v.get("projected_s", 0.0) for v in loops.values()) + evaluation.get("projected_total_s", 0.0)
@@ -194,7 +199,14 @@ def describe(record: dict[str, Any], path: Any) -> str:
     lines = [f"dry run of {record['method']}/{record['variant']} x{record['scale']} {record['profile']} on {record['device']} "
              f"({record['dry_run_steps']} timed steps per loop) -> {path}"]
     for desc, loop in record["loops"].items():
-        if "projected_s" in loop:
+        if "projected_s" not in loop:
+            continue
+        if loop.get("kinds"):  # each kind's median x its own count
+            times = ", ".join(f"{k} {v['count']:,} x {v['median_step_s']:.3f} s" for k, v in loop["kinds"].items()
+                              if v["median_step_s"] is not None)
+            lines.append(f"  {desc:<18} {loop['total_steps']:>9,} steps by kind ({times}) = {loop['projected_s'] / 3600:8.2f} h"
+                         f"  (data stall {loop['data_stall_fraction']:.0%})")
+        else:
             lines.append(f"  {desc:<18} {loop['total_steps']:>9,} steps x {loop['median_step_s']:.3f} s = {loop['projected_s'] / 3600:8.2f} h"
                          f"  (data stall {loop['data_stall_fraction']:.0%})")
     ev = record["evaluation"]

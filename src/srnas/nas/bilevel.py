@@ -7,7 +7,6 @@ a validation score; one-phase methods (Trilevel) pass the same data and anneal t
 """
 from __future__ import annotations
 
-import collections
 import copy
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -19,6 +18,7 @@ from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
 from srnas.losses import LossFn
 from srnas.nas.budget import search_budget
+from srnas.step_timer import stratified_schedule
 from srnas.train import make_optimizer, make_schedule
 
 
@@ -129,27 +129,19 @@ def bilevel_search(
     def is_validating(step: int) -> bool:
         return bool(validate and v_every and step + 1 >= v_from and (step + 1) % v_every == 0)
 
+    def checkpointing(step: int) -> bool:
+        return bool(every and (step + 1) % every == 0 and step + 1 < steps)
+
     def kind_of(step: int) -> str:
-        if step < warmup or not a_params:
-            return "weight"
-        return "arch+weight+validate" if is_validating(step) else "arch+weight"
+        kind = "weight" if step < warmup or not a_params else ("arch+weight+validate" if is_validating(step) else "arch+weight")
+        return kind + "+checkpoint" if checkpointing(step) else kind
 
     schedule: Any = range(start, steps)
     if ctx.dry_run:
         # a dry run times every kind of step, not only the first: a few steps of each kind, in schedule order,
-        # each projected with its own count (the warm-up, the architecture steps and the validations differ)
-        counts = collections.Counter(kind_of(s) for s in range(start, steps))
-        bar.plan(dict(counts))
-        taken: collections.Counter[str] = collections.Counter()
-        picked = []
-        for s in range(start, steps):
-            kind = kind_of(s)
-            if taken[kind] <= ctx.dry_run:  # one warm-up step + dry_run timed steps per kind
-                picked.append(s)
-                taken[kind] += 1
-            if all(taken[k] > ctx.dry_run for k in counts):
-                break
-        schedule = picked
+        # each projected with its own count (the warm-up, the architecture steps, validations, checkpoints differ)
+        counts, schedule = stratified_schedule(range(start, steps), kind_of, ctx.dry_run)
+        bar.plan(counts)
     for step in schedule:
         validating = is_validating(step)
         bar.set_kind(kind_of(step))
@@ -189,13 +181,13 @@ def bilevel_search(
         if record:
             history.append(row)
             ctx.report(**{k: v for k, v in row.items() if k in ("weight_loss", "arch_loss", "val_score")})
-        bar.update(1)
-        if every and (step + 1) % every == 0 and step + 1 < steps:
+        if checkpointing(step):
             _save_best(ctx, phase, best)
             ctx.save_checkpoint(phase, {"supernet": supernet.state_dict(), "w_opt": w_opt.state_dict(), "a_opt": a_opt.state_dict(),
                                         "w_sched": w_sched.state_dict(), "step": step + 1, "history": history,
                                         "best": {k: v for k, v in best.items() if k != "state"}})
             _drop_older_best(ctx, phase, best["step"])
+        bar.update(1)  # after the checkpoint: a step's time (and a dry run's timing of its kind) includes its save
     bar.close()
     if best["state"] is not None:
         supernet.load_state_dict(best["state"])
