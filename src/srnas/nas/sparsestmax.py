@@ -97,7 +97,7 @@ def _sparsestmax_rows(z: torch.Tensor, r: float) -> torch.Tensor:
         d = torch.where(tied, d_tie, d)
         norm = torch.where(tied.squeeze(-1), torch.linalg.vector_norm(d_tie, dim=-1), norm)
         norm = torch.where(active, norm, torch.ones_like(norm))  # rows with an answer: no 0/0 in their gradient
-        factor = radii[m - 1].unsqueeze(-1)
+        factor = torch.take(radii, m - 1).unsqueeze(-1)  # take: a 0-dim index would be read back as a Python int
         pushed = u_s + factor * d / norm.unsqueeze(-1)
         negative = (pushed < 0) & mask & active.unsqueeze(-1)
         leaves = negative.any(-1)
