@@ -208,3 +208,42 @@ def test_the_committed_page_is_rendered_from_its_json_data():
     hnas = next(s for s in data["spaces"] if s["space"] == "hnas")
     assert [r["condition"] for r in hnas["rows"]] == ["search", "RSWS", "random architecture"]
     assert {t["family"] for t in data["tests"]} == {len(data["tests"])}
+
+
+def test_a_gap_that_the_sizes_predict_is_said_to_be_explained_by_size():
+    """Every run on one line, PSNR = 30.6 + 0.4 log10(params / 10K): the search's small nets lose to RSWS's
+    large ones by 0.4 dB raw, and by nothing once each run is compared with what its size predicts."""
+    import math
+
+    from srnas.harness.compare import comparison_data
+
+    jitter = [-0.02, -0.01, 0.0, 0.01, 0.02]
+    rows = {("hinas", "default"): [10_000] * 5, ("random", "hinas"): [100_000] * 5,
+            ("random", "hinas-random-arch"): [10_000, 100_000, 31_623, 10_000, 100_000]}
+    records = []
+    for (method, variant), sizes in rows.items():
+        for s, params in enumerate(sizes):
+            psnr = 30.6 + 0.4 * math.log10(params / 10_000) + jitter[s]
+            genotype = ({"cells": [s], "levels": [0, 1]} if method == "hinas"
+                        else {"space": "hinas", "genotype": {"cells": [s], "levels": [0, 1]}})
+            rec = _record(method, variant, s, psnr, genotype, initial={"op": 0}, final={"op": s})
+            rec["cost"]["params"] = params
+            records.append(rec)
+    data = comparison_data(records)
+    (space,) = [sp for sp in data["spaces"] if sp["space"] == "hinas"]
+    assert space["size_fit"]["slope_db_per_decade"] == pytest.approx(0.4, abs=0.01) and space["size_fit"]["runs"] == 15
+    rsws = next(r for r in space["rows"] if r["condition"] == "RSWS")
+    assert rsws["vs_search"]["delta_db"] == pytest.approx(-0.4) and rsws["vs_search"]["p"] < 0.05
+    assert abs(rsws["vs_search_size_adjusted"]["delta_db"]) < 0.01 and rsws["vs_search_size_adjusted"]["p"] > 0.5
+    assert "Adjusted for size (B100 PSNR against log10 parameters over the space's 15 runs: +0.40 dB per tenfold" in space["finding"]
+    assert "The raw gap to RSWS is what the sizes predict." in space["finding"]
+    page = render_comparison(records)
+    assert "search vs this, size-adjusted: Δ dB; p (Holm)" in page
+
+
+def test_rows_of_one_size_get_no_size_line():
+    from srnas.harness.compare import size_fit
+    from srnas.harness.aggregate import Group
+
+    g = Group("hinas", "default", 2, "compare", "h", [_record("hinas", "default", s, 30.0 + s, {}) for s in range(3)])
+    assert size_fit([g], "B100") is None

@@ -234,6 +234,39 @@ class Comparison:
                 f"over {self.family} comparisons{caveat}")
 
 
+@dataclass(frozen=True)
+class SizeFit:
+    """The focus set's PSNR against log10(parameters), one line through every run of a space's three rows.
+
+    Why: the rows are not the same size (HNAS's reward trades PSNR for FLOPs; RSWS ranks its candidates by
+    PSNR alone and picks 3x larger nets), and a larger net trained alike scores higher. Comparing each row's
+    residuals from one line asks whether a search finds architectures better than their size predicts
+    (issue 25: HNAS's -0.27 dB against RSWS). The residuals' permutation p is approximate: they are not
+    exactly exchangeable once the line is estimated from the same runs."""
+
+    slope: float  # dB per tenfold parameters
+    intercept: float
+    r: float  # Pearson correlation of PSNR and log10(parameters)
+    n: int
+
+    def residuals(self, g: Group, focus: str) -> list[float]:
+        return [float(r["metrics"][focus]["psnr"] - (self.intercept + self.slope * np.log10(r["cost"]["params"])))
+                for r in g.records]
+
+
+def size_fit(rows: Sequence[Group], focus: str) -> SizeFit | None:
+    """:class:`SizeFit` over the rows' runs; None when the sizes do not vary (no line to fit)."""
+    points = [(np.log10(r["cost"]["params"]), r["metrics"][focus]["psnr"]) for g in rows for r in g.records
+              if focus in r.get("metrics", {}) and r.get("cost", {}).get("params")]
+    if len(points) < 3:
+        return None
+    x, y = np.array(points).T
+    if np.ptp(x) == 0:
+        return None
+    slope, intercept = np.polyfit(x, y, 1)
+    return SizeFit(float(slope), float(intercept), float(np.corrcoef(x, y)[0, 1]), len(points))
+
+
 def _ratio(a: float | None, b: float | None) -> str:
     """``a / b`` as ``0.30x``; ``–`` when either is unknown or ``b`` is 0."""
     return "–" if a is None or not b else f"{a / b:.2f}x"
@@ -245,7 +278,8 @@ def compare_rows(x: Sequence[float], y: Sequence[float]) -> tuple[float, float, 
 
 
 def _finding(space: str, rows: dict[str, Group | None], dataset: str, varying: set[str] | None = None,
-             tests: dict[str, Comparison] | None = None, chance: float | None = None) -> str:
+             tests: dict[str, Comparison] | None = None, chance: float | None = None,
+             sized: tuple[SizeFit, dict[str, Comparison]] | None = None) -> str:
     """One sentence per space, drawn only from complete rows and worded by the corrected tests; ``varying``:
     the space's varying decisions, for the cross-seed agreement of the search against the chance level."""
     search, rsws, rand = (rows[c] for c in CONDITIONS)
@@ -264,6 +298,16 @@ def _finding(space: str, rows: dict[str, Group | None], dataset: str, varying: s
         ratio = _ratio(search.mean_of(("cost", "params")), base.mean_of(("cost", "params")))
         parts.append(f"{t.words()} {name} ({t.delta:+.3f} dB on {dataset}, {t.fmt()}; {ratio} their parameters)")
     lead = f"**{space}**: the search " + "; it ".join(parts) + "."
+    if sized is not None:
+        fit, adjusted = sized
+        gaps = [f"{adjusted[cond].delta:+.3f} dB from {name} (residual permutation p = {adjusted[cond].p:.3f}, Holm "
+                f"{adjusted[cond].p_holm:.3f})" for name, cond in (("RSWS", "RSWS"), ("random architectures", "random architecture"))]
+        lead += (f" Adjusted for size ({dataset} PSNR against log10 parameters over the space's {fit.n} runs: "
+                 f"{fit.slope:+.2f} dB per tenfold parameters, r = {fit.r:.2f}), it is " + " and ".join(gaps) + ".")
+        explained = [name for name, cond in (("RSWS", "RSWS"), ("random architectures", "random architecture"))
+                     if tests[cond].p < ALPHA <= adjusted[cond].p]
+        if explained:
+            lead += f" The raw gap to {' and '.join(explained)} is what the sizes predict."
     if inert:
         lead += f" Its search is {INERT}: the row is a random architecture without selection."
     elif varying is not None:
@@ -330,10 +374,25 @@ def comparison_data(records: Sequence[dict[str, Any]], scale: int = 2, focus: st
                 raw[(space, cond)] = compare_rows(_psnr(search_row, focus), _psnr(base, focus))
     adjusted = holm({f"{k[0]}|{k[1]}": v[2] for k, v in raw.items()})
     tests = {k: Comparison(*v, adjusted[f"{k[0]}|{k[1]}"], len(raw)) for k, v in raw.items()}
+    # the same comparisons on residuals from each space's size line, corrected as their own family
+    fits: dict[str, SizeFit] = {}
+    raw_sized: dict[tuple[str, str], tuple[float, float, float]] = {}
+    for (space, cond) in raw:
+        rows = spaces[space][1]
+        fit = fits.get(space) or size_fit([g for g in rows.values() if g is not None], focus)
+        if fit is None:
+            continue
+        fits[space] = fit
+        search_row, base = rows["search"], rows[cond]
+        assert search_row is not None and base is not None
+        raw_sized[(space, cond)] = compare_rows(fit.residuals(search_row, focus), fit.residuals(base, focus))
+    adjusted_sized = holm({f"{k[0]}|{k[1]}": v[2] for k, v in raw_sized.items()})
+    sized_tests = {k: Comparison(*v, adjusted_sized[f"{k[0]}|{k[1]}"], len(raw_sized)) for k, v in raw_sized.items()}
     out_spaces = []
     for space, (picked, rows, present, varying) in spaces.items():
         chance = _chance(space, rows["random architecture"], scale, varying)
         space_tests = {cond: t for (sp, cond), t in tests.items() if sp == space}
+        space_sized = {cond: t for (sp, cond), t in sized_tests.items() if sp == space}
         table = []
         for cond, g in rows.items():
             if g is None:
@@ -347,7 +406,7 @@ def comparison_data(records: Sequence[dict[str, Any]], scale: int = 2, focus: st
                 "psnr": {d: _ci(_psnr(g, d)) for d in datasets},
                 "params": _spread(params), "macs_per_lr_px": _spread(macs),
                 "agreement": genotype_agreement(g.records, varying), "chance": chance if cond == "random architecture" else None,
-                "vs_search": None, "vs_random_arch": None, "ri_vs_random_arch": None,
+                "vs_search": None, "vs_search_size_adjusted": None, "vs_random_arch": None, "ri_vs_random_arch": None,
                 "budget": _budget(g), "search_s": float(np.mean([r["timings_s"]["search"] for r in g.records])),
                 "unit_s": _unit_seconds(g), "signal": _signal(g, cond),
             }
@@ -356,15 +415,25 @@ def comparison_data(records: Sequence[dict[str, Any]], scale: int = 2, focus: st
                 t = tests.get((space, cond))
                 values = raw.get((space, cond)) or compare_rows(_psnr(search_row, focus), _psnr(g, focus))
                 row["vs_search"] = _test(values, t.p_holm if t else None, t.family if t else None)
+                st = sized_tests.get((space, cond))
+                if st is not None:
+                    row["vs_search_size_adjusted"] = _test((st.delta, st.p_improvement, st.p), st.p_holm, st.family)
             if cond == "RSWS" and rand is not None and _psnr(g, focus) and _psnr(rand, focus):
                 row["vs_random_arch"] = _test(compare_rows(_psnr(g, focus), _psnr(rand, focus)))
             if cond == "search" and rand is not None and _psnr(g, focus):
                 row["ri_vs_random_arch"] = relative_improvement(_psnr(g, focus), _psnr(rand, focus))
             table.append(row)
-        out_spaces.append({"space": space, "finding": _finding(space, rows, focus, varying, space_tests, chance), "rows": table})
+        fit = fits.get(space)
+        sized = (fit, space_sized) if fit is not None and len(space_sized) == 2 else None
+        out_spaces.append({"space": space, "finding": _finding(space, rows, focus, varying, space_tests, chance, sized),
+                           "size_fit": None if fit is None else {"slope_db_per_decade": fit.slope, "intercept_db": fit.intercept,
+                                                                 "r": fit.r, "runs": fit.n},
+                           "rows": table})
     return {"scale": scale, "profile": PROFILE, "focus": focus, "alpha": ALPHA, "min_seeds": MIN_SEEDS, "datasets": datasets,
             "tests": [{"space": sp, "baseline": cond, **_test((t.delta, t.p_improvement, t.p), t.p_holm, t.family)}
                       for (sp, cond), t in tests.items()],
+            "size_adjusted_tests": [{"space": sp, "baseline": cond, **_test((t.delta, t.p_improvement, t.p), t.p_holm, t.family)}
+                                    for (sp, cond), t in sized_tests.items()],
             "spaces": out_spaces}
 
 
@@ -383,6 +452,9 @@ def row_cells(row: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
         cells[key] = f"{t['p_improvement']:.2f}; p = {t['p']:.3f}" + (f" ({t['p_holm']:.3f})" if t["p_holm"] is not None else " (incomplete rows: not tested)")
     else:
         cells[key] = ""
+    sa = row.get("vs_search_size_adjusted")
+    cells["search vs this, size-adjusted: Δ dB; p (Holm)"] = (
+        "" if sa is None else f"{sa['delta_db']:+.3f}; p = {sa['p']:.3f} ({sa['p_holm']:.3f})")
     r = row["vs_random_arch"]
     cells[f"this vs random arch, {focus}: P(improvement); p (uncorrected)"] = "" if r is None else f"{r['p_improvement']:.2f}; p = {r['p']:.3f}"
     cells["RI vs random arch"] = "" if row["ri_vs_random_arch"] is None else f"{row['ri_vs_random_arch']:+.3f} %"
@@ -420,6 +492,10 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
         f"in % of PSNR, on {focus}. Agreement: mean pairwise share of architecture decisions across seeds (the decisions",
         "each plugin defines, over those that vary in the space), against the chance level of two independent uniform",
         "draws of the space's sampler (2,000 pairs), with a margin of 2 leave-one-seed-out jackknife SEs.",
+        f"Size-adjusted: {focus} PSNR regressed on log10(parameters) over all runs of the space's three rows (one line);",
+        "the search's residuals against a baseline's by the same permutation test (approximate: the line is fitted to",
+        "the same runs), Holm-corrected as a family of its own. It asks whether a row does better or worse than its",
+        "size predicts: the objectives differ (a search may reward small nets, RSWS ranks candidates by PSNR alone).",
         f"Rows with fewer than {MIN_SEEDS} seeds are incomplete.",
         "",
         "## Findings",
