@@ -8,7 +8,8 @@ work is not counted). The reads of *one step of one loop* are a difference: the 
 steps of that kind, all else equal, divided by ``k``. To measure an older commit, copy
 ``src/srnas/device_audit.py``, ``src/srnas/harness/audit.py`` and this file into its checkout and run ``--label before --json A.json``
 there (``--lenient``: count without raising on device mixing, which older code did), ``--label after
---json B.json`` here, then ``--render A.json B.json`` writes ``results/host_syncs.md``.
+--json B.json`` here, then ``--render A.json B.json`` writes ``results/host_syncs.md``; ``--merge B.json C.json`` puts a later measurement
+of some loops (``--plugins trilevel``) into B, each loop naming its commit.
 """
 from __future__ import annotations
 
@@ -85,7 +86,9 @@ def render(before: dict, after: dict) -> str:
              "of device tensors and data-dependent-size ops (`nonzero`). Each number is the difference between "
              "a run with k more steps of that loop and one without, divided by k (and by the epochs the loop repeats in): "
              "reads that a GPU would wait on, per step. History rows, validations and curve points are amortised into it.",
-             f"Before: {before['commit']}; after: {after['commit']}.", "",
+             f"Before: {before['commit']}; after: {after['commit']}" + "".join(
+                 f" ({loop}: {v['commit']})" for loop, v in after["loops"].items() if v.get("commit", after["commit"]) != after["commit"]) + ".",
+             "",
              "| loop | one step | before | after |", "|:--|:--|--:|--:|"]
     for loop in after["loops"]:
         b = before["loops"].get(loop, {}).get("reads_per_step", "—")
@@ -108,12 +111,19 @@ def main() -> int:
     ap.add_argument("--label", default="after")
     ap.add_argument("--json", default=None, help="write the measurement here")
     ap.add_argument("--render", nargs=2, metavar=("BEFORE", "AFTER"), help="write results/host_syncs.md from two measurements")
+    ap.add_argument("--merge", nargs=2, metavar=("INTO", "FROM"),
+                    help="put FROM's loops (a later measurement of some loops, e.g. --plugins trilevel) into INTO, each with its commit")
     ap.add_argument("--out", default="results/host_syncs.md")
     ap.add_argument("--lenient", action="store_true", help="count without raising on device mixing (older code)")
     ap.add_argument("--plugins", nargs="*", default=None, help="measure only these plugins' loops")
     ap.add_argument("--bool-true", action="store_true",
                     help="answer bool() of device tensors with True (older code whose Categorical validated its arguments)")
     args = ap.parse_args()
+    if args.merge:
+        into, new = (json.loads(Path(p).read_text()) for p in args.merge)
+        into["loops"].update({loop: {**v, "commit": new["commit"]} for loop, v in new["loops"].items()})
+        Path(args.merge[0]).write_text(json.dumps(into, indent=1))
+        return 0
     if args.render:
         before, after = (json.loads(Path(p).read_text()) for p in args.render)
         Path(args.out).write_text(render(before, after))
