@@ -99,3 +99,17 @@ def test_killed_search_resumes_to_the_uninterrupted_result(tmp_path):
         method.search(data, copy.deepcopy(config), 1, ctx)
     resumed = method.search(data, copy.deepcopy(config), 1, RunContext(run_dir=tmp_path, quiet=True))
     assert resumed.genotype == full.genotype and resumed.info["history"] == full.info["history"]
+
+
+def test_the_psnr_only_probe_rewards_psnr_only_and_its_frozen_twin_differs_only_in_the_controller_lr():
+    """Issue 25: with the entropy in the reward (tens of nats, a spread of nats per sample) the 'PSNR-only'
+    probe rewarded mostly entropy; both probes now drop it, and they differ in nothing but the frozen lr."""
+    from srnas.harness.config import resolve_config
+    from srnas.methods import get_method
+
+    method = get_method("hnas")
+    only, frozen = (resolve_config(method, "compare", 2, v) for v in ("psnr-only", "frozen-controller"))
+    assert only["search"]["lambda"] == 1.0 and only["search"]["entropy_weight"] == 0.0
+    assert frozen["search"]["controller_lr"] == 0.0 and only["search"]["controller_lr"] > 0
+    thawed = {**frozen, "variant": only["variant"], "search": {**frozen["search"], "controller_lr": only["search"]["controller_lr"]}}
+    assert thawed == only

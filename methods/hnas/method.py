@@ -41,9 +41,11 @@ class HNASMethod(Method):
                         "reward_psnr": "batch", "search_bn_stats": "running"}
         }
         out["retrain-400-epochs"] = {"options": {"retrain_epochs": 400}}
-        # does accuracy move the search? a PSNR-only reward against the same search with a frozen controller
-        out["psnr-only"] = {"search": {"lambda": 1.0}}
-        out["frozen-controller"] = {"search": {"lambda": 1.0, "controller_lr": 0.0}}
+        # does accuracy move the search? a PSNR-only reward against the same search with a frozen controller.
+        # PSNR only means no entropy either: with entropy_in "reward" the trajectory entropy (tens of nats, spread
+        # of nats per sample) was added to rewards whose PSNR differences are hundredths of a dB (issue 25)
+        out["psnr-only"] = {"search": {"lambda": 1.0, "entropy_weight": 0.0}}
+        out["frozen-controller"] = {"search": {"lambda": 1.0, "controller_lr": 0.0, "entropy_weight": 0.0}}
         # lambda reaches the derived architecture only if derivation ranks by the reward
         out.update({f"lambda-{lam}-derive-reward": {"search": {"lambda": lam}, "options": {"derive_score": "reward"}} for lam in PAPER_LAMBDAS})
         return out
