@@ -152,6 +152,11 @@ class HiNASMethod(Method):
             "mse-only": {"train": {"ssim_weight": 0.0}},  # Table 5 "HiNAS*": MSE without the l_ssim term
             "r1-conv-replaced": {"options": {"genotype_edit": "r1"}},  # Table 7 R1 (edits.py: our reading)
             "r2-topology-changed": {"options": {"genotype_edit": "r2"}},  # Table 7 R2 (edits.py: our reading)
+            # what caps the distributions near uniform (issue 25's audit): the architecture weight decay 1e-3
+            # balances the gradient at logits of ~|mean gradient| / 1e-3, far below what entropy 0.99 needs.
+            # Not the paper's settings: probes of the search signal, never judged against a table.
+            "arch-no-decay": {"search": {"arch": {"weight_decay": 0.0}}},
+            "arch-lr-1e-2": {"search": {"arch": {"lr": 0.01}}},
         }
 
     def reported_variant(self, variant: str) -> str | None:
