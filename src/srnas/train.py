@@ -118,14 +118,16 @@ def fit(
     def checkpointing(step: int) -> bool:
         return bool(every and (step + 1) % every == 0 and step + 1 < steps)
 
+    def kind_of(step: int) -> str:
+        return "step+checkpoint" if checkpointing(step) else "step"
+
     schedule: Any = range(start, steps)
     if ctx.dry_run:  # plain steps and steps that save a checkpoint, each timed and projected with its own count
-        counts, schedule = stratified_schedule(range(start, steps), lambda s: "step+checkpoint" if checkpointing(s) else "step",
-                                               ctx.dry_run)
+        counts, schedule = stratified_schedule(range(start, steps), kind_of, ctx.dry_run)
         bar.plan(counts)
     for step in schedule:
         if ctx.dry_run:
-            bar.set_kind("step+checkpoint" if checkpointing(step) else "step")
+            bar.set_kind(kind_of(step))
         draw = 0
         while True:
             if stream is not None and draw == 0:
