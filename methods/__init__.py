@@ -159,6 +159,14 @@ def weight_sharing_spaces() -> tuple[str, ...]:
     return tuple(c.name for c in method_classes() if c.weight_sharing)
 
 
+def objective_spaces() -> tuple[str, ...]:
+    """The weight-sharing spaces whose search ranks architectures by an objective of its own
+    (:meth:`Method.candidate_objective` overridden): each gets an objective-matched random-search row."""
+    from srnas.methods.base import Method
+
+    return tuple(c.name for c in method_classes() if c.weight_sharing and c.candidate_objective is not Method.candidate_objective)
+
+
 def space_baseline() -> str | None:
     """The plugin that runs inside the other plugins' spaces (``Method.space_baseline``), if one loads."""
     return next((c.name for c in method_classes() if c.space_baseline), None)

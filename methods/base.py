@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
+import torch
 import torch.nn as nn
 
 if TYPE_CHECKING:
@@ -46,6 +47,21 @@ class WeightSharingSpace(Protocol):
 
     def genotype(self, arch: Any) -> Genotype:
         """The genotype the plugin's ``build`` accepts for ``arch``."""
+
+
+@dataclass(frozen=True)
+class CandidateObjective:
+    """How a search ranks one architecture of its space from held-out measurements: its own objective,
+    stated by its plugin so that random search with weight sharing can rank its candidates *as the search
+    would* (issue 25: RSWS ranked by PSNR alone picks 3x larger HNAS nets than HNAS's reward would).
+
+    The objective of an architecture is ``combine(mean accuracy over the held-out tiles, cost(arch))``,
+    higher is better; the plugin names which PSNR (or loss) and which cost its search uses."""
+
+    name: str  # what the objective is, in the paper's terms (shown on the comparison page)
+    accuracy: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (SR, HR) batch -> per-image accuracy term
+    cost: Callable[[Any], float]  # the architecture's cost term, as the search charges it
+    combine: Callable[[float, float], float]  # (mean accuracy, cost) -> objective; higher is better
 
 
 class RecordGroup(Protocol):
@@ -184,6 +200,12 @@ class Method(ABC):
 
     def search_space(self, config: dict[str, Any], scale: int) -> WeightSharingSpace | None:
         """This method's space as a :class:`WeightSharingSpace` (for the ``random`` baseline), if any."""
+        return None
+
+    def candidate_objective(self, config: dict[str, Any], scale: int) -> CandidateObjective | None:
+        """The search's own ranking of one architecture of :meth:`search_space` (see
+        :class:`CandidateObjective`), for the objective-matched random-search row of the comparison; None:
+        the search optimises accuracy alone, so PSNR-ranked random search already matches it."""
         return None
 
     def representative_genotype(self, config: dict[str, Any], scale: int) -> tuple[str, Genotype] | None:

@@ -12,6 +12,11 @@ patch, optimiser, schedule and loss), so RSWS and the method spend the same supe
 Choices where the RSWS paper is silent for SR: candidates are scored by mean RGB PSNR on held-out tiles
 (the space's own validation scores differ by plugin; PSNR is common to all), and the held-out tiles come
 from a contiguous tail split of the training set (``search.random_ws.val_fraction``).
+
+``search.random_ws.rank_by: objective`` (the ``<space>-objective`` rows) ranks the same candidates by the
+space's search objective instead (:meth:`Method.candidate_objective`: HNAS's reward, DeCoNAS's penalised
+reward, Trilevel's cost-weighted loss), so a search that trades PSNR for cost meets a random search that
+trades alike. Its supernet training and candidates are those of the PSNR-ranked row of the same seed.
 """
 from __future__ import annotations
 
@@ -23,8 +28,8 @@ import torch
 import torch.nn as nn
 
 from srnas.config import deep_merge
-from srnas.methods import get_method, register, weight_sharing_spaces
-from srnas.methods.base import Genotype, Method, SearchResult, WeightSharingSpace
+from srnas.methods import get_method, objective_spaces, register, weight_sharing_spaces
+from srnas.methods.base import CandidateObjective, Genotype, Method, SearchResult, WeightSharingSpace
 from srnas.nas.separation import candidate_separation
 from srnas.nas.budget import search_budget
 from srnas.train import fit
@@ -63,16 +68,22 @@ class SampledArchitecture(nn.Module):
 
 
 @torch.no_grad()
-def tile_psnrs(supernet: nn.Module, arch: Any, tiles: list[tuple[torch.Tensor, torch.Tensor]], batch: int, device: torch.device) -> list[float]:
-    """RGB PSNR (dB, [0,1] range) of ``arch`` with the shared weights on each held-out tile."""
+def tile_scores(supernet: nn.Module, arch: Any, tiles: list[tuple[torch.Tensor, torch.Tensor]], batch: int, device: torch.device,
+                objective: CandidateObjective | None = None) -> tuple[list[float], list[float]]:
+    """RGB PSNR (dB, [0,1] range) of ``arch`` with the shared weights on each held-out tile, and the
+    ``objective``'s accuracy term on each tile (empty without one), from one forward per batch."""
     supernet.eval()
     psnrs: list[float] = []
+    accuracy: list[float] = []
     for i in range(0, len(tiles), batch):
         lr = torch.stack([t[0] for t in tiles[i : i + batch]]).to(device)
         hr = torch.stack([t[1] for t in tiles[i : i + batch]]).to(device)
-        mse = ((supernet(lr, arch).clamp(0, 1) - hr) ** 2).flatten(1).mean(1).clamp_min(1e-10)
+        sr = supernet(lr, arch)
+        mse = ((sr.clamp(0, 1) - hr) ** 2).flatten(1).mean(1).clamp_min(1e-10)
         psnrs += (-10 * torch.log10(mse)).tolist()
-    return psnrs
+        if objective is not None:
+            accuracy += objective.accuracy(sr, hr).tolist()
+    return psnrs, accuracy
 
 
 
@@ -92,7 +103,9 @@ class RandomSearchMethod(Method):
         # a new plugin gets its RSWS and random-architecture rows without an edit here.
         spaces = weight_sharing_spaces()
         return {"default": {}, **{space: {"options": {"space": space}} for space in spaces},
-                **{f"{space}-random-arch": {"options": {"space": space}, "search": {"random_ws": {"mode": "architecture"}}} for space in spaces}}
+                **{f"{space}-random-arch": {"options": {"space": space}, "search": {"random_ws": {"mode": "architecture"}}} for space in spaces},
+                # "<space>-objective": the same candidates ranked by the space's own search objective
+                **{f"{space}-objective": {"options": {"space": space}, "search": {"random_ws": {"rank_by": "objective"}}} for space in objective_spaces()}}
 
     def reported_variant(self, variant: str) -> str | None:
         # HiNAS Table 2's RSWS row is random search in the HiNAS space with N=30 (x4 only)
@@ -100,6 +113,10 @@ class RandomSearchMethod(Method):
 
     def profile(self, name: str) -> dict[str, Any]:
         return {"search": {"random_ws": dict(_SETTINGS[name])}, "options": {"space": "hinas"}}
+
+    def optional_config(self) -> dict[str, Any]:
+        # keys read with a default, added after the RSWS rows were recorded (their config hashes stay)
+        return {"search": {"random_ws": {"mode": "weight-sharing", "rank_by": "psnr"}}}
 
     def inherited_profile(self, profile: str, config: dict[str, Any]) -> dict[str, Any]:
         """The space plugin's own profile: same data, network widths, options and training budget."""
@@ -125,6 +142,15 @@ class RandomSearchMethod(Method):
             return SearchResult(genotype=genotype, info=info)
         if mode != "weight-sharing":
             raise ValueError(f"search.random_ws.mode must be 'weight-sharing' or 'architecture', not {mode!r}")
+        rank_by = settings.get("rank_by", "psnr")  # absent in configs made before the objective rows
+        objective = None
+        if rank_by == "objective":
+            objective = self._space_method(config).candidate_objective(config, data.scale)
+            if objective is None:
+                raise TypeError(f"search.random_ws.rank_by: objective, but method {space_name!r} states no candidate objective "
+                                "(its search ranks by accuracy alone: use rank_by: psnr)")
+        elif rank_by != "psnr":
+            raise ValueError(f"search.random_ws.rank_by must be 'psnr' or 'objective', not {rank_by!r}")
         train_part, val_part = data.split([1 - settings["val_fraction"], settings["val_fraction"]])
         torch.manual_seed(seed)
         supernet = space.supernet().to(ctx.device)
@@ -136,9 +162,15 @@ class RandomSearchMethod(Method):
         candidates, per_tile = [], []
         for _ in range(int(settings["candidates"])):
             arch = space.sample(rng)
-            per_tile.append(tile_psnrs(supernet, arch, tiles, int(settings["val_batch"]), ctx.device))
-            candidates.append({"arch": copy.deepcopy(arch), "val_psnr": float(np.mean(per_tile[-1]))})
-        best = max(range(len(candidates)), key=lambda i: candidates[i]["val_psnr"])  # first on ties
+            psnrs, accuracy = tile_scores(supernet, arch, tiles, int(settings["val_batch"]), ctx.device, objective)
+            per_tile.append(psnrs)
+            candidate = {"arch": copy.deepcopy(arch), "val_psnr": float(np.mean(psnrs))}
+            if objective is not None:
+                a, c = float(np.mean(accuracy)), float(objective.cost(arch))
+                candidate.update({"accuracy": a, "cost": c, "objective": float(objective.combine(a, c))})
+            candidates.append(candidate)
+        key = "val_psnr" if objective is None else "objective"
+        best = max(range(len(candidates)), key=lambda i: candidates[i][key])  # first on ties
         genotype = {"space": space_name, "genotype": space.genotype(candidates[best]["arch"])}
         steps = int(training["steps"])
         info = {"space": space_name, "supernet_steps": steps, "supernet_final_loss": summary["final_loss"],
@@ -146,6 +178,10 @@ class RandomSearchMethod(Method):
                 "budget": search_budget(steps, int(training["batch"]), int(training["lr_patch"]), 0),
                 "val_tiles": len(tiles), "best_index": best, "candidates": candidates,
                 "validation_noise": candidate_separation(per_tile)}
+        if objective is not None:
+            # the candidate RSWS would have picked by PSNR, beside the objective's pick (same candidates)
+            info.update({"rank_by": "objective", "objective": objective.name,
+                         "best_index_by_psnr": max(range(len(candidates)), key=lambda i: candidates[i]["val_psnr"])})
         return SearchResult(genotype=genotype, info=info)
 
     def supernet_training(self, config: dict[str, Any]) -> dict[str, Any]:

@@ -20,19 +20,23 @@ RSWS = ["search.random_ws.candidates=2", "search.random_ws.val_max_tiles=4"]
 
 def _rows(space: str) -> dict[str, tuple[str, str]]:
     baseline = space_baseline()
-    return {"search": (space, "default"), "rsws": (baseline, space), "random-arch": (baseline, f"{space}-random-arch")}
+    rows = {"search": (space, "default"), "rsws": (baseline, space), "random-arch": (baseline, f"{space}-random-arch")}
+    if f"{space}-objective" in get_method(baseline).variants():  # RSWS ranked by the search's own objective
+        rows["rsws-objective"] = (baseline, f"{space}-objective")
+    return rows
 
 
 @pytest.mark.parametrize("space", SPACES)
 def test_compared_rows_share_final_training_and_evaluation(space):
     configs = {row: resolve_config(get_method(m), "compare", 2, v, []) for row, (m, v) in _rows(space).items()}
-    for row in ("rsws", "random-arch"):
+    for row in set(configs) - {"search"}:
         assert configs[row]["train"] == configs["search"]["train"], row
         assert configs[row]["eval"] == configs["search"]["eval"], row
         assert configs[row]["model"] == configs["search"]["model"], row
     assert configs["search"]["train"]["steps"] == 1500
     # RSWS's supernet training is the method's, read from the same config
-    assert get_method(space_baseline()).supernet_training(configs["rsws"]) == get_method(space).supernet_training(configs["search"])
+    for row in {"rsws", "rsws-objective"} & set(configs):
+        assert get_method(space_baseline()).supernet_training(configs[row]) == get_method(space).supernet_training(configs["search"])
     assert configs["rsws"]["search"]["random_ws"]["candidates"] == 30  # the HiNAS paper's N
 
 

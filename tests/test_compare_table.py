@@ -52,7 +52,7 @@ def test_comparison_page_labels_an_inert_search_and_draws_findings_only_from_com
     # and Holm over the page's 2 comparisons doubles the smaller p: 0.016 < 0.05, so "beats" survives
     assert ("it beats random architectures (+1.500 dB on B100, P(improvement) 1.00, permutation p = 0.008, Holm-adjusted 0.016 "
             "over 2 comparisons; 1.00x their parameters)") in page
-    assert "**hnas**: incomplete (search 1, RSWS 0, random architecture 0" in page
+    assert "**hnas**: incomplete (search 1, RSWS 0, RSWS by objective 0, random architecture 0" in page
     assert "winner beats runner-up beyond 2 SE in 1/5 seeds" in page
     assert "(incomplete)" in page
 
@@ -247,3 +247,35 @@ def test_rows_of_one_size_get_no_size_line():
 
     g = Group("hinas", "default", 2, "compare", "h", [_record("hinas", "default", s, 30.0 + s, {}) for s in range(3)])
     assert size_fit([g], "B100") is None
+
+
+def test_the_objective_ranked_rsws_row_is_tested_once_complete_and_joins_the_holm_family():
+    """A space whose plugin states its search objective gets a fourth row (random/<space>-objective): left out
+    of the tests, and said so, while incomplete; once complete it is one more comparison in the page's family."""
+    from srnas.harness.compare import comparison_data
+
+    def space_records(objective_seeds: int) -> list[dict]:
+        records = []
+        for s in range(MIN_SEEDS):
+            records.append(_record("deconas", "default", s, 30.0 + 0.1 * s, {"arc": [s % 2, 1]}, initial={"a": 0}, final={"a": s}))
+            records.append(_record("random", "deconas", s, 30.5 + 0.1 * s, {"space": "deconas", "genotype": {"arc": [s % 3, 0]}}))
+            records.append(_record("random", "deconas-random-arch", s, 30.2 + 0.1 * s, {"space": "deconas", "genotype": {"arc": [s % 2, 0]}}))
+        # the objective's pick: every seed exactly as good as the search's
+        records += [_record("random", "deconas-objective", s, 30.0 + 0.1 * s, {"space": "deconas", "genotype": {"arc": [0, 1]}})
+                    for s in range(objective_seeds)]
+        return records
+
+    partial = comparison_data(space_records(3))
+    (space,) = [sp for sp in partial["spaces"] if sp["space"] == "deconas"]
+    assert [r["condition"] for r in space["rows"]] == ["search", "RSWS", "RSWS by objective", "random architecture"]
+    assert "Not yet compared: RSWS ranked by the search's objective (3 of 5 seeds)." in space["finding"]
+    assert {t["baseline"] for t in partial["tests"]} == {"RSWS", "random architecture"}
+
+    full = comparison_data(space_records(MIN_SEEDS))
+    (space,) = [sp for sp in full["spaces"] if sp["space"] == "deconas"]
+    assert {t["baseline"] for t in full["tests"]} == {"RSWS", "RSWS by objective", "random architecture"}
+    assert all(t["family"] == 3 for t in full["tests"])
+    objective = next(r for r in space["rows"] if r["condition"] == "RSWS by objective")
+    assert objective["vs_search"]["delta_db"] == pytest.approx(0.0) and objective["vs_search"]["p"] == pytest.approx(1.0)
+    assert "is not distinguishable from RSWS ranked by the search's objective (+0.000 dB on B100" in space["finding"]
+    assert "Not yet compared" not in space["finding"]

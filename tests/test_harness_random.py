@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from srnas.harness.config import resolve_config
 from srnas.harness.runner import run_method
 from srnas.methods import get_method, register
-from srnas.methods.base import Method
+from srnas.methods.base import CandidateObjective, Method
 from srnas.methods.random_ws import SampledArchitecture
 from srnas.nas.ops import BicubicResidual
 
@@ -63,6 +63,11 @@ class KernelSpaceMethod(Method):
 
     def build(self, genotype, scale, config):
         return Net(genotype["kernel"], scale)
+
+    def candidate_objective(self, config, scale):
+        # a search that pays 100 dB per kernel tap: the cheapest candidate wins whatever its PSNR
+        return CandidateObjective(name="PSNR - 100 x kernel", accuracy=lambda sr, hr: -10 * torch.log10(((sr - hr) ** 2).flatten(1).mean(1)),
+                                  cost=lambda arch: float(KERNELS[arch]), combine=lambda a, c: a - 100 * c)
 
 
 SPACE = ["options.space=test-kernel-space"]
@@ -167,3 +172,29 @@ def test_random_architecture_rows_draw_one_uniform_architecture_without_a_supern
     bad["search"]["random_ws"]["mode"] = "grid"
     with pytest.raises(ValueError, match="random_ws.mode"):
         method.search(SimpleNamespace(scale=2), bad, 0, None)
+
+
+def test_objective_ranked_random_search_ranks_the_same_candidates_by_the_spaces_own_objective(tmp_path):
+    """The objective-matched RSWS row (issue 25): same supernet and candidates as the PSNR-ranked row of the
+    seed, the pick by the space's objective; a space without one is refused with the fix named."""
+    import pytest
+
+    overrides = SPACE + ["search.random_ws.candidates=6", "search.random_ws.supernet_steps=6"]
+    by_psnr = run_method("random", 2, [0], "smoke", overrides=overrides, results=tmp_path / "psnr", quiet=True)[0].record["search_info"]
+    record = run_method("random", 2, [0], "smoke", overrides=overrides + ["search.random_ws.rank_by=objective"],
+                        results=tmp_path / "objective", quiet=True)[0].record
+    info = record["search_info"]
+    assert [c["val_psnr"] for c in info["candidates"]] == [c["val_psnr"] for c in by_psnr["candidates"]]
+    assert info["best_index_by_psnr"] == by_psnr["best_index"] and info["rank_by"] == "objective" and info["objective"] == "PSNR - 100 x kernel"
+    objectives = [c["objective"] for c in info["candidates"]]
+    assert info["best_index"] == int(np.argmax(objectives))
+    assert all(c["objective"] == c["accuracy"] - 100 * c["cost"] for c in info["candidates"])
+    chosen = info["candidates"][info["best_index"]]["arch"]
+    assert KERNELS[chosen] == min(KERNELS[c["arch"]] for c in info["candidates"])  # the cost decides here
+    assert record["genotype"]["genotype"] == {"kernel": KERNELS[chosen]}
+    assert {"hnas-objective", "trilevel-objective", "deconas-objective"} <= set(get_method("random").variants())
+    assert "hinas-objective" not in get_method("random").variants()  # HiNAS ranks by its validation loss alone
+    assert "rank_by" not in resolve_config(get_method("random"), "compare", 2, "hnas")["search"]["random_ws"]  # RSWS hashes kept
+    with pytest.raises(TypeError, match="rank_by: psnr"):
+        run_method("random", 2, [0], "smoke", overrides=["options.space=hinas", "search.random_ws.rank_by=objective"],
+                   results=tmp_path / "hinas", quiet=True)

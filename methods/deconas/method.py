@@ -8,9 +8,9 @@ import torch
 import torch.nn as nn
 
 from srnas.methods import register
-from srnas.methods.base import ControllerProbes, ControllerReadout, Genotype, Method, SearchResult
+from srnas.methods.base import CandidateObjective, ControllerProbes, ControllerReadout, Genotype, Method, SearchResult
 from srnas.methods.deconas.model import DeCoNASNet
-from srnas.methods.deconas.search import DeCoNASSearch
+from srnas.methods.deconas.search import DeCoNASSearch, reward_objective
 from srnas.methods.deconas.space import Arc, make_genotype, random_arc
 from srnas.nas.ops import BicubicResidual
 
@@ -130,6 +130,10 @@ class DeCoNASMethod(Method):
 
     def search_space(self, config: dict[str, Any], scale: int) -> DeCoNASSpace:
         return DeCoNASSpace(config, scale)
+
+    def candidate_objective(self, config: dict[str, Any], scale: int) -> CandidateObjective:
+        """The controller's reward (:func:`srnas.methods.deconas.search.reward_objective`)."""
+        return reward_objective(config, scale)
 
     def search(self, data, config: dict[str, Any], seed: int, ctx) -> SearchResult:
         torch.manual_seed(seed)  # supernet and controller initialisation

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
+from srnas.methods.base import CandidateObjective
 from srnas.methods.deconas.complexity import complexity_fraction
 from srnas.methods.deconas.space import OPS, Arc, num_bits
 from srnas.nas.controller import Decision, SequencePolicy
@@ -116,6 +117,19 @@ def _tile_scores(supernet: nn.Module, arc: Arc, batches: list[tuple[torch.Tensor
 def _score(supernet: nn.Module, arc: Arc, batches: list[tuple[torch.Tensor, torch.Tensor]], scale: int, device: torch.device) -> float:
     """Mean of :func:`_tile_scores`: the PSNR the controller and the derivation see."""
     return float(np.mean(_tile_scores(supernet, arc, batches, scale, device)))
+
+
+def reward_objective(config: dict[str, Any], scale: int) -> CandidateObjective:
+    """The controller's (and the default derivation's) reward Y-PSNR - penalty * P_cb as a ranking of one arc:
+    the same per-image Y-PSNR with a ``scale``-pixel border and the same complexity count
+    (``options.complexity``); the entropy bonus belongs to the policy, not to an arc, and is left out."""
+    st = SearchSettings.from_config(config)
+    layers, channels = int(config["model"]["layers_per_dnb"]), int(config["model"]["channels"])
+    return CandidateObjective(
+        name=f"DeCoNAS reward Y-PSNR - {st.penalty:g} x P_cb ({st.complexity} complexity count)",
+        accuracy=lambda sr, hr: y_psnr(sr, hr, scale),
+        cost=lambda arc: complexity_fraction(arc, layers, channels, st.complexity),  # type: ignore[arg-type]
+        combine=lambda a, c: a - st.penalty * c)
 
 
 class DeCoNASSearch:

@@ -10,7 +10,7 @@ import torch.nn as nn
 from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
 from srnas.methods import register
-from srnas.methods.base import ControllerProbes, Genotype, Method, RecordGroup, ReportSection, SearchResult
+from srnas.methods.base import CandidateObjective, ControllerProbes, Genotype, Method, RecordGroup, ReportSection, SearchResult
 from srnas.methods.hnas.report import PROBES, lambda_section
 from srnas.methods.hnas.model import HNASNet
 from srnas.methods.hnas.space import HNASSpace, published_genotype
@@ -101,6 +101,12 @@ class HNASMethod(Method):
 
     def search_space(self, config: dict[str, Any], scale: int) -> "HNASWeightSharing":
         return HNASWeightSharing(config, scale)
+
+    def candidate_objective(self, config: dict[str, Any], scale: int) -> CandidateObjective:
+        """The controller's reward (:func:`srnas.methods.hnas.search.reward_objective`)."""
+        from srnas.methods.hnas.search import reward_objective
+
+        return reward_objective(config, scale)
 
     def build(self, genotype: Genotype, scale: int, config: dict[str, Any]) -> nn.Module:
         m, residual = config["model"], bool(config["options"].get("bicubic_residual", False))

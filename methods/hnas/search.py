@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
-from srnas.methods.base import SearchResult
+from srnas.methods.base import CandidateObjective, SearchResult
 from srnas.methods.hnas.controller import HierarchicalController
 from srnas.methods.hnas.cost import ArchCost, MacTable
 from srnas.methods.hnas.derive import ArchProvider, best_of_n
@@ -132,6 +132,23 @@ def validation_scorer(net: torch.nn.Module, tiles: list[tuple[torch.Tensor, torc
         return float(per_tile.mean())
 
     return score
+
+
+def reward_objective(config: dict[str, Any], scale: int) -> CandidateObjective:
+    """The controller's reward R = lambda * PSNR - (1 - lambda) * Cost as a ranking of one architecture: the
+    same PSNR (``options.reward_psnr``, quantised RGB, ``scale + reward_shave_extra`` border) and each
+    architecture charged its own MACs (the paper's meaning; ``flops_cost: official``'s stale hooks have no
+    counterpart for a fixed candidate), so the objective-matched random search ranks as this reward does."""
+    s, opts = config["search"], config["options"]
+    reward_psnr = opts.get("reward_psnr", "per-image")
+    if reward_psnr not in REWARD_PSNR:
+        raise ValueError(f"options.reward_psnr must be one of {', '.join(REWARD_PSNR)}, not {reward_psnr!r}")
+    psnr_fn, shave, lam = REWARD_PSNR[reward_psnr], scale + int(s["reward_shave_extra"]), float(s["lambda"])
+    cost = ArchCost(MacTable(make_space(config), scale, int(s["channels"]), int(s["cost_lr_size"])), float(s["cost_per_mac"]),
+                    "sampled", s.get("cost_decimals"))
+    return CandidateObjective(
+        name=f"HNAS reward {lam:g} x PSNR - {1 - lam:g} x Cost ({reward_psnr} quantised RGB PSNR; Cost = {cost.cost_per_mac:g} x MACs)",
+        accuracy=lambda sr, hr: psnr_fn(sr, hr, shave), cost=cost.own, combine=lambda a, c: lam * a - (1 - lam) * c)
 
 
 def weight_training(config: dict[str, Any]) -> dict[str, Any]:

@@ -13,12 +13,12 @@ import numpy as np
 import torch.nn as nn
 
 from srnas.methods import register
-from srnas.methods.base import Genotype, Method, RecordGroup, ReportSection, SearchResult
+from srnas.methods.base import CandidateObjective, Genotype, Method, RecordGroup, ReportSection, SearchResult
 from srnas.nas.bilevel import weight_training
 
 from .model import build_network
 from .report import cost_weight_section
-from .search import one_phase_search
+from .search import loss_objective, one_phase_search
 from .space import SpaceConfig
 from .supernet import DiscreteTrilevelSupernet
 
@@ -106,6 +106,10 @@ class TrilevelNASMethod(Method):
 
     def search_space(self, config: dict[str, Any], scale: int) -> TrilevelSpace:
         return TrilevelSpace(config, scale)
+
+    def candidate_objective(self, config: dict[str, Any], scale: int) -> CandidateObjective:
+        """The architecture loss with its cost term (:func:`srnas.methods.trilevel.search.loss_objective`)."""
+        return loss_objective(config, scale)
 
     def build(self, genotype: Genotype, scale: int, config: dict[str, Any]) -> nn.Module:
         return build_network(genotype, SpaceConfig.from_config({**config, "scale": scale}))

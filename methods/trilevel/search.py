@@ -19,7 +19,7 @@ import torch
 from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
 from srnas.losses import make_loss
-from srnas.methods.base import SearchResult
+from srnas.methods.base import CandidateObjective, SearchResult
 from srnas.nas.bilevel import bilevel_search
 
 from .space import SpaceConfig
@@ -36,6 +36,22 @@ def radius_fraction(step: int, steps: int, warmup: int, anneal_end: float) -> fl
 
 def _round(values: list[float]) -> list[float]:
     return [round(v, 5) for v in values]
+
+
+def loss_objective(config: dict[str, Any], scale: int) -> CandidateObjective:
+    """The architecture loss the search descends, pixel loss + cost_weight * MACs / max MACs, negated (higher
+    is better) and charged one architecture's own MACs per LR pixel (the search charges their expectation
+    under its distributions; for one architecture the two are the same); the order-constraint term acts on
+    the relaxed node weights only and has no value for a fixed architecture."""
+    space, cfg = SpaceConfig.from_config({**config, "scale": scale}), config["search"]
+    pixel_loss, cost_weight, reference = make_loss(cfg.get("loss", "l1")), float(cfg.get("cost_weight", 0.0)), space.max_macs()
+
+    def accuracy(sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+        return -torch.stack([pixel_loss(sr[i : i + 1], hr[i : i + 1]) for i in range(len(sr))])
+
+    return CandidateObjective(
+        name=f"Trilevel architecture loss, negated: -({cfg.get('loss', 'l1')} + {cost_weight:g} x MACs / max MACs)",
+        accuracy=accuracy, cost=lambda genotype: space.genotype_macs(genotype) / reference, combine=lambda a, c: a - cost_weight * c)
 
 
 def one_phase_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunContext) -> SearchResult:

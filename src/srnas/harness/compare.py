@@ -6,6 +6,9 @@ Per search space (HNAS, HiNAS, Trilevel, DeCoNAS) three conditions at one stated
 - **search**: the method as published (its plugin's ``default`` variant, ``compare`` profile);
 - **RSWS**: random search with weight sharing whose supernet is trained with exactly the method's
   shared-weight training (``random/<space>``, N = 30 candidates);
+- **RSWS by objective**: the same random search ranking its candidates by the search's own objective
+  (``random/<space>-objective``; only for spaces whose plugin states one, :meth:`Method.candidate_objective`),
+  so that a search trading PSNR for cost meets a baseline that trades alike;
 - **random architecture**: one uniform draw from the space, no supernet, no selection
   (``random/<space>-random-arch``).
 
@@ -37,7 +40,11 @@ from srnas.harness.tables import search_budget_text
 
 PROFILE = "compare"
 MIN_SEEDS = 5
-CONDITIONS = ("search", "RSWS", "random architecture")
+CONDITIONS = ("search", "RSWS", "RSWS by objective", "random architecture")
+#: the rows every space needs before a finding is drawn (the objective row exists only where a plugin states one)
+CORE = ("search", "RSWS", "random architecture")
+#: each baseline condition as the findings name it
+BASELINE_NAMES = {"RSWS": "RSWS", "RSWS by objective": "RSWS ranked by the search's objective", "random architecture": "random architectures"}
 
 
 def comparison_spaces() -> tuple[str, ...]:
@@ -46,9 +53,14 @@ def comparison_spaces() -> tuple[str, ...]:
 
 
 def _rows_of(space: str) -> dict[str, tuple[str, str]]:
-    """(method, variant) of each condition: the space baseline plugin's variants name the space they run in."""
+    """(method, variant) of each condition, in :data:`CONDITIONS` order: the space baseline plugin's variants
+    name the space they run in; the objective row only where the baseline offers one for the space."""
     baseline = space_baseline() or ""
-    return {"search": (space, "default"), "RSWS": (baseline, space), "random architecture": (baseline, f"{space}-random-arch")}
+    plugin = _space_plugin(baseline) if baseline else None
+    rows = {"search": (space, "default"), "RSWS": (baseline, space)}
+    if plugin is not None and f"{space}-objective" in plugin.variants():
+        rows["RSWS by objective"] = (baseline, f"{space}-objective")
+    return {**rows, "random architecture": (baseline, f"{space}-random-arch")}
 
 
 def pick_group(groups: Sequence[Group], method: str, variant: str) -> tuple[Group | None, int]:
@@ -193,7 +205,7 @@ def _signal(g: Group, condition: str) -> str:
     if condition == "random architecture":
         return "no search (uniform draw)"
     noise, summary = _noise(g)
-    if condition == "RSWS":
+    if condition.startswith("RSWS"):
         if not noise:
             return "–"
         distinct = sum(n["winner_distinct"] for n in noise)
@@ -236,7 +248,7 @@ class Comparison:
 
 @dataclass(frozen=True)
 class SizeFit:
-    """The focus set's PSNR against log10(parameters), one line through every run of a space's three rows.
+    """The focus set's PSNR against log10(parameters), one line through every run of a space's rows.
 
     Why: the rows are not the same size (HNAS's reward trades PSNR for FLOPs; RSWS ranks its candidates by
     PSNR alone and picks 3x larger nets), and a larger net trained alike scores higher. Comparing each row's
@@ -282,30 +294,34 @@ def _finding(space: str, rows: dict[str, Group | None], dataset: str, varying: s
              sized: tuple[SizeFit, dict[str, Comparison]] | None = None) -> str:
     """One sentence per space, drawn only from complete rows and worded by the corrected tests; ``varying``:
     the space's varying decisions, for the cross-seed agreement of the search against the chance level."""
-    search, rsws, rand = (rows[c] for c in CONDITIONS)
+    search, rand = rows["search"], rows["random architecture"]
     if search is None:
         return f"**{space}**: no searched runs yet."
     n = {c: len(g.records) if g else 0 for c, g in rows.items()}
-    if min(n.values()) < MIN_SEEDS or not tests:
+    if min(n[c] for c in CORE) < MIN_SEEDS or not tests:
         have = ", ".join(f"{c} {k}" for c, k in n.items())
         return f"**{space}**: incomplete ({have} of {MIN_SEEDS} seeds); no finding drawn yet."
     sig = search_signal(search.records)
     inert = sig is not None and sig.inert
     parts = []
-    assert rsws is not None and rand is not None  # complete rows (checked above)
-    for name, cond, base in (("RSWS", "RSWS", rsws), ("random architectures", "random architecture", rand)):
-        t = tests[cond]
+    assert rand is not None  # complete rows (checked above)
+    tested = [c for c in CONDITIONS if c in tests]
+    for cond in tested:
+        base, t = rows[cond], tests[cond]
+        assert base is not None
         ratio = _ratio(search.mean_of(("cost", "params")), base.mean_of(("cost", "params")))
-        parts.append(f"{t.words()} {name} ({t.delta:+.3f} dB on {dataset}, {t.fmt()}; {ratio} their parameters)")
+        parts.append(f"{t.words()} {BASELINE_NAMES[cond]} ({t.delta:+.3f} dB on {dataset}, {t.fmt()}; {ratio} their parameters)")
     lead = f"**{space}**: the search " + "; it ".join(parts) + "."
+    waiting = [f"{BASELINE_NAMES[c]} ({n[c]} of {MIN_SEEDS} seeds)" for c in rows if c not in CORE and c not in tests]
+    if waiting:
+        lead += f" Not yet compared: {', '.join(waiting)}."
     if sized is not None:
         fit, adjusted = sized
-        gaps = [f"{adjusted[cond].delta:+.3f} dB from {name} (residual permutation p = {adjusted[cond].p:.3f}, Holm "
-                f"{adjusted[cond].p_holm:.3f})" for name, cond in (("RSWS", "RSWS"), ("random architectures", "random architecture"))]
+        gaps = [f"{adjusted[cond].delta:+.3f} dB from {BASELINE_NAMES[cond]} (residual permutation p = {adjusted[cond].p:.3f}, Holm "
+                f"{adjusted[cond].p_holm:.3f})" for cond in tested if cond in adjusted]
         lead += (f" Adjusted for size ({dataset} PSNR against log10 parameters over the space's {fit.n} runs: "
                  f"{fit.slope:+.2f} dB per tenfold parameters, r = {fit.r:.2f}), it is " + " and ".join(gaps) + ".")
-        explained = [name for name, cond in (("RSWS", "RSWS"), ("random architectures", "random architecture"))
-                     if tests[cond].p < ALPHA <= adjusted[cond].p]
+        explained = [BASELINE_NAMES[cond] for cond in tested if cond in adjusted and tests[cond].p < ALPHA <= adjusted[cond].p]
         if explained:
             lead += f" The raw gap to {' and '.join(explained)} is what the sizes predict."
     if inert:
@@ -351,7 +367,7 @@ def _test(values: tuple[float, float, float], holm_p: float | None = None, famil
 
 def comparison_data(records: Sequence[dict[str, Any]], scale: int = 2, focus: str = "B100") -> dict[str, Any]:
     """The comparison as data -- what ``compare_x<scale>.json`` holds and :func:`render_comparison` formats:
-    per space its three rows (PSNR mean and Student-t interval per set, sizes, agreement, the tests against
+    per space its rows (PSNR mean and Student-t interval per set, sizes, agreement, the tests against
     the searched row, budget, timings, search signal) and its finding; the Holm family of the page's tests."""
     groups = group_records(records, PROFILE, scale)
     datasets: list[str] = []
@@ -367,11 +383,10 @@ def comparison_data(records: Sequence[dict[str, Any]], scale: int = 2, focus: st
     raw: dict[tuple[str, str], tuple[float, float, float]] = {}
     for space, (_, rows, _, _) in spaces.items():
         search_row = rows["search"]
-        if search_row is not None and all(g is not None and len(g.records) >= MIN_SEEDS for g in rows.values()):
-            for cond in ("RSWS", "random architecture"):
-                base = rows[cond]
-                assert base is not None
-                raw[(space, cond)] = compare_rows(_psnr(search_row, focus), _psnr(base, focus))
+        if search_row is not None and all((g := rows[c]) is not None and len(g.records) >= MIN_SEEDS for c in CORE):
+            for cond, base in rows.items():
+                if cond != "search" and base is not None and len(base.records) >= MIN_SEEDS:
+                    raw[(space, cond)] = compare_rows(_psnr(search_row, focus), _psnr(base, focus))
     adjusted = holm({f"{k[0]}|{k[1]}": v[2] for k, v in raw.items()})
     tests = {k: Comparison(*v, adjusted[f"{k[0]}|{k[1]}"], len(raw)) for k, v in raw.items()}
     # the same comparisons on residuals from each space's size line, corrected as their own family
@@ -418,13 +433,13 @@ def comparison_data(records: Sequence[dict[str, Any]], scale: int = 2, focus: st
                 st = sized_tests.get((space, cond))
                 if st is not None:
                     row["vs_search_size_adjusted"] = _test((st.delta, st.p_improvement, st.p), st.p_holm, st.family)
-            if cond == "RSWS" and rand is not None and _psnr(g, focus) and _psnr(rand, focus):
+            if cond.startswith("RSWS") and rand is not None and _psnr(g, focus) and _psnr(rand, focus):
                 row["vs_random_arch"] = _test(compare_rows(_psnr(g, focus), _psnr(rand, focus)))
             if cond == "search" and rand is not None and _psnr(g, focus):
                 row["ri_vs_random_arch"] = relative_improvement(_psnr(g, focus), _psnr(rand, focus))
             table.append(row)
         fit = fits.get(space)
-        sized = (fit, space_sized) if fit is not None and len(space_sized) == 2 else None
+        sized = (fit, space_sized) if fit is not None and space_sized.keys() == space_tests.keys() else None
         out_spaces.append({"space": space, "finding": _finding(space, rows, focus, varying, space_tests, chance, sized),
                            "size_fit": None if fit is None else {"slope_db_per_decade": fit.slope, "intercept_db": fit.intercept,
                                                                  "r": fit.r, "runs": fit.n},
@@ -482,8 +497,10 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
         "",
         "Generated by `srnas table --compare` from the run records; not judged against the papers (T91, CPU budgets).",
         "Per search space: the method's search, random search with weight sharing (RSWS) trained with exactly the",
-        "method's supernet budget and N = 30 candidates, and uniformly drawn random architectures. Within a space all",
-        "three get the same final training and evaluation (`tests/test_compare_budget.py`). PSNR (Y, dB): mean",
+        "method's supernet budget and N = 30 candidates (ranked by PSNR; and, where the plugin states its search's",
+        "objective, a second row ranking the same candidates by that objective: \"RSWS by objective\"), and uniformly drawn",
+        "random architectures. Within a space all rows get the same final training and evaluation",
+        "(`tests/test_compare_budget.py`). PSNR (Y, dB): mean",
         "[95 % Student-t interval over seeds] (seeds). Each finding compares the searched row with a baseline by an",
         "exact permutation test of the difference of mean PSNR (every relabelling of the seeds), Holm-corrected over",
         f"all the findings' comparisons; \"beats\"/\"loses to\" only when the corrected p < {ALPHA}, \"indicatively",
@@ -492,10 +509,10 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
         f"in % of PSNR, on {focus}. Agreement: mean pairwise share of architecture decisions across seeds (the decisions",
         "each plugin defines, over those that vary in the space), against the chance level of two independent uniform",
         "draws of the space's sampler (2,000 pairs), with a margin of 2 leave-one-seed-out jackknife SEs.",
-        f"Size-adjusted: {focus} PSNR regressed on log10(parameters) over all runs of the space's three rows (one line);",
+        f"Size-adjusted: {focus} PSNR regressed on log10(parameters) over all runs of the space's rows (one line);",
         "the search's residuals against a baseline's by the same permutation test (approximate: the line is fitted to",
         "the same runs), Holm-corrected as a family of its own. It asks whether a row does better or worse than its",
-        "size predicts: the objectives differ (a search may reward small nets, RSWS ranks candidates by PSNR alone).",
+        "size predicts: the objectives differ (a search may reward small nets, PSNR-ranked RSWS does not).",
         f"Rows with fewer than {MIN_SEEDS} seeds are incomplete.",
         "",
         "## Findings",
