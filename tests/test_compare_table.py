@@ -206,7 +206,7 @@ def test_the_committed_page_is_rendered_from_its_json_data():
     assert render_comparison([], data=json.loads(json.dumps(data))) == page
     assert json.loads((results / "tables" / "compare_x2.json").read_text()) == json.loads(json.dumps(data))
     hnas = next(s for s in data["spaces"] if s["space"] == "hnas")
-    assert [r["condition"] for r in hnas["rows"]] == ["search", "RSWS", "random architecture"]
+    assert [r["condition"] for r in hnas["rows"]] == ["search", "RSWS", "RSWS by objective", "random architecture"]
     assert {t["family"] for t in data["tests"]} == {len(data["tests"])}
 
 
