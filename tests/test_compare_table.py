@@ -279,3 +279,23 @@ def test_the_objective_ranked_rsws_row_is_tested_once_complete_and_joins_the_hol
     assert objective["vs_search"]["delta_db"] == pytest.approx(0.0) and objective["vs_search"]["p"] == pytest.approx(1.0)
     assert "is not distinguishable from RSWS ranked by the search's objective (+0.000 dB on B100" in space["finding"]
     assert "Not yet compared" not in space["finding"]
+
+
+def test_a_near_uniform_search_whose_seeds_agree_beyond_chance_is_not_called_random():
+    """Issue 25: HiNAS's distributions stay near-uniform, yet its seeds agree beyond chance; the finding says
+    both (a weak, consistent preference) instead of "a random architecture without selection"."""
+    records = []
+    for s in range(MIN_SEEDS):
+        history = [{"step": 1, "entropy_alpha": 0.9995, "entropy_beta": 0.9996}]
+        search = _record("hinas", "default", s, 30.0 + 0.1 * s, {"cells": [1, 1, 1, 1, 1, 1, 1, 1, s % 2], "levels": [0, 1]},
+                         initial={"op": 0}, final={"op": 1})
+        search["search_info"]["history"] = history
+        records.append(search)
+        records.append(_record("random", "hinas", s, 30.0 + 0.1 * s, {"space": "hinas", "genotype": {"cells": [s, 0, 1, 2, 0, 1, 2, 0, 1], "levels": [0, 1]}}))
+        records.append(_record("random", "hinas-random-arch", s, 30.0 + 0.1 * s,
+                               {"space": "hinas", "genotype": {"cells": [s, s + 1, s + 2, s, s + 1, s + 2, s, s + 1, s + 2], "levels": [1, 0]}}))
+    page = render_comparison(records)
+    finding = next(line for line in page.splitlines() if line.startswith("- **hinas**"))
+    assert f"Its search is {INERT}: the distributions stay near-uniform" in finding
+    assert "yet its seeds agree on" in finding and "a weak preference, consistent across seeds, with no accuracy gain over random architectures." in finding
+    assert "without selection" not in finding

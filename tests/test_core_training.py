@@ -132,3 +132,22 @@ def test_ssim_loss_term_is_one_for_identical_images():
     assert float(ssim_map_mean(x, x)) == pytest.approx(1.0, abs=1e-6)
     loss = make_loss("mse", ssim_weight=0.6)
     assert float(loss(x, x)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_architecture_optimizer_is_adam_by_default_and_adamw_decouples_the_decay(tmp_path):
+    """``arch.optimizer``: absent = Adam with the decay added to the gradient (the configs on record), "adamw"
+    = decoupled decay (HiNAS's cap probes, issue 25); another name is refused."""
+    src = _source()
+    w, a = src.split([0.5, 0.5])
+
+    def alpha_after(arch: dict) -> torch.Tensor:
+        net = _TinySupernet()
+        cfg = {"steps": 6, "warmup_steps": 2, "batch": 4, "lr_patch": 8, "weights": {"optimizer": "adam", "lr": 1e-3}, "arch": arch}
+        bilevel_search(net, w, a, cfg, 0, RunContext(tmp_path / str(len(list(tmp_path.iterdir()))), quiet=True), make_loss("l1"))
+        return net.alpha.detach().clone()
+
+    coupled = alpha_after({"lr": 0.05, "weight_decay": 0.5})
+    assert torch.equal(coupled, alpha_after({"lr": 0.05, "weight_decay": 0.5, "optimizer": "adam"}))
+    assert not torch.equal(coupled, alpha_after({"lr": 0.05, "weight_decay": 0.5, "optimizer": "adamw"}))
+    with pytest.raises(ValueError, match="arch.optimizer"):
+        alpha_after({"lr": 0.05, "optimizer": "sgd"})

@@ -76,3 +76,13 @@ def test_per_level_cells_save_more_activations_than_cell_sharing():
     shared = saved_activation_bytes(_net(cell_sharing=True), x, y)
     separate = saved_activation_bytes(_net(cell_sharing=False), x, y)
     assert separate > shared > 0
+
+
+def test_arch_init_ones_is_the_official_codes_uniform_start():
+    ones = _net(arch_init="ones")
+    assert torch.equal(ones.alpha.detach(), torch.ones_like(ones.alpha)) and torch.equal(ones.beta.detach(), torch.ones_like(ones.beta))
+    assert torch.allclose(ones.alpha_weights(), torch.full_like(ones.alpha_weights(), 1 / len(OP_NAMES)))
+    default = _net()
+    assert default.alpha.abs().max() < 0.01 and not torch.equal(default.alpha.detach(), torch.zeros_like(default.alpha))
+    with pytest.raises(ValueError, match="arch_init"):
+        _net(arch_init="zeros")

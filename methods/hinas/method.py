@@ -62,6 +62,7 @@ def make_supernet(config: dict[str, Any], scale: int) -> HiNASSupernet:
         head=o["search_head"],
         l2_input=o.get("l2_input", "projection"),  # absent in configs made before the option existed
         residual=bool(o.get("residual", True)),
+        arch_init=o.get("arch_init", "randn"),
     )
 
 
@@ -157,6 +158,13 @@ class HiNASMethod(Method):
             # Not the paper's settings: probes of the search signal, never judged against a table.
             "arch-no-decay": {"search": {"arch": {"weight_decay": 0.0}}},
             "arch-lr-1e-2": {"search": {"arch": {"lr": 0.01}}},
+            # the official code's all-ones logits instead of 1e-3 x randn
+            "arch-init-ones": {"options": {"arch_init": "ones"}},
+            # ~1,000 architecture steps (1,120 steps after the 120 warm-up steps): the default as the control,
+            # then without the decay, then with it decoupled (AdamW), where the audit's replays left uniform
+            "arch-1000": {"search": {"steps": 1120}},
+            "arch-no-decay-1000": {"search": {"steps": 1120, "arch": {"weight_decay": 0.0}}},
+            "arch-adamw-1000": {"search": {"steps": 1120, "arch": {"optimizer": "adamw"}}},
         }
 
     def reported_variant(self, variant: str) -> str | None:
@@ -183,7 +191,8 @@ class HiNASMethod(Method):
     def optional_config(self) -> dict[str, Any]:
         # added after runs were recorded: absent l2_input = the paper's projection, absent residual = ResL on,
         # absent genotype_edit = the searched genotype as derived
-        return {"options": {"l2_input": "projection", "residual": True, "genotype_edit": None}}
+        # absent arch_init = 1e-3 x randn logits
+        return {"options": {"l2_input": "projection", "residual": True, "genotype_edit": None, "arch_init": "randn"}}
 
     def search(self, data: PatchSource, config: dict[str, Any], seed: int, ctx: RunContext) -> SearchResult:
         s = config["search"]

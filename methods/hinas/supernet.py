@@ -68,6 +68,7 @@ class HiNASSupernet(nn.Module):
         head: str = "bilinear_sigmoid",
         aspp_dilation: int = 16,
         l2_input: str = "projection",
+        arch_init: str = "randn",
         residual: bool = True,
     ):
         super().__init__()
@@ -133,9 +134,17 @@ class HiNASSupernet(nn.Module):
         # architecture: alpha [L or 1, edges, ops]; beta [sources, 3]: one row per node feeding the next layer
         # (the stem, then every cell but the last layer's), a softmax over its moves down/same/up. Moves to a
         # level the next layer lacks are masked out of the softmax (the code initialises them to -50).
+        # arch_init "randn": 1e-3 x N(0, 1) logits (DARTS's form; this plugin's default); "ones": the official
+        # code's, every logit 1 (an exactly uniform start; its searches end nearer uniform, issue 25's audit)
         n_alpha = layers if arch_sharing == "layerwise" else 1
-        self.alpha = nn.Parameter(1e-3 * torch.randn(n_alpha, num_edges(nodes), len(OP_NAMES)))
-        self.beta = nn.Parameter(1e-3 * torch.randn(row, 3))
+        if arch_init == "randn":
+            self.alpha = nn.Parameter(1e-3 * torch.randn(n_alpha, num_edges(nodes), len(OP_NAMES)))
+            self.beta = nn.Parameter(1e-3 * torch.randn(row, 3))
+        elif arch_init == "ones":
+            self.alpha = nn.Parameter(torch.ones(n_alpha, num_edges(nodes), len(OP_NAMES)))
+            self.beta = nn.Parameter(torch.ones(row, 3))
+        else:
+            raise ValueError(f"options.arch_init must be 'randn' or 'ones', not {arch_init!r}")
         mask = torch.zeros(row, 3, dtype=torch.bool)
         for l, rows in enumerate(self.rows):
             for k, r in rows.items():

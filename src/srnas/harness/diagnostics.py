@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from srnas.harness.aggregate import Group, group_records
-from srnas.harness.compare import _ratio, _rows_of, agreement_vs_chance, comparison_spaces, pick_group, varying_decisions
+from srnas.harness.compare import _chance, _ratio, _rows_of, agreement_vs_chance, comparison_spaces, pick_group, varying_decisions
 from srnas.harness.signal import search_signal
 from srnas.methods import method_classes
 from srnas.methods.base import ControllerProbes, ReportSection
@@ -98,21 +98,23 @@ def _budget_key(g: Group) -> tuple[int, int]:
 
 def ladder_rows(runs: Sequence[dict[str, Any]], probes: Sequence[dict[str, Any]], scale: int = 2) -> tuple[list[dict[str, Any]], list[str]]:
     """Each space's own search (``default`` variant) at every budget on record -- the comparison's row and the
-    budget-ladder probes -- with its signal against the random-architecture row's chance agreement.
+    budget-ladder probes -- and its other probe variants (e.g. HiNAS without the architecture weight decay),
+    with their signal against the sampler's exact chance agreement (the random-architecture row's config).
 
     A rung *shows signal* when its search is not inert (it moved, and its distributions are not near-uniform)
     and its seeds agree on more decisions than uniformly drawn architectures do, by more than two standard errors
     of the difference (:func:`srnas.harness.compare.agreement_vs_chance`): moving alone is not selection
     (a controller updated by pure noise also moves). Returns the table rows and one line per space naming the
-    smallest budget from which the signal holds.
+    smallest budget from which the signal holds (``default`` rungs only: a probe variant changes the search).
     """
     run_groups, probe_groups = group_records(runs, PROFILE, scale), group_records(probes, PROFILE, scale)
     rows: list[dict[str, Any]] = []
     lines: list[str] = []
     for space in comparison_spaces():
         comparison, _ = pick_group(run_groups, space, "default")
-        rungs = [g for g in run_groups + probe_groups if g.method == space and g.variant == "default"
-                 and all((r.get("search_info") or {}).get("budget") for r in g.records)]
+        budgeted = [g for g in run_groups + probe_groups if g.method == space and all((r.get("search_info") or {}).get("budget") for r in g.records)]
+        rungs = [g for g in budgeted if g.variant == "default"]
+        variant_probes = sorted((g for g in budgeted if g.variant != "default" and g in probe_groups), key=lambda g: (g.variant, _budget_key(g)))
         if not rungs:
             continue
         rows_of = _rows_of(space)
@@ -120,10 +122,11 @@ def ladder_rows(runs: Sequence[dict[str, Any]], probes: Sequence[dict[str, Any]]
         rsws, _ = pick_group(run_groups, *rows_of["RSWS"])
         pool = [r for g in [*rungs, rand, rsws] if g is not None for r in g.records]
         varying = varying_decisions(pool)
+        chance = _chance(space, rand, scale, varying)
         judged = []
-        for g in sorted(rungs, key=_budget_key):
+        for g in [*sorted(rungs, key=_budget_key), *variant_probes]:
             sig = search_signal(g.records)
-            agree = agreement_vs_chance(g.records, rand.records, varying) if rand is not None else None
+            agree = agreement_vs_chance(g.records, rand.records, varying, chance) if rand is not None else None
             if sig is None:
                 verdict = "not recorded"
             elif sig.inert:
@@ -132,9 +135,10 @@ def ladder_rows(runs: Sequence[dict[str, Any]], probes: Sequence[dict[str, Any]]
                 verdict = "moved; no chance level yet" if rand is None else "moved; too few seeds to judge agreement"
             else:
                 verdict = "yes" if agree.above_chance else "moved, agreement within chance"
-            judged.append((g, verdict))
+            if g.variant == "default":
+                judged.append((g, verdict))
             rows.append({
-                "space": space, "source": "comparison row" if g is comparison else "probe",
+                "space": space, "source": "comparison row" if g is comparison else "probe" if g.variant == "default" else f"probe: {g.variant}",
                 "config": g.config_hash, "seeds": " ".join(map(str, g.seeds)),
                 "search budget": search_budget_text(g),
                 "moved": "–" if sig is None else f"{sig.moved}/{sig.seeds}",
@@ -172,13 +176,15 @@ def render_diagnostics(runs: Sequence[dict[str, Any]], probes: Sequence[dict[str
     return "\n".join([
         "## Search-budget ladder: the smallest budget at which each search shows signal", "",
         "Each method's own search at every budget on record: the comparison's row and search probes (final training",
-        "cut to one step). Agreement: mean pairwise share of the decisions that vary in the space, across seeds;",
-        "chance: the same for the comparison's uniformly drawn architectures; ± 2 standard errors of their difference",
-        "from the spread of the pairwise agreements. Signal: not inert (the decoding moved and the distributions are",
-        "not near-uniform) and agreement above chance by more than that margin; moving alone is not selection. Probes",
-        "have 3 seeds (3 pairs), so only a large margin counts; a threshold is named only where every larger budget",
-        "on record shows signal too. Params / random arch: a search can select on cost alone (smaller nets) without",
-        "converging on particular decisions; that column shows it.", "",
+        "cut to one step), then its probe variants (\"probe: <variant>\", each a changed search, e.g. HiNAS without",
+        "its architecture weight decay; the plugin READMEs say what each changes). Agreement: mean pairwise share of",
+        "the decisions that vary in the space, across seeds; chance: the sampler's exact chance level (2,000 pairs of",
+        "uniform draws), ± 2 leave-one-seed-out jackknife SEs of the row's agreement. Signal: not inert (the decoding",
+        "moved and the distributions are not near-uniform) and agreement above chance by more than that margin; moving",
+        "alone is not selection. Probes have 2-3 seeds (1-3 pairs), so only a large margin counts; a threshold is named",
+        "only from the default search's rungs, where every larger budget on record shows signal too. Params / random",
+        "arch: a search can select on cost alone (smaller nets) without converging on particular decisions; that",
+        "column shows it.", "",
         _md(ladder), "", *[f"- {line}" for line in smallest], "",
         "## Does accuracy move the RL searches? (search probes)", "",
         "The same search with a PSNR-only reward and with a frozen controller (learning rate 0), same seeds. If",

@@ -99,7 +99,7 @@ def bilevel_search(
     """Alternate weight and architecture steps for ``cfg['steps']`` steps.
 
     cfg keys: steps, warmup_steps, batch, lr_patch, augment, weights{optimizer,lr,min_lr,schedule,...},
-    arch{lr, weight_decay, betas}, validate_every, validate_from, checkpoint_every.
+    arch{lr, weight_decay, betas, optimizer}, validate_every, validate_from, checkpoint_every.
     Returns a JSON summary; if ``validate`` is given the supernet ends in its best-scoring state.
     """
     steps, warmup = int(cfg["steps"]), int(cfg.get("warmup_steps", 0))
@@ -108,7 +108,14 @@ def bilevel_search(
     w_opt = make_optimizer(w_params, cfg["weights"])
     w_sched = make_schedule(w_opt, cfg["weights"], steps)
     a_cfg = cfg.get("arch", {})
-    a_opt = torch.optim.Adam(a_params, lr=a_cfg.get("lr", 3e-4), betas=tuple(a_cfg.get("betas", (0.5, 0.999))), weight_decay=a_cfg.get("weight_decay", 1e-3))
+    # arch.optimizer: "adam" (DARTS and HiNAS's code: weight decay added to the gradient, so Adam's scaling
+    # lets it cap the logits where the gradient is small) or "adamw" (decoupled: the logits shrink by lr x decay
+    # per step) -- issue 25's probe of what keeps HiNAS's distributions near uniform
+    a_kind = a_cfg.get("optimizer", "adam")
+    if a_kind not in ("adam", "adamw"):
+        raise ValueError(f"search.arch.optimizer must be 'adam' or 'adamw', not {a_kind!r}")
+    a_opt = (torch.optim.Adam if a_kind == "adam" else torch.optim.AdamW)(
+        a_params, lr=a_cfg.get("lr", 3e-4), betas=tuple(a_cfg.get("betas", (0.5, 0.999))), weight_decay=a_cfg.get("weight_decay", 1e-3))
     start, history = 0, []
     best: dict[str, Any] = {"score": None, "step": None, "state": None}
     state = ctx.load_checkpoint(phase)
