@@ -146,6 +146,17 @@ def stale_plugin_code(record: dict[str, Any]) -> str | None:
     return f"made by other {record['method']} plugin code (source {recorded[:12]}, now {now[:12]})"
 
 
+def method_trains(name: str, unknown: bool | None = None) -> bool:
+    """Whether plugin ``name`` has trained weights (``Method.trains``). ``unknown``: the answer for a plugin
+    that does not load here (a bundle from another installation); None raises, as :func:`get_method`."""
+    try:
+        return get_method(name).trains
+    except Exception:  # noqa: BLE001 - any load failure of a foreign plugin
+        if unknown is None:
+            raise
+        return unknown
+
+
 def method_classes() -> list[type["Method"]]:
     """Every plugin class that loads, in listing order (``Method.listing_order``, then name): the order of
     rows and sections on every page, so a new plugin places itself without an edit to the harness."""

@@ -40,12 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from srnas.harness.env import installed_version
 
-    try:
-        return version("srnas-bench")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
+    return installed_version("srnas-bench") or "unknown (not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:

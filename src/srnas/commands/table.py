@@ -124,9 +124,16 @@ def _compare(args: argparse.Namespace) -> int:
     rc = _write_page(args, name, render)
     if rc == 0:
         path = (Path(args.out) if args.out else Path(args.results) / "tables") / name
-        path.with_suffix(".json").write_text(json.dumps(data, indent=1, allow_nan=False) + "\n")
+        _write_atomic(path.with_suffix(".json"), json.dumps(data, indent=1, allow_nan=False) + "\n")
         print(f"written: {path.with_suffix('.json')}", file=sys.stderr)
     return rc
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    from srnas.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
 
 
 def _write_page(args: argparse.Namespace, name: str, render: Callable[[], str]) -> int:
@@ -140,7 +147,11 @@ def _write_page(args: argparse.Namespace, name: str, render: Callable[[], str]) 
         print(f"srnas table: error: {exc}", file=sys.stderr)
         return 2
     path = out / name
-    path.write_text(text)
+    try:
+        _write_atomic(path, text)  # a reader (or a kill) never sees half a page
+    except SrnasError as exc:
+        print(f"srnas table: error: {exc}", file=sys.stderr)
+        return 2
     print(text)
     print(f"written: {path}", file=sys.stderr)
     return 0

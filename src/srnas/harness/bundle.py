@@ -32,6 +32,7 @@ from srnas.errors import SrnasError
 from srnas.harness.env import LEDGER_DIR, git_state
 from srnas.harness.records import RecordError, expected_path, iter_record_paths, load_record, scan_records
 from srnas.harness.weights import weights_path
+from srnas.methods import method_trains
 
 MANIFEST = "MANIFEST.json"
 BUNDLE_FORMAT = 1
@@ -224,15 +225,6 @@ def _compare(recorded: dict[str, Any], now: dict[str, Any]) -> Difference:
     return out
 
 
-def _trains(method: str) -> bool:
-    from srnas.methods import get_method
-
-    try:
-        return get_method(method).trains
-    except Exception:  # noqa: BLE001 - a plugin not installed here: its numbers cannot be re-scored
-        return True
-
-
 def verify_bundle(bundle: Path, rescore_weights: bool = True, data_root: str | Path | None = None) -> list[Check]:
     """Check a bundle: the manifest, every record's seal and place, its weights' sha256 and, unless
     ``rescore_weights`` is off, its numbers re-scored on the CPU. Returns one :class:`Check` per record (and
@@ -256,7 +248,7 @@ def verify_bundle(bundle: Path, rescore_weights: bool = True, data_root: str | P
             details.append("the file changed after export (manifest) although its seal holds: re-sealed by hand")
         w = weights_path(path)
         expected = (record.get("weights") or {}).get("sha256")
-        if expected is None and (not rescore_weights or _trains(record["method"])):
+        if expected is None and (not rescore_weights or method_trains(record["method"], unknown=True)):
             status = "seal checked (no weights recorded: nothing to re-score)"
         elif expected is None:  # a method without trained weights (bicubic): its numbers are re-scored as they are
             diff = _compare(record["metrics"], rescore(record, None, data_root))

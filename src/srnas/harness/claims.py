@@ -30,6 +30,7 @@ import pandas as pd
 from srnas.harness.env import LEDGER_DIR
 from srnas.measurement import JUDGED_PROFILE, Measurement, MeasureContext, gpu_class, gpu_searches, same_hardware  # noqa: F401 - gpu_class re-exported
 from srnas.harness.reported import ReportedError, validate
+from srnas.methods import method_trains
 
 CLAIMS_CSV = LEDGER_DIR / "claims.csv"
 CLAIMS_SCHEMA = LEDGER_DIR / "claims.schema.json"
@@ -244,7 +245,7 @@ def judge_cells(reported: pd.DataFrame, records: Sequence[dict], tolerance: dict
                     v, reason = NO_REPORTED, "the paper prints no number for this cell"
                 elif measured is None:
                     # a method with nothing to train is measured on the CPU by `check --measure`; the others need a GPU run
-                    how = "a GPU" if _trains(method) else "srnas check --measure"
+                    how = "a GPU" if method_trains(method) else "srnas check --measure"
                     v, reason = NO_MEASUREMENT, (f"no `{JUDGED_PROFILE}`-profile record of {method}/{variant} x{scale} "
                                                  f"evaluated with the `{preset}` preset (needs {how})")
                 else:
@@ -505,12 +506,6 @@ def judge_claim(row: pd.Series, m: Measurement) -> Verdict:
     if verdict != REPRODUCED and m.known_limit:
         verdict, reason = NOT_AS_STATED, f"{m.reason}; {m.known_limit}"
     return Verdict(verdict=verdict, reason=reason, **base)
-
-
-def _trains(method: str) -> bool:
-    from srnas.methods import get_method
-
-    return get_method(method).trains
 
 
 def _plugin_config(method: str) -> MeasureContext:

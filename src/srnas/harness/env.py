@@ -69,7 +69,9 @@ def git_provenance(at_start: dict[str, Any]) -> dict[str, Any]:
     return {**at_start, "changed_during_run": True, "at_publish": now}
 
 
-def _installed_version(distribution: str) -> str | None:
+def installed_version(distribution: str) -> str | None:
+    """The installed version of ``distribution``, None when it is not installed (the one lookup records and
+    ``srnas --version`` share)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -87,7 +89,7 @@ def environment(device: torch.device) -> dict[str, Any]:
         "torch": torch.__version__,
         "numpy": np.__version__,
         # the metrics' numerics: scipy's correlate1d order, and the numba kernel that reproduces it
-        **{name: _installed_version(name) for name in ("scipy", "numba")},
+        **{name: installed_version(name) for name in ("scipy", "numba")},
         "platform": platform.platform(),
         "cpu": cpu_model(),
         "torch_threads": torch.get_num_threads(),
