@@ -168,3 +168,19 @@ def test_a_resumed_unit_says_so_in_its_log(tmp_path):
 def test_status_of_a_folder_that_does_not_exist_is_an_error(tmp_path, capsys):
     assert main(["sweep", "--methods", "fsrcnn", "--profile", "smoke", "--status", "--results", str(tmp_path / "typo")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+def test_the_loader_reaches_every_unit_as_an_argument_not_through_the_environment(tmp_path, monkeypatch):
+    """Issue 24: run options are arguments (SRNAS_LOADER only a CLI default). A sweep hands --loader to each
+    worker's command line and leaves this process's environment alone; the records name the loader."""
+    monkeypatch.delenv("SRNAS_LOADER", raising=False)
+    unit = sweep.expand(["fsrcnn"], [2], [0], "smoke")[0]
+    argv = unit.run_argv(tmp_path, None, "cpu", 1, "workers=2")
+    assert argv[argv.index("--loader") + 1] == "workers=2"
+    assert main(["sweep", "--methods", "fsrcnn", "--seeds", "0", "--profile", "smoke", "--loader", "workers=2",
+                 "--results", str(tmp_path / "pool"), "--quiet"]) == 0
+    assert "SRNAS_LOADER" not in os.environ
+    (record,) = scan_records(tmp_path / "pool")[0]
+    assert record["loader"] == "workers=2"
+    direct = run_method("fsrcnn", 2, [0], "smoke", results=tmp_path / "direct", quiet=True, loader="workers=2")[0].record
+    assert direct["loader"] == "workers=2" and _numbers(direct) == _numbers(record)

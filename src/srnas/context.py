@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
-import os
 import shutil
 import sys
 import time
@@ -24,7 +23,7 @@ from srnas.atomic import atomic_path
 
 class RunContext:
     def __init__(self, run_dir: str | Path | None = None, device: str | torch.device = "cpu", quiet: bool = False,
-                 dry_run: int | None = None, log_file: str | Path | None = None):
+                 dry_run: int | None = None, log_file: str | Path | None = None, loader: str = "inline"):
         self.run_dir = Path(run_dir) if run_dir else None
         self.log_file = Path(log_file) if log_file else None  # the unit's event log (outlives its checkpoints)
         self.device = torch.device(device)
@@ -33,7 +32,7 @@ class RunContext:
         self.notes: list[str] = []  # non-fatal events worth recording (e.g. non-deterministic ops)
         self.dry_run = dry_run  # time this many steps of every loop, then stop it (srnas.harness.dryrun)
         # where training batches are made (srnas.datasets.pipeline): speed only, never the batches themselves
-        self.loader = os.environ.get("SRNAS_LOADER", "inline")
+        self.loader = loader
         self.dry_log: dict[str, Any] = {}
         self.timer: Any = None  # the StepTimer of the loop running now (dry runs)
         # Wall time per runner phase summed over attempts: a killed attempt's time up to its last checkpoint

@@ -75,8 +75,8 @@ def help_for(argv: list[str]) -> str | None:
     return "\n".join(lines)
 
 
-def _set_loader(text: str) -> bool:
-    """Validate ``--loader`` and hand it to every run of this process and its workers (SRNAS_LOADER)."""
+def _check_loader(text: str) -> bool:
+    """Validate ``--loader`` (SRNAS_LOADER is only its default); the runs receive it as an argument."""
     from srnas.datasets.pipeline import parse_loader
 
     try:
@@ -84,7 +84,6 @@ def _set_loader(text: str) -> bool:
     except ValueError as exc:
         print(f"srnas: {exc}", file=sys.stderr)
         return False
-    os.environ["SRNAS_LOADER"] = text
     return True
 
 
@@ -93,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.manga109:
         os.environ["SRNAS_MANGA109"] = args.manga109
-    if not _set_loader(args.loader):
+    if not _check_loader(args.loader):
         return 2
     if args.dry_run is not None:
         return _dry_run(args)
@@ -102,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
             args.method, args.scale, args.seeds, args.profile, args.variant, args.overrides,
             data_root=args.data_root, device=args.device, results=args.results, quiet=args.quiet,
             threads=args.threads or None, on_seed=lambda o: print(summary_line(o), flush=True), wait=args.wait,
+            loader=args.loader,
         )
     except (SrnasError, KeyError, ImportError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
@@ -119,7 +119,8 @@ def _dry_run(args: argparse.Namespace) -> int:
     try:
         for seed in args.seeds[:1]:
             record, path = dry_run_method(args.method, args.scale, args.profile, args.variant, args.overrides, args.dry_run,
-                                          args.data_root, args.device, args.results, seed, args.threads or None)
+                                          args.data_root, args.device, args.results, seed, args.threads or None,
+                                          loader=args.loader)
             print(describe(record, path))
     except (SrnasError, KeyError, ImportError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

@@ -58,11 +58,11 @@ SLURM_DEFAULTS = {"paper": {"cpus_per_task": 8, "mem_gb": 32}, "other": {"cpus_p
 
 
 def run(args: argparse.Namespace) -> int:
-    from srnas.commands.run import _set_loader
+    from srnas.commands.run import _check_loader
     from srnas.harness import sweep
     from srnas.harness.preflight import check_device, check_eval_sets, check_threads, check_writable_folder
 
-    if not _set_loader(args.loader):
+    if not _check_loader(args.loader):
         return 2
 
     try:
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         gpus = [g.strip() for g in args.gpus.split(",") if g.strip()] if args.gpus else []
         if args.executor == "local":
             summary = sweep.run_local(units, args.results, args.jobs, gpus, args.retries, args.data_root, device,
-                                      args.threads, args.quiet)
+                                      args.threads, args.quiet, loader=args.loader)
         else:
             defaults = SLURM_DEFAULTS["paper" if args.profile == "paper" else "other"]
             slurm = {"slurm_partition": args.slurm_partition, "timeout_min": args.slurm_time,
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
                      "cpus_per_task": args.slurm_cpus_per_task or defaults["cpus_per_task"],
                      "mem_gb": args.slurm_mem_gb or defaults["mem_gb"]}
             summary = sweep.run_submitit(units, args.results, args.executor, args.jobs, args.data_root, device,
-                                         args.threads, slurm, args.quiet)
+                                         args.threads, slurm, args.quiet, loader=args.loader)
     except SrnasError as exc:
         print(f"srnas sweep: error: {exc}", file=sys.stderr)
         return 2

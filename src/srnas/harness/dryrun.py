@@ -97,7 +97,7 @@ def _project_eval(model: Any, config: dict[str, Any], scale: int, ctx: Any, data
 
 def dry_run_method(name: str, scale: int, profile: str, variant: str = "default", overrides: Any = (), steps: int = 3,
                    data_root: Any = None, device: str = "cpu", results: Any = "results", seed: int = 0,
-                   threads: int | None = None) -> tuple[dict[str, Any], Any]:
+                   threads: int | None = None, loader: str = "inline") -> tuple[dict[str, Any], Any]:
     """Every phase of ``profile``'s schedule at full shapes for ``steps`` timed steps each; writes and
     returns the projection record (``RESULTS/projections/...``), never a run record."""
     import copy
@@ -125,7 +125,7 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     # a scratch run folder: the checkpoint steps a loop times really write their checkpoint (it is part of
     # their cost), and nothing is left behind
     scratch = tempfile.TemporaryDirectory(prefix="srnas-dry-run-")
-    ctx = RunContext(run_dir=Path(scratch.name), device=device, quiet=True, dry_run=steps)
+    ctx = RunContext(run_dir=Path(scratch.name), device=device, quiet=True, dry_run=steps, loader=loader)
     if ctx.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(ctx.device)
     seed_everything(seed, numerics=numerics_of(config))

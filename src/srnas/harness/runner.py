@@ -190,6 +190,7 @@ def run_seed(
     wait: bool = False,
     poll_s: float = 2.0,
     stale_after_s: float = DEFAULT_STALE_AFTER_S,
+    loader: str = "inline",
 ) -> RunOutcome:
     """One seed end to end; returns the existing record untouched if this unit already finished.
 
@@ -212,14 +213,14 @@ def run_seed(
             return RunOutcome(path, None, skipped=True, elsewhere=read_lease(lpath) or {})
         time.sleep(poll_s)
     try:
-        return _run_leased(method, config, seed, results, key, path, data, data_root, device, quiet, lease)
+        return _run_leased(method, config, seed, results, key, path, data, data_root, device, quiet, lease, loader)
     finally:
         lease.release()
 
 
 def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path, key: Path, path: Path,
                 data: LazyTrainingData | None, data_root: str | Path | None, device: str, quiet: bool,
-                lease: Any = None) -> RunOutcome:
+                lease: Any = None, loader: str = "inline") -> RunOutcome:
     if path.exists():  # finished by the previous holder between our check and our lease
         record = load_record(path)
         return RunOutcome(path, record, skipped=True, stale=stale_plugin_code(record))
@@ -229,7 +230,7 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
     data = data or LazyTrainingData(config, data_root)
     ckpt = checkpoint_dir(results, key)
     resumed_from = sorted(p.stem for p in ckpt.glob("*.pt")) if ckpt.is_dir() else []
-    ctx = RunContext(run_dir=ckpt, device=device, quiet=quiet, log_file=unit_log_path(results, key))
+    ctx = RunContext(run_dir=ckpt, device=device, quiet=quiet, log_file=unit_log_path(results, key), loader=loader)
     if lease is not None:  # the heartbeat carries the unit's progress (srnas sweep --status)
         lease.progress = ctx.progress_snapshot
     if resumed_from:
@@ -367,15 +368,17 @@ def run_method(
     threads: int | None = 1,
     on_seed: Callable[[RunOutcome], None] | None = None,
     wait: bool = False,
+    loader: str = "inline",
 ) -> list[RunOutcome]:
     """Resolve the config once, check everything the run needs (preflight), then run (or skip, if
-    finished) every seed in order."""
+    finished) every seed in order. ``loader``: where training batches are made
+    (:func:`srnas.datasets.pipeline.parse_loader`; speed only, the batches are the same)."""
     check_seeds(seeds)
     method, config, device = prepare(name, scale, profile, variant, overrides, data_root, device, results, threads)
     data = LazyTrainingData(config, data_root)
     outcomes = []
     for seed in seeds:
-        outcome = run_seed(method, config, seed, Path(results), data, data_root, device, quiet, wait=wait)
+        outcome = run_seed(method, config, seed, Path(results), data, data_root, device, quiet, wait=wait, loader=loader)
         if on_seed:
             on_seed(outcome)
         outcomes.append(outcome)

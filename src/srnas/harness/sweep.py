@@ -55,10 +55,10 @@ class Unit:
     def name(self) -> str:
         return f"{self.method}-{self.variant}-x{self.scale}-{self.profile}-seed{self.seed}-{self.config_hash}"
 
-    def run_argv(self, results: Path, data_root: str | None, device: str, threads: int) -> list[str]:
+    def run_argv(self, results: Path, data_root: str | None, device: str, threads: int, loader: str = "inline") -> list[str]:
         argv = [sys.executable, "-m", "srnas.cli", "run", self.method, "--variant", self.variant, "--scale", str(self.scale),
                 "--seeds", str(self.seed), "--profile", self.profile, "--results", str(results), "--device", device,
-                "--threads", str(threads), "--quiet", "--wait"]
+                "--threads", str(threads), "--loader", loader, "--quiet", "--wait"]
         for o in self.overrides:
             argv += ["--set", o]
         return argv + (["--data-root", data_root] if data_root else [])
@@ -238,7 +238,8 @@ def _next_unit(todo: deque[Unit], results: Path) -> Unit | None:
 
 
 def run_local(units: Sequence[Unit], results: Path, jobs: int = 1, gpus: Sequence[str] = (), retries: int = 1,
-              data_root: str | None = None, device: str = "cpu", threads: int = 1, quiet: bool = False) -> SweepSummary:
+              data_root: str | None = None, device: str = "cpu", threads: int = 1, quiet: bool = False,
+              loader: str = "inline") -> SweepSummary:
     """Run the units not yet done on a pool of ``jobs`` subprocesses (one ``srnas run`` each)."""
     results = Path(results)
     summary = status(units, results)
@@ -269,7 +270,7 @@ def run_local(units: Sequence[Unit], results: Path, jobs: int = 1, gpus: Sequenc
                 with open(log, "a") as fh:
                     fh.write(f"--- attempt {attempts[unit.name]} on slot {slot} (gpu {slots[slot]}) ---\n")
                     fh.flush()
-                    proc = subprocess.Popen(unit.run_argv(results, data_root, device, threads), stdout=fh,
+                    proc = subprocess.Popen(unit.run_argv(results, data_root, device, threads, loader), stdout=fh,
                                             stderr=subprocess.STDOUT, env=env)
                 running[proc] = (unit, slot)
                 summary.states[unit.name] = "running"
@@ -307,22 +308,23 @@ def _unit_job_class():
         same arguments and the unit resumes from its checkpoints (the lease of the earlier attempt of the
         same array task is taken over)."""
 
-        def __init__(self, results: str, data_root: str | None, device: str, threads: int):
-            self.results, self.data_root, self.device, self.threads = results, data_root, device, threads
+        def __init__(self, results: str, data_root: str | None, device: str, threads: int, loader: str = "inline"):
+            self.results, self.data_root, self.device, self.threads, self.loader = results, data_root, device, threads, loader
 
         def __call__(self, unit: Unit) -> str:
             from srnas.harness.runner import run_method, summary_line
 
             outcome = run_method(unit.method, unit.scale, [unit.seed], unit.profile, unit.variant, unit.overrides,
                                  data_root=self.data_root, device=self.device, results=self.results, quiet=True,
-                                 threads=self.threads, wait=True)[0]
+                                 threads=self.threads, wait=True, loader=self.loader)[0]
             return summary_line(outcome)
 
     return UnitJob
 
 
 def run_submitit(units: Sequence[Unit], results: Path, cluster: str = "slurm", jobs: int = 1, data_root: str | None = None,
-                 device: str = "cpu", threads: int = 1, slurm: dict[str, Any] | None = None, quiet: bool = False) -> SweepSummary:
+                 device: str = "cpu", threads: int = 1, slurm: dict[str, Any] | None = None, quiet: bool = False,
+                 loader: str = "inline") -> SweepSummary:
     """One job array for the units not yet done; waits for it and summarises."""
     try:
         import submitit
@@ -338,7 +340,7 @@ def run_submitit(units: Sequence[Unit], results: Path, cluster: str = "slurm", j
     if cluster == "slurm":
         params = {"slurm_array_parallelism": jobs, "slurm_signal_delay_s": 120, "name": "srnas-sweep", **(slurm or {})}
         executor.update_parameters(**{k: v for k, v in params.items() if v is not None})
-    job_fn = _unit_job_class()(str(results), data_root, device, threads)
+    job_fn = _unit_job_class()(str(results), data_root, device, threads, loader)
     array = executor.map_array(job_fn, todo)
     bar = _bar(len(units), summary.already_done, quiet)
     for unit, job in zip(todo, array):
