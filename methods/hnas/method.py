@@ -46,6 +46,9 @@ class HNASMethod(Method):
         # of nats per sample) was added to rewards whose PSNR differences are hundredths of a dB (issue 25)
         out["psnr-only"] = {"search": {"lambda": 1.0, "entropy_weight": 0.0}}
         out["frozen-controller"] = {"search": {"lambda": 1.0, "controller_lr": 0.0, "entropy_weight": 0.0}}
+        # the compare profile's controller lr is 10x the official 3e-4 [inferred: CPU budget]; this probe runs the
+        # official value, so what the departure changes is measured (issue 25)
+        out["official-controller-lr"] = {"search": {"controller_lr": 3e-4}}
         # lambda reaches the derived architecture only if derivation ranks by the reward
         out.update({f"lambda-{lam}-derive-reward": {"search": {"lambda": lam}, "options": {"derive_score": "reward"}} for lam in PAPER_LAMBDAS})
         return out
