@@ -26,7 +26,7 @@ import pytest
 
 from srnas.datasets import load_pairs
 from srnas.evaluate import bicubic_upscaler, evaluate
-from srnas.harness.env import cpu_model
+from srnas.harness.execution.env import cpu_model
 from srnas.protocol.imresize import imresize
 from srnas.protocol.metrics import score_pair
 from srnas.threads import pin_threads

@@ -6,10 +6,10 @@ MAC counting on a weightless copy, and the record/table path a large sweep goes 
 import pytest
 import torch
 
-from srnas.harness.aggregate import group_records
-from srnas.harness.records import load_record, write_record
-from srnas.harness.runner import count_macs_at
-from srnas.harness.tables import render
+from srnas.harness.reporting.aggregate import group_records
+from srnas.harness.execution.records import load_record, write_record
+from srnas.harness.execution.runner import count_macs_at
+from srnas.harness.reporting.tables import render
 from srnas.methods import get_method
 
 

@@ -6,7 +6,7 @@ for every queued kernel. The plugins' smoke search and training run on PyTorch's
 :class:`srnas.device_audit.DeviceAudit`, which counts exactly those reads of device tensors (host-side data
 work is not counted). The reads of *one step of one loop* are a difference: the loop run with ``k`` more
 steps of that kind, all else equal, divided by ``k``. To measure an older commit, copy
-``src/srnas/device_audit.py``, ``src/srnas/harness/audit.py`` and this file into its checkout and run ``--label before --json A.json``
+``src/srnas/device_audit.py``, ``src/srnas/harness/execution/audit.py`` and this file into its checkout and run ``--label before --json A.json``
 there (``--lenient``: count without raising on device mixing, which older code did), ``--label after
 --json B.json`` here, then ``--render A.json B.json`` writes ``results/host_syncs.md``; ``--merge B.json C.json`` puts a later measurement
 of some loops (``--plugins trilevel``) into B, each loop naming its commit.
@@ -38,7 +38,7 @@ EPOCHS = {"HNAS shared-weight step": 2, "HNAS controller step": 2, "DeCoNAS chil
 def reads_of_run(method_name: str, overrides: list[str], phase: str, strict: bool) -> int:
     """Host reads of one smoke run's search (``phase='search'``) or final training (``'train'``) on meta."""
     from srnas.device_audit import DeviceAudit
-    from srnas.harness.audit import audit_run
+    from srnas.harness.execution.audit import audit_run
 
     audit = DeviceAudit(strict=strict, bool_answer=BOOL_ANSWER)
     try:
@@ -51,7 +51,7 @@ def reads_of_run(method_name: str, overrides: list[str], phase: str, strict: boo
 
 
 def _has_key(plugin: str, section: str, key: str) -> bool:
-    from srnas.harness.config import resolve_config
+    from srnas.harness.execution.config import resolve_config
     from srnas.methods import get_method
 
     return key in resolve_config(get_method(plugin), "smoke", 2).get(section, {})

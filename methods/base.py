@@ -66,7 +66,7 @@ class CandidateObjective:
 
 class RecordGroup(Protocol):
     """All seeds of one configuration, as the harness hands them to a plugin's report hooks
-    (:class:`srnas.harness.aggregate.Group`): the plugin reads its own record keys, the harness none."""
+    (:class:`srnas.harness.reporting.aggregate.Group`): the plugin reads its own record keys, the harness none."""
 
     method: str
     variant: str

@@ -50,7 +50,7 @@ def test_a_checkpoint_that_torch_cannot_write_is_a_write_error_and_no_stray_tmp(
 
 
 def test_a_record_on_a_full_disk_is_a_write_error_and_leaves_nothing(tmp_path, monkeypatch):
-    from srnas.harness.records import write_record
+    from srnas.harness.execution.records import write_record
 
     monkeypatch.setattr(os, "fsync", _disk_full)
     path = tmp_path / "runs" / "r.json"

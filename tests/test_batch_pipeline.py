@@ -98,7 +98,7 @@ def test_second_load_of_a_training_set_reads_the_decoded_cache(tmp_path, monkeyp
 
 def test_mixed_precision_is_opt_in_and_part_of_the_config(source, tmp_path):
     from srnas.errors import ConfigError
-    from srnas.harness.config import resolve_config
+    from srnas.harness.execution.config import resolve_config
     from srnas.methods import get_method
 
     fsrcnn = get_method("fsrcnn")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from srnas.cli import main
-from srnas.harness.bundle import MANIFEST, SAME, verify_bundle
-from srnas.harness.records import seal
+from srnas.harness.execution.bundle import MANIFEST, SAME, verify_bundle
+from srnas.harness.execution.records import seal
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_a_resealed_consistent_edit_is_still_caught_by_the_rescore(bundle, tmp_p
 def test_set_means_are_compared_as_derived_numbers():
     """Every image equal and a set mean one ulp off (another summation order): the same numbers; one image
     off: named with the size of the difference."""
-    from srnas.harness.bundle import _compare
+    from srnas.harness.execution.bundle import _compare
 
     images = {"a": {"psnr": 30.0, "ssim": 0.9}, "b": {"psnr": 31.0, "ssim": 0.8}}
     rec = {"Set5": {"psnr": 30.5, "ssim": 0.85, "images": images}}

@@ -8,9 +8,9 @@ import pytest
 
 from srnas.cli import main
 from srnas.datasets.loading import load_hr
-from srnas.harness import claims as C
-from srnas.harness.records import record_path, run_key, write_record
-from srnas.harness.reported import ReportedError, load_reported, validate
+from srnas.harness.reporting import claims as C
+from srnas.harness.execution.records import record_path, run_key, write_record
+from srnas.harness.reporting.reported import ReportedError, load_reported, validate
 from srnas.protocol.imresize import imresize, modcrop
 from srnas.protocol.metrics import score_pair
 

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from srnas.cli import main
-from srnas.harness import claims as C
-from srnas.harness.env import REPO_ROOT
-from srnas.harness.reported import ReportedError, load_reported
+from srnas.harness.reporting import claims as C
+from srnas.harness.execution.env import REPO_ROOT
+from srnas.harness.reporting.reported import ReportedError, load_reported
 
 RESULTS = REPO_ROOT / "results"
 REPORTED = REPO_ROOT / "benchmarks" / "reported.csv"
@@ -120,7 +120,7 @@ HINAS_OWN_TABLES = ("HiNAS Table 2", "HiNAS Table 5", "HiNAS Table 7", "HiNAS Ta
 
 
 def test_every_hinas_own_model_cell_maps_to_a_registered_variant():
-    from srnas.harness.config import resolve_config
+    from srnas.harness.execution.config import resolve_config
     from srnas.methods import get_method
 
     rep = load_reported()

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from srnas.cli import main
-from srnas.harness.config import resolve_config
+from srnas.harness.execution.config import resolve_config
 from srnas.methods import get_method, space_baseline, weight_sharing_spaces
 
 # every plugin with a weight-sharing space (Method.weight_sharing), each shrunk by its own Method.tiny("compare"),

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from srnas.harness.compare import MIN_SEEDS, genotype_agreement, render_comparison
-from srnas.harness.signal import INERT
+from srnas.harness.reporting.compare import MIN_SEEDS, genotype_agreement, render_comparison
+from srnas.harness.reporting.signal import INERT
 from srnas.nas.separation import candidate_separation
 
 
@@ -63,7 +63,7 @@ def test_agreement_counts_only_decisions_that_vary_and_random_rows_unwrap_the_sp
 
 
 def test_agreement_above_chance_needs_more_than_two_standard_errors():
-    from srnas.harness.compare import agreement_vs_chance
+    from srnas.harness.reporting.compare import agreement_vs_chance
 
     def recs(values):
         return [{"method": "x", "genotype": {"a": v}} for v in values]
@@ -86,7 +86,7 @@ def test_pareto_front_by_hand():
 
 
 def test_rl_diagnostic_pairs_psnr_only_with_the_frozen_controller_by_seed():
-    from srnas.harness.diagnostics import rl_rows
+    from srnas.harness.reporting.diagnostics import rl_rows
 
     def rec(variant, seed, last):
         hist = [{"epoch": 1, "child_l1": 0.1}, {"epoch": 2, "val_psnr": 30.0, "p_cb": 0.5}, {"epoch": 3, "val_psnr": last, "p_cb": 0.4}]
@@ -108,7 +108,7 @@ def _rung(seed, pixels, final, moved=True):
 
 
 def test_budget_ladder_names_a_threshold_only_where_every_larger_budget_shows_signal():
-    from srnas.harness.diagnostics import ladder_rows
+    from srnas.harness.reporting.diagnostics import ladder_rows
 
     # uniform draws never agree on the one decision: chance 0
     rand = [_record("random", "trilevel-random-arch", s, 30.0, {"space": "trilevel", "genotype": {"op": s}}) for s in range(4)]
@@ -148,7 +148,7 @@ def test_chance_level_on_a_hand_made_space_with_a_known_exact_value():
     1/5: the exact expected agreement is (1/4 + 1/2 + 1/5) / 3 = 0.3167. A plugin's settings are left out."""
     import numpy as np
 
-    from srnas.harness import compare
+    from srnas.harness.reporting import compare
     from srnas.nas.decisions import default_decisions
 
     class Space:
@@ -194,8 +194,8 @@ def test_the_committed_page_is_rendered_from_its_json_data():
     import json
     from pathlib import Path
 
-    from srnas.harness.compare import comparison_data
-    from srnas.harness.records import load_records
+    from srnas.harness.reporting.compare import comparison_data
+    from srnas.harness.execution.records import load_records
 
     results = Path(__file__).resolve().parents[1] / "results"
     records = load_records(results, warn=False)
@@ -215,7 +215,7 @@ def test_a_gap_that_the_sizes_predict_is_said_to_be_explained_by_size():
     large ones by 0.4 dB raw, and by nothing once each run is compared with what its size predicts."""
     import math
 
-    from srnas.harness.compare import comparison_data
+    from srnas.harness.reporting.compare import comparison_data
 
     jitter = [-0.02, -0.01, 0.0, 0.01, 0.02]
     rows = {("hinas", "default"): [10_000] * 5, ("random", "hinas"): [100_000] * 5,
@@ -242,8 +242,8 @@ def test_a_gap_that_the_sizes_predict_is_said_to_be_explained_by_size():
 
 
 def test_rows_of_one_size_get_no_size_line():
-    from srnas.harness.compare import size_fit
-    from srnas.harness.aggregate import Group
+    from srnas.harness.reporting.compare import size_fit
+    from srnas.harness.reporting.aggregate import Group
 
     g = Group("hinas", "default", 2, "compare", "h", [_record("hinas", "default", s, 30.0 + s, {}) for s in range(3)])
     assert size_fit([g], "B100") is None
@@ -252,7 +252,7 @@ def test_rows_of_one_size_get_no_size_line():
 def test_the_objective_ranked_rsws_row_is_tested_once_complete_and_joins_the_holm_family():
     """A space whose plugin states its search objective gets a fourth row (random/<space>-objective): left out
     of the tests, and said so, while incomplete; once complete it is one more comparison in the page's family."""
-    from srnas.harness.compare import comparison_data
+    from srnas.harness.reporting.compare import comparison_data
 
     def space_records(objective_seeds: int) -> list[dict]:
         records = []

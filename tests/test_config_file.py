@@ -10,7 +10,7 @@ import torch
 from srnas.cli import main
 from srnas.config import overrides_from_file
 from srnas.errors import ConfigError
-from srnas.harness.config import resolve_config
+from srnas.harness.execution.config import resolve_config
 from srnas.methods import get_method
 from srnas.train import make_optimizer
 

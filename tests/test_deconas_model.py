@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from srnas.harness.config import resolve_config
+from srnas.harness.execution.config import resolve_config
 from srnas.methods.deconas import DECONASNET_ARC, DeCoNASMethod, build_supernet
 from srnas.methods.deconas.model import DeCoNASNet, SourceOp
 from srnas.methods.deconas.space import random_arc

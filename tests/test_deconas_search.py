@@ -5,7 +5,7 @@ import torch
 
 from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
-from srnas.harness.config import resolve_config
+from srnas.harness.execution.config import resolve_config
 from srnas.methods.deconas import DeCoNASMethod
 from srnas.methods.deconas.complexity import complexity_fraction
 from srnas.methods.deconas.search import make_controller, SearchSettings, y_psnr

@@ -7,7 +7,7 @@ import torch
 import pytest
 
 from srnas.device_audit import DeviceAudit, DeviceMismatch
-from srnas.harness.audit import audit_run
+from srnas.harness.execution.audit import audit_run
 from srnas.methods import list_methods
 from srnas.nas import controller as controller_module
 from srnas.nas.controller import Decision, SequencePolicy
@@ -60,7 +60,7 @@ def test_host_reads_of_meta_tensors_are_answered_and_counted():
 def test_fast_numerics_is_opt_in_recorded_and_hashed_apart(tmp_path):
     from srnas.cli import main
     from srnas.config import config_hash
-    from srnas.harness.config import resolve_config
+    from srnas.harness.execution.config import resolve_config
     from srnas.methods import get_method
     from srnas.seeding import numerics_setup
 

@@ -9,8 +9,8 @@ from PIL import Image
 from srnas.cli import main
 from srnas.datasets import load_hr
 from srnas.datasets.synth import synth_div2k
-from srnas.harness.dryrun import DryRunStop, StepTimer, summarise
-from srnas.harness.records import scan_records
+from srnas.harness.execution.dryrun import DryRunStop, StepTimer, summarise
+from srnas.harness.execution.records import scan_records
 from srnas.methods import get_method, list_methods
 from srnas.protocol.imresize import imresize
 
@@ -135,7 +135,7 @@ def test_every_plugins_paper_schedule_dry_runs_on_the_stand_in(method, div2k, tm
 
 
 def test_projection_table_gives_a_ratio_only_for_a_gpu_projection(tmp_path):
-    from srnas.harness.projections import render_projections
+    from srnas.harness.reporting.projections import render_projections
 
     folder = tmp_path / "projections" / "hinas" / "default" / "x4" / "paper"
     folder.mkdir(parents=True)

@@ -7,12 +7,12 @@ import torch
 
 from srnas.cli import main
 from srnas.errors import SrnasError
-from srnas.harness.claims import judge_cells
-from srnas.harness.records import scan_records
-from srnas.harness.reported import load_reported
-from srnas.harness.runner import run_method
+from srnas.harness.reporting.claims import judge_cells
+from srnas.harness.execution.records import scan_records
+from srnas.harness.reporting.reported import load_reported
+from srnas.harness.execution.runner import run_method
 from srnas.datasets.verify import sha256_file
-from srnas.harness.weights import load_into, load_state, weights_path
+from srnas.harness.execution.weights import load_into, load_state, weights_path
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_a_checkpoint_that_does_not_fit_names_the_first_tensor(finished, tmp_pat
     del bad[name]
     with pytest.raises(SrnasError, match="missing from the checkpoint"):
         from srnas.methods import get_method
-        from srnas.harness.config import resolve_config
+        from srnas.harness.execution.config import resolve_config
 
         m = get_method("fsrcnn")
         cfg = resolve_config(m, "smoke", 2)

@@ -83,7 +83,7 @@ def test_routed_supernet_runs_a_discrete_path():
 
 
 def test_configs_without_the_endpoint_option_rebuild_with_the_former_rule():
-    from srnas.harness.config import resolve_config
+    from srnas.harness.execution.config import resolve_config
     from srnas.methods import get_method
 
     method = get_method("hinas")

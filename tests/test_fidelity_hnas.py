@@ -44,7 +44,7 @@ def test_official_search_charges_a_fresh_draw_not_the_scored_architecture(tmp_pa
     """In the official-code variant each controller step charges the FLOPs of its own independent draw."""
     from srnas.context import RunContext
     from srnas.datasets.patches import PatchSource
-    from srnas.harness.config import resolve_config
+    from srnas.harness.execution.config import resolve_config
     from srnas.methods import get_method
     from srnas.methods.hnas.controller import HierarchicalController
 

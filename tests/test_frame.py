@@ -1,4 +1,4 @@
-"""srnas.harness.frame: the committed records as a tidy table, checked against the committed Markdown tables."""
+"""srnas.harness.reporting.frame: the committed records as a tidy table, checked against the committed Markdown tables."""
 from __future__ import annotations
 
 import re
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from srnas.harness.frame import frame
+from srnas.harness.reporting.frame import frame
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 CELL = re.compile(r"(?P<mean>-?\d+\.\d+)(?: ± (?P<std>\d+\.\d+))? \((?P<n>\d+)\)")

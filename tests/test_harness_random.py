@@ -6,8 +6,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from srnas.harness.config import resolve_config
-from srnas.harness.runner import run_method
+from srnas.harness.execution.config import resolve_config
+from srnas.harness.execution.runner import run_method
 from srnas.methods import get_method, register
 from srnas.methods.base import CandidateObjective, Method
 from srnas.methods.random_ws import SampledArchitecture

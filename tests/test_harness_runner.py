@@ -6,8 +6,8 @@ import pytest
 from srnas.cli import main
 from srnas.context import RunContext
 from srnas.errors import RecordError
-from srnas.harness.records import load_record, seal, write_record
-from srnas.harness.runner import run_method
+from srnas.harness.execution.records import load_record, seal, write_record
+from srnas.harness.execution.runner import run_method
 
 SMOKE = dict(scale=2, seeds=[0], profile="smoke", quiet=True)
 

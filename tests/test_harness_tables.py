@@ -3,11 +3,11 @@
 import pytest
 
 from srnas.cli import main
-from srnas.harness.aggregate import NO_REPORTED, group_records, judge, verdict
-from srnas.harness.records import record_path, run_key, write_record
-from srnas.harness.reported import DEFAULT_CSV, load_reported
-from srnas.harness.tables import fmt_stat, render
-from srnas.harness.aggregate import stat
+from srnas.harness.reporting.aggregate import NO_REPORTED, group_records, judge, verdict
+from srnas.harness.execution.records import record_path, run_key, write_record
+from srnas.harness.reporting.reported import DEFAULT_CSV, load_reported
+from srnas.harness.reporting.tables import fmt_stat, render
+from srnas.harness.reporting.aggregate import stat
 
 COLUMNS = "paper,method,variant,scale,dataset,psnr,ssim,params_k,flops_g,flops_input,search_cost,protocol,source_table,expect"
 
@@ -124,7 +124,7 @@ def test_reported_csv_override_by_environment(tmp_path, monkeypatch, reported):
 
 
 def test_labels_match_case_insensitively(tmp_path):
-    from srnas.harness.reported import lookup
+    from srnas.harness.reporting.reported import lookup
 
     csv = tmp_path / "r.csv"
     csv.write_text(COLUMNS + "\nP,Bicubic,,2,Set5,33.66,0.9299,,,,,deconas,T,reproduce\n")
@@ -134,7 +134,7 @@ def test_labels_match_case_insensitively(tmp_path):
 def test_tables_and_the_verdicts_page_share_one_cell_rule(tmp_path):
     """A cell the suite expects to reproduce, measured under canonical, gets the gate tolerance (±0.02 dB) in
     the table as on the verdicts page (claims.cell_verdict); the same miss on an ordinary cell is within ±0.1."""
-    from srnas.harness.claims import cell_verdict
+    from srnas.harness.reporting.claims import cell_verdict
 
     csv = tmp_path / "reported.csv"
     csv.write_text(COLUMNS + "\nP,NetA,,2,Set5,37.00,0.9500,,,,,canonical,Table 1,reproduce\nP,NetB,,2,Set5,37.00,0.9500,,,,,canonical,Table 1,\n")

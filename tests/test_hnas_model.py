@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from srnas.harness.config import resolve_config
+from srnas.harness.execution.config import resolve_config
 from srnas.methods import get_method
 from srnas.methods.hnas.cost import ArchCost, MacTable
 from srnas.methods.hnas.model import HNASNet

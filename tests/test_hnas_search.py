@@ -7,7 +7,7 @@ import torch
 
 from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
-from srnas.harness.config import resolve_config
+from srnas.harness.execution.config import resolve_config
 from srnas.methods import get_method
 from srnas.methods.hnas.derive import best_of_n
 from srnas.methods.hnas.search import quantised_psnr
@@ -104,7 +104,7 @@ def test_killed_search_resumes_to_the_uninterrupted_result(tmp_path):
 def test_the_psnr_only_probe_rewards_psnr_only_and_its_frozen_twin_differs_only_in_the_controller_lr():
     """Issue 25: with the entropy in the reward (tens of nats, a spread of nats per sample) the 'PSNR-only'
     probe rewarded mostly entropy; both probes now drop it, and they differ in nothing but the frozen lr."""
-    from srnas.harness.config import resolve_config
+    from srnas.harness.execution.config import resolve_config
     from srnas.methods import get_method
 
     method = get_method("hnas")

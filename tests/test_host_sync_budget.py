@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from srnas.harness.audit import audit_run
+from srnas.harness.execution.audit import audit_run
 
 # loop: (plugin, config key of its step count, base, extra steps k, epochs the extra steps repeat in, budget)
 # Budgets: after the reductions (results/host_syncs.md), with the reads that remain by design -- the

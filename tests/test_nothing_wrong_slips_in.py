@@ -6,10 +6,10 @@ import pytest
 
 from srnas.cli import main
 from srnas.datasets.verify import sha256_file
-from srnas.harness.aggregate import group_records
-from srnas.harness.records import expected_path, load_records, scan_records, seal
-from srnas.harness.runner import run_method
-from srnas.harness.weights import weights_path
+from srnas.harness.reporting.aggregate import group_records
+from srnas.harness.execution.records import expected_path, load_records, scan_records, seal
+from srnas.harness.execution.runner import run_method
+from srnas.harness.execution.weights import weights_path
 
 
 @pytest.fixture(scope="module")

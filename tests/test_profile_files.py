@@ -6,7 +6,7 @@ import json
 import pytest
 
 from srnas.errors import ConfigError
-from srnas.harness.config import resolve_config
+from srnas.harness.execution.config import resolve_config
 from srnas.methods import get_method, list_methods
 from srnas.profile_files import INFERRED, leaf_paths, load_profile_file
 

@@ -1,7 +1,7 @@
 """The projection table says when a projection's config is no longer today's, and which steps it timed."""
 from srnas.config import config_hash
-from srnas.harness.config import resolve_config
-from srnas.harness.projections import freshness, timed_kinds
+from srnas.harness.execution.config import resolve_config
+from srnas.harness.reporting.projections import freshness, timed_kinds
 from srnas.methods import get_method
 
 

@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from srnas.cli import main
-from srnas.harness.aggregate import group_records
-from srnas.harness.records import RecordExists, load_record, record_path, run_key, scan_records, write_record
+from srnas.harness.reporting.aggregate import group_records
+from srnas.harness.execution.records import RecordExists, load_record, record_path, run_key, scan_records, write_record
 
 
 def _record(seed, psnr, profile="short", method="deconas"):
@@ -92,7 +92,7 @@ def test_two_writers_of_one_unit_publish_exactly_one_record(tmp_path):
 def test_a_record_names_the_code_its_run_started_on_and_says_when_the_tree_changed(monkeypatch):
     """git state is captured when the run starts; a tree that changes before the record is written is
     stated (changed_during_run, at_publish), never silently replaced by the state at the end."""
-    from srnas.harness import env
+    from srnas.harness.execution import env
 
     start = {"commit": "a" * 40, "dirty": False}
     monkeypatch.setattr(env, "git_state", lambda root=env.REPO_ROOT: start)
@@ -106,7 +106,7 @@ def test_a_run_whose_tree_changes_mid_run_says_so_in_its_record(tmp_path, monkey
     import json
 
     from srnas.cli import main
-    from srnas.harness import env, runner
+    from srnas.harness.execution import env, runner
 
     states = iter([{"commit": "a" * 40, "dirty": False}])
     later = {"commit": "b" * 40, "dirty": False}

@@ -6,7 +6,7 @@ import pytest
 
 import srnas.methods as registry
 from srnas.cli import main
-from srnas.harness.runner import run_method
+from srnas.harness.execution.runner import run_method
 from srnas.methods import ENTRY_POINT_GROUP, broken_methods, list_methods
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from srnas.harness.reported import DEFAULT_CSV, SCHEMA_PATH, ReportedError, load_reported, validate
+from srnas.harness.reporting.reported import DEFAULT_CSV, SCHEMA_PATH, ReportedError, load_reported, validate
 
 import pandas as pd
 

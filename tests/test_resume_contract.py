@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from srnas.context import RunContext
-from srnas.harness.runner import run_method
+from srnas.harness.execution.runner import run_method
 from srnas.methods import get_method, list_methods
 
 #: searching plugins left out, with the reason

@@ -8,7 +8,7 @@ import pytest
 
 from srnas.cli import main
 from srnas.methods import get_method, list_methods
-from srnas.harness.signal import INERT, decision_agreement, final_entropy, mean_entropies, search_signal
+from srnas.harness.reporting.signal import INERT, decision_agreement, final_entropy, mean_entropies, search_signal
 
 
 def _record(seed, initial, final):

@@ -34,7 +34,10 @@ def test_the_site_shows_every_verdict_and_the_comparison(site):
     comparison = (site / "comparison.html").read_text()
     for sp in data["spaces"]:
         assert f"<h2>{sp['space']}</h2>" in comparison
-    assert "0.12; p = 0.032 (0.254)" in comparison  # HNAS vs RSWS, as on the Markdown page
+    # HNAS vs RSWS, as on the committed Markdown page (its JSON)
+    hnas = next(sp for sp in data["spaces"] if sp["space"] == "hnas")
+    t = next(r for r in hnas["rows"] if r["condition"] == "RSWS")["vs_search"]
+    assert f"{t['p_improvement']:.2f}; p = {t['p']:.3f} ({t['p_holm']:.3f})" in comparison
 
 
 def test_every_link_and_image_of_the_site_resolves(site):
@@ -49,7 +52,7 @@ def test_a_verify_report_marks_each_evidence_record(tmp_path):
     with the same numbers (from `srnas verify --report` of a bundle of these results)."""
     import json
 
-    from srnas.harness.records import load_records
+    from srnas.harness.execution.records import load_records
 
     paper = [r for r in load_records(RESULTS, warn=False) if r["profile"] == "paper" and r["method"] == "bicubic"]
     first = str(Path(paper[0]["_path"]).relative_to(RESULTS))

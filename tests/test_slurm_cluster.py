@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from srnas.harness import sweep
-from srnas.harness.lease import lease_path
-from srnas.harness.records import load_record, record_path, scan_records
-from srnas.harness.runner import run_method
+from srnas.harness.execution import sweep
+from srnas.harness.execution.lease import lease_path
+from srnas.harness.execution.records import load_record, record_path, scan_records
+from srnas.harness.execution.runner import run_method
 
 pytestmark = pytest.mark.slow
 SETUP = Path(__file__).parent / "slurm" / "setup_local_slurm.sh"

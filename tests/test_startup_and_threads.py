@@ -56,9 +56,9 @@ def test_published_model_measures_are_keyed_by_the_plugins_own_code(method: str)
     from srnas.measure_cache import plugin_modules
     from srnas.methods import get_method
 
-    names = {m.__name__ for m in plugin_modules(get_method(method), "srnas.harness.config")}
+    names = {m.__name__ for m in plugin_modules(get_method(method), "srnas.harness.execution.config")}
     assert f"srnas.methods.{method}.model" in names and f"srnas.methods.{method}.space" in names
-    assert {"srnas.nas.flops", "srnas.nas.mixed", "srnas.harness.config"} <= names
+    assert {"srnas.nas.flops", "srnas.nas.mixed", "srnas.harness.execution.config"} <= names
 
 
 @pytest.mark.slow
@@ -68,7 +68,7 @@ def test_check_runs_from_a_non_editable_install(tmp_path) -> None:
     import os
     from pathlib import Path
 
-    from srnas.harness.env import REPO_ROOT
+    from srnas.harness.execution.env import REPO_ROOT
 
     pip = [sys.executable, "-m", "pip"]
     subprocess.run([*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", str(REPO_ROOT), "-w", str(tmp_path / "whl")],

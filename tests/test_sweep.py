@@ -11,10 +11,10 @@ import time
 import pytest
 
 from srnas.cli import main
-from srnas.harness import lease as L
-from srnas.harness import sweep
-from srnas.harness.records import load_record, scan_records
-from srnas.harness.runner import run_method
+from srnas.harness.execution import lease as L
+from srnas.harness.execution import sweep
+from srnas.harness.execution.records import load_record, scan_records
+from srnas.harness.execution.runner import run_method
 
 
 def _numbers(record):
@@ -96,7 +96,7 @@ def test_a_live_holder_keeps_its_lease_and_release_frees_it(tmp_path):
     path = tmp_path / "u.lease"
     held = L.acquire(path)
     assert held is not None
-    child = subprocess.run([sys.executable, "-c", f"from srnas.harness.lease import acquire; print(acquire({str(path)!r}) is None)"],
+    child = subprocess.run([sys.executable, "-c", f"from srnas.harness.execution.lease import acquire; print(acquire({str(path)!r}) is None)"],
                            capture_output=True, text=True, check=True)
     assert child.stdout.strip() == "True"  # another process cannot take a lease whose holder is alive
     held.release()
@@ -157,8 +157,8 @@ def test_sweep_status_shows_a_running_units_step_loss_and_eta(tmp_path, capsys):
 
 
 def test_a_resumed_unit_says_so_in_its_log(tmp_path):
-    from srnas.harness.runner import unit_log_path
-    from srnas.harness.records import run_key
+    from srnas.harness.execution.runner import unit_log_path
+    from srnas.harness.execution.records import run_key
 
     outcome = run_method("fsrcnn", 2, [0], "smoke", results=tmp_path, quiet=True)[0]
     key = run_key("fsrcnn", "default", 2, "smoke", 0, outcome.record["config_hash"])

@@ -95,7 +95,7 @@ def _tiny_data(scale: int = 2) -> PatchSource:
 
 def _tiny_config() -> dict:
     method = get_method("trilevel")
-    from srnas.harness.config import resolve_config
+    from srnas.harness.execution.config import resolve_config
 
     return resolve_config(method, "smoke", 2, overrides=["search.steps=8", "search.warmup_steps=2", "search.anneal_end=0.6"])
 

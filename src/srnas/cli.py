@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from srnas.harness.env import installed_version
+    from srnas.harness.execution.env import installed_version
 
     return installed_version("srnas-bench") or "unknown (not installed)"
 

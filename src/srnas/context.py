@@ -30,7 +30,7 @@ class RunContext:
         self.quiet = quiet
         self.timings: dict[str, float] = {}
         self.notes: list[str] = []  # non-fatal events worth recording (e.g. non-deterministic ops)
-        self.dry_run = dry_run  # time this many steps of every loop, then stop it (srnas.harness.dryrun)
+        self.dry_run = dry_run  # time this many steps of every loop, then stop it (srnas.harness.execution.dryrun)
         # where training batches are made (srnas.datasets.pipeline): speed only, never the batches themselves
         self.loader = loader
         self.dry_log: dict[str, Any] = {}

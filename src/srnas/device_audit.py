@@ -15,7 +15,7 @@ every op runs shape-only, so the whole search and training loop of a plugin take
 
 The placeholders keep control flow going; the numbers the loop computes are meaningless. What the audit
 shows is that the loop runs on a device that is not the CPU without mixing devices. Running a plugin's
-search and training under it is the harness's job (:func:`srnas.harness.audit.audit_run`): this module
+search and training under it is the harness's job (:func:`srnas.harness.execution.audit.audit_run`): this module
 stays below the harness and imports none of it.
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Every training loop of the suite reports each step to ``ctx.progress(total, desc)``. In a dry run that bar
 is a :class:`StepTimer`: it times ``warmup + steps`` steps (CUDA-synchronised on a GPU), then stops the loop
 with :class:`DryRunStop`, so no plugin needs to know it is being dry-run. The projection built from these
-times lives in ``srnas.harness.dryrun``.
+times lives in ``srnas.harness.execution.dryrun``.
 """
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ def bicubic_units(reported) -> list[tuple[int, str]]:
 
 def _measure_unit(args: tuple[int, str, str, str | None]) -> tuple[str, str]:
     """Run one bicubic unit into ``scratch``; returns (summary line, record path)."""
-    from srnas.harness.runner import run_method, summary_line
+    from srnas.harness.execution.runner import run_method, summary_line
     from srnas.profiles import EVAL_SETS
 
     scale, preset, scratch, data_root = args
@@ -67,7 +67,7 @@ def _same_metrics(a: dict, b: dict) -> bool:
 
 def measure_no_training(reported, results: str, data_root: str | None, jobs: int) -> None:
     """Re-measure every bicubic unit; check it against the stored record, or store it."""
-    from srnas.harness.records import load_record
+    from srnas.harness.execution.records import load_record
 
     scratch = Path(tempfile.mkdtemp(prefix="srnas-measure-"))
     units = [(s, p, str(scratch), data_root) for s, p in bicubic_units(reported)]
@@ -100,7 +100,7 @@ def measure_no_training(reported, results: str, data_root: str | None, jobs: int
 
 
 def _text(verdicts, unmet) -> str:
-    from srnas.harness.claims import NO_MEASUREMENT, counts, summary_line
+    from srnas.harness.reporting.claims import NO_MEASUREMENT, counts, summary_line
 
     lines = []
     for v in verdicts:
@@ -128,12 +128,12 @@ def _text(verdicts, unmet) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from srnas.atomic import atomic_path
-    from srnas.harness.claims import (counts, cross_paper_disagreements, ledger, load_claims, load_consistency,
+    from srnas.harness.reporting.claims import (counts, cross_paper_disagreements, ledger, load_claims, load_consistency,
                                       papers_on_file, unmet_expectations)
-    from srnas.harness.ledger_page import render
-    from srnas.harness.preflight import check_results_exist, check_writable_folder
-    from srnas.harness.records import scan_records
-    from srnas.harness.reported import load_reported
+    from srnas.harness.reporting.ledger_page import render
+    from srnas.harness.execution.preflight import check_results_exist, check_writable_folder
+    from srnas.harness.execution.records import scan_records
+    from srnas.harness.reporting.reported import load_reported
     from srnas.threads import pin_threads
 
     pin_threads()  # the code-dependent measures and the bicubic re-evaluations: 1 thread per process

@@ -85,12 +85,12 @@ def _verify_weights(checkpoint: Path, record: dict, beside: Path) -> None:
 
 def _architecture(args: argparse.Namespace, method, checkpoint: Path) -> tuple[dict, dict, str, int, str | None]:
     """(genotype, config, variant, seed, source record) for the checkpoint."""
-    from srnas.harness.config import resolve_config
-    from srnas.harness.runner import uses_search
+    from srnas.harness.execution.config import resolve_config
+    from srnas.harness.execution.runner import uses_search
 
     beside = checkpoint.with_suffix(".json")
     if beside.is_file() and not args.genotype:
-        from srnas.harness.records import load_record
+        from srnas.harness.execution.records import load_record
 
         record = load_record(beside)
         if record["method"] != method.name or record["scale"] != args.scale:
@@ -115,12 +115,12 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
 
     from srnas.config import config_hash
     from srnas.evaluate import evaluate, module_upscaler
-    from srnas.harness.env import environment, git_state
-    from srnas.harness.preflight import check_device, check_eval_sets, check_threads, check_writable_folder
-    from srnas.harness.records import RecordExists, record_path, run_key, write_record
-    from srnas.harness.runner import model_cost, to_json
+    from srnas.harness.execution.env import environment, git_state
+    from srnas.harness.execution.preflight import check_device, check_eval_sets, check_threads, check_writable_folder
+    from srnas.harness.execution.records import RecordExists, record_path, run_key, write_record
+    from srnas.harness.execution.runner import model_cost, to_json
     from srnas.datasets.verify import sha256_file
-    from srnas.harness.weights import load_into, load_state_with_key
+    from srnas.harness.execution.weights import load_into, load_state_with_key
     import srnas
     from srnas.methods import get_method, plugin_provenance
     from srnas.seeding import numerics_of, numerics_setup

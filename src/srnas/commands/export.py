@@ -1,5 +1,5 @@
 """``srnas export RESULTS --out BUNDLE``: records, their weights, the environment and the claims data, with a
-manifest of hashes, for someone else to check with ``srnas verify`` (srnas.harness.bundle)."""
+manifest of hashes, for someone else to check with ``srnas verify`` (srnas.harness.execution.bundle)."""
 from __future__ import annotations
 
 import argparse
@@ -18,8 +18,8 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from srnas.errors import SrnasError
-    from srnas.harness.bundle import export_bundle
-    from srnas.harness.preflight import check_results_exist
+    from srnas.harness.execution.bundle import export_bundle
+    from srnas.harness.execution.preflight import check_results_exist
 
     try:
         check_results_exist(args.results)

@@ -29,8 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from srnas.harness.config import resolve_config
-    from srnas.harness.runner import model_cost, uses_search
+    from srnas.harness.execution.config import resolve_config
+    from srnas.harness.execution.runner import model_cost, uses_search
     from srnas.methods import get_method
     from srnas.threads import pin_threads
 

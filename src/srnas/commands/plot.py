@@ -18,10 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from srnas.harness.aggregate import group_records
-    from srnas.harness.plots import plot_psnr_vs
-    from srnas.harness.preflight import check_results_exist, check_writable_folder
-    from srnas.harness.records import load_records
+    from srnas.harness.reporting.aggregate import group_records
+    from srnas.harness.reporting.plots import plot_psnr_vs
+    from srnas.harness.execution.preflight import check_results_exist, check_writable_folder
+    from srnas.harness.execution.records import load_records
 
     try:
         check_results_exist(args.results)

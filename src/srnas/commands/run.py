@@ -42,8 +42,8 @@ def help_for(argv: list[str]) -> str | None:
     names = [a for a in argv[1:] if not a.startswith("-")]
     if not names:
         return None  # plain `srnas run --help`: no plugin (and so no torch) is imported
-    from srnas.harness.config import resolve_config
-    from srnas.harness.preflight import config_leaves
+    from srnas.harness.execution.config import resolve_config
+    from srnas.harness.execution.preflight import config_leaves
     from srnas.methods import get_method
 
     try:
@@ -88,7 +88,7 @@ def _check_loader(text: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from srnas.harness.runner import run_method, summary_line
+    from srnas.harness.execution.runner import run_method, summary_line
 
     if args.manga109:
         os.environ["SRNAS_MANGA109"] = args.manga109
@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _dry_run(args: argparse.Namespace) -> int:
-    from srnas.harness.dryrun import describe, dry_run_method
+    from srnas.harness.execution.dryrun import describe, dry_run_method
 
     if args.dry_run < 1:
         print(f"srnas run: error: --dry-run {args.dry_run}: needs N >= 1 timed steps", file=sys.stderr)

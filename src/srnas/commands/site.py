@@ -1,5 +1,5 @@
 """``srnas site --out DIR``: a static HTML results site (verdicts per paper with their evidence, the
-equal-budget comparison, the plots) from the same data as the Markdown pages (srnas.harness.site)."""
+equal-budget comparison, the plots) from the same data as the Markdown pages (srnas.harness.reporting.site)."""
 from __future__ import annotations
 
 import argparse
@@ -17,12 +17,12 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from srnas.errors import SrnasError
-    from srnas.harness.claims import ledger, load_claims, load_consistency
-    from srnas.harness.compare import comparison_data
-    from srnas.harness.preflight import check_results_exist, check_writable_folder
-    from srnas.harness.records import load_records
-    from srnas.harness.reported import load_reported
-    from srnas.harness.site import build_site
+    from srnas.harness.reporting.claims import ledger, load_claims, load_consistency
+    from srnas.harness.reporting.compare import comparison_data
+    from srnas.harness.execution.preflight import check_results_exist, check_writable_folder
+    from srnas.harness.execution.records import load_records
+    from srnas.harness.reporting.reported import load_reported
+    from srnas.harness.reporting.site import build_site
     from srnas.threads import pin_threads
 
     pin_threads()

@@ -59,8 +59,8 @@ SLURM_DEFAULTS = {"paper": {"cpus_per_task": 8, "mem_gb": 32}, "other": {"cpus_p
 
 def run(args: argparse.Namespace) -> int:
     from srnas.commands.run import _check_loader
-    from srnas.harness import sweep
-    from srnas.harness.preflight import check_device, check_eval_sets, check_threads, check_writable_folder
+    from srnas.harness.execution import sweep
+    from srnas.harness.execution.preflight import check_device, check_eval_sets, check_threads, check_writable_folder
 
     if not _check_loader(args.loader):
         return 2
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         check_writable_folder(args.results)
         device = check_device(args.device) if args.executor != "slurm" else args.device  # the nodes have the GPUs
-        from srnas.harness.config import resolve_config
+        from srnas.harness.execution.config import resolve_config
         from srnas.methods import get_method
 
         for method in args.methods:  # every evaluation set present before any unit starts

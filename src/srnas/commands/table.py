@@ -12,8 +12,8 @@ from srnas.profiles import PROFILE_NAMES
 
 
 def tolerance_of(args: argparse.Namespace) -> dict[str, float]:
-    """The tolerance the command judges with: srnas.harness.claims.DEFAULT_TOLERANCE, overridden per metric."""
-    from srnas.harness.claims import DEFAULT_TOLERANCE
+    """The tolerance the command judges with: srnas.harness.reporting.claims.DEFAULT_TOLERANCE, overridden per metric."""
+    from srnas.harness.reporting.claims import DEFAULT_TOLERANCE
 
     given = {"psnr": args.tol_psnr, "ssim": args.tol_ssim}
     return {**DEFAULT_TOLERANCE, **{k: v for k, v in given.items() if v is not None}}
@@ -23,7 +23,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     """Options shared by table/check: where records and reported numbers live, and the tolerance."""
     parser.add_argument("--results", default="results", help="results folder holding runs/")
     parser.add_argument("--reported", default=None, help="reported-numbers CSV (default: SRNAS_REPORTED or benchmarks/reported.csv)")
-    # defaults: srnas.harness.claims.DEFAULT_TOLERANCE (one definition for tables and verdicts; not imported
+    # defaults: srnas.harness.reporting.claims.DEFAULT_TOLERANCE (one definition for tables and verdicts; not imported
     # here so that building the parser stays light)
     parser.add_argument("--tol-psnr", type=float, default=None, help="PSNR tolerance in dB for `reproduced` (default 0.1)")
     parser.add_argument("--tol-ssim", type=float, default=None, help="SSIM tolerance for `reproduced` (default 0.002)")
@@ -55,11 +55,11 @@ def run(args: argparse.Namespace) -> int:
         return _data(args)
 
     def render() -> str:
-        from srnas.harness.aggregate import JUDGED_PROFILE, group_records
-        from srnas.harness.preflight import check_results_exist
-        from srnas.harness.records import load_records
-        from srnas.harness.reported import load_reported
-        from srnas.harness.tables import render
+        from srnas.harness.reporting.aggregate import JUDGED_PROFILE, group_records
+        from srnas.harness.execution.preflight import check_results_exist
+        from srnas.harness.execution.records import load_records
+        from srnas.harness.reporting.reported import load_reported
+        from srnas.harness.reporting.tables import render
 
         check_results_exist(args.results)
         groups = group_records(load_records(Path(args.results)), args.profile, args.scale)
@@ -73,8 +73,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _data(args: argparse.Namespace) -> int:
     """``--format csv|json``: the aggregate numbers of the page, as data."""
-    from srnas.harness.frame import table_frame
-    from srnas.harness.preflight import check_results_exist, check_writable_folder
+    from srnas.harness.reporting.frame import table_frame
+    from srnas.harness.execution.preflight import check_results_exist, check_writable_folder
 
     try:
         check_results_exist(args.results)
@@ -97,16 +97,16 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _projections(args: argparse.Namespace) -> int:
-    from srnas.harness.projections import render_projections
+    from srnas.harness.reporting.projections import render_projections
 
     return _write_page(args, "projections_paper.md", lambda: render_projections(args.results))
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from srnas.harness.compare import comparison_data, render_comparison
-    from srnas.harness.diagnostics import render_diagnostics
-    from srnas.harness.preflight import check_results_exist
-    from srnas.harness.records import load_records
+    from srnas.harness.reporting.compare import comparison_data, render_comparison
+    from srnas.harness.reporting.diagnostics import render_diagnostics
+    from srnas.harness.execution.preflight import check_results_exist
+    from srnas.harness.execution.records import load_records
 
     data: dict = {}
 
@@ -138,7 +138,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def _write_page(args: argparse.Namespace, name: str, render: Callable[[], str]) -> int:
     """Render a page into the tables folder (``--out`` or RESULTS/tables), print it; a bad input exits 2."""
-    from srnas.harness.preflight import check_writable_folder
+    from srnas.harness.execution.preflight import check_writable_folder
 
     try:
         text = render()  # reads and checks the inputs first, so a missing results folder creates nothing

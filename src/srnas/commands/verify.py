@@ -1,6 +1,6 @@
 """``srnas verify BUNDLE``: every seal and hash of a bundle checked, and each run's weights re-scored under its
 recorded protocol on the CPU; one line per record ("re-scored, same numbers" or what differs). Exit 1 when
-anything fails (srnas.harness.bundle)."""
+anything fails (srnas.harness.execution.bundle)."""
 from __future__ import annotations
 
 import argparse
@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
 
-    from srnas.harness.bundle import SAME, verify_bundle
+    from srnas.harness.execution.bundle import SAME, verify_bundle
     from srnas.threads import pin_threads
 
     import sys

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from srnas.harness.claims import (CANONICAL_ONLY, GATE_PRESET, GATE_TOLERANCE, NO_MEASUREMENT, VERDICTS, Verdict, counts,
+from srnas.harness.reporting.claims import (CANONICAL_ONLY, GATE_PRESET, GATE_TOLERANCE, NO_MEASUREMENT, VERDICTS, Verdict, counts,
                                   summary_line)
 
 _DIGITS = {"psnr": 3, "ssim": 4}

@@ -112,8 +112,8 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     from srnas.atomic import atomic_path
     from srnas.config import config_hash
     from srnas.context import RunContext
-    from srnas.harness.env import environment, git_provenance, git_state
-    from srnas.harness.runner import LazyTrainingData, prepare, to_json, uses_search
+    from srnas.harness.execution.env import environment, git_provenance, git_state
+    from srnas.harness.execution.runner import LazyTrainingData, prepare, to_json, uses_search
     from srnas.nas.flops import count_params
     from srnas.seeding import numerics_of, seed_everything
 

@@ -13,8 +13,8 @@ import torch.fx.experimental._config as fx_config
 
 from srnas.context import RunContext
 from srnas.device_audit import DeviceAudit
-from srnas.harness.config import resolve_config
-from srnas.harness.runner import LazyTrainingData, uses_search
+from srnas.harness.execution.config import resolve_config
+from srnas.harness.execution.runner import LazyTrainingData, uses_search
 from srnas.methods import get_method
 from srnas.methods.base import SearchResult
 

@@ -31,12 +31,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from srnas.harness.aggregate import Group, group_records
-from srnas.harness.signal import INERT, search_signal
+from srnas.harness.reporting.aggregate import Group, group_records
+from srnas.harness.reporting.signal import INERT, search_signal
 from srnas.stats import holm, mean_ci, permutation_pvalue, probability_of_improvement, relative_improvement
 from srnas.methods import space_baseline, weight_sharing_spaces
 from srnas.nas.decisions import decision_agreement, default_decisions
-from srnas.harness.tables import search_budget_text
+from srnas.harness.reporting.tables import search_budget_text
 
 PROFILE = "compare"
 MIN_SEEDS = 5

@@ -29,9 +29,9 @@ from typing import Any
 
 from srnas.datasets.verify import sha256_file
 from srnas.errors import SrnasError
-from srnas.harness.env import LEDGER_DIR, git_state
-from srnas.harness.records import RecordError, expected_path, iter_record_paths, load_record, scan_records
-from srnas.harness.weights import weights_path
+from srnas.harness.execution.env import LEDGER_DIR, git_state
+from srnas.harness.execution.records import RecordError, expected_path, iter_record_paths, load_record, scan_records
+from srnas.harness.execution.weights import weights_path
 from srnas.methods import method_trains
 
 MANIFEST = "MANIFEST.json"
@@ -143,7 +143,7 @@ def rescore(record: dict[str, Any], weights: Path | None, data_root: str | Path 
     import torch
 
     from srnas.evaluate import evaluate, module_upscaler
-    from srnas.harness.weights import load_into, load_state_with_key
+    from srnas.harness.execution.weights import load_into, load_state_with_key
     from srnas.methods import get_method
     from srnas.seeding import numerics_of, numerics_setup
 

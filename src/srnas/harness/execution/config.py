@@ -10,7 +10,7 @@ from typing import Any
 
 from srnas.config import check_known_keys, deep_merge, parse_override
 from srnas.errors import ConfigError
-from srnas.harness.preflight import check_config_values
+from srnas.harness.execution.preflight import check_config_values
 from srnas.methods.base import Method
 from srnas.profiles import BASE_PROFILES, OPTIONAL_COMMON, SECTIONS
 

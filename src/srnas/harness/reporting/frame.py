@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from srnas.harness.records import scan_records
+from srnas.harness.execution.records import scan_records
 
 Kind = Literal["run", "eval", "all"]
 

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from srnas.harness.aggregate import Group, group_records
-from srnas.harness.compare import _chance, _ratio, _rows_of, agreement_vs_chance, comparison_spaces, pick_group, varying_decisions
-from srnas.harness.signal import search_signal
+from srnas.harness.reporting.aggregate import Group, group_records
+from srnas.harness.reporting.compare import _chance, _ratio, _rows_of, agreement_vs_chance, comparison_spaces, pick_group, varying_decisions
+from srnas.harness.reporting.signal import search_signal
 from srnas.methods import method_classes
 from srnas.methods.base import ControllerProbes, ReportSection
-from srnas.harness.tables import search_budget_text
+from srnas.harness.reporting.tables import search_budget_text
 
 PROFILE = "compare"
 
@@ -103,7 +103,7 @@ def ladder_rows(runs: Sequence[dict[str, Any]], probes: Sequence[dict[str, Any]]
 
     A rung *shows signal* when its search is not inert (it moved, and its distributions are not near-uniform)
     and its seeds agree on more decisions than uniformly drawn architectures do, by more than two standard errors
-    of the difference (:func:`srnas.harness.compare.agreement_vs_chance`): moving alone is not selection
+    of the difference (:func:`srnas.harness.reporting.compare.agreement_vs_chance`): moving alone is not selection
     (a controller updated by pure noise also moves). Returns the table rows and one line per space naming the
     smallest budget from which the signal holds (``default`` rungs only: a probe variant changes the search).
     """

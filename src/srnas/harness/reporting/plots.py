@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.artist import Artist  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 
-from srnas.harness.aggregate import Group, stat  # noqa: E402
+from srnas.harness.reporting.aggregate import Group, stat  # noqa: E402
 
 AXES = {
     "macs": ("MACs at {input}", lambda g: g.records[0]["cost"]["macs"][0]["macs"]),

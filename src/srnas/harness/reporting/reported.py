@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from srnas.errors import SrnasError
-from srnas.harness.env import LEDGER_DIR
+from srnas.harness.execution.env import LEDGER_DIR
 
 DEFAULT_CSV = LEDGER_DIR / "reported.csv"
 SCHEMA_PATH = LEDGER_DIR / "reported.schema.json"

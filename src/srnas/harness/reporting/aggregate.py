@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from srnas.harness.claims import DEFAULT_TOLERANCE, NO_REPORTED, cell_verdict, judge_value  # one rule for tables and verdicts
-from srnas.harness.reported import Reported, lookup
+from srnas.harness.reporting.claims import DEFAULT_TOLERANCE, NO_REPORTED, cell_verdict, judge_value  # one rule for tables and verdicts
+from srnas.harness.reporting.reported import Reported, lookup
 from srnas.methods import stale_plugin_code
 from srnas.profiles import EVAL_SETS
 

@@ -2,7 +2,7 @@
 
 A unit is exactly what ``srnas run`` makes for one seed (same config, same hash, same record path), so a
 sweep and a hand-run ``srnas run`` share one store. Safety comes from the store, not from the scheduler:
-records are published with an atomic create-if-absent and units are leased (:mod:`srnas.harness.lease`),
+records are published with an atomic create-if-absent and units are leased (:mod:`srnas.harness.execution.lease`),
 so two sweeps over one grid, a sweep and a ``srnas run``, or a requeued SLURM task never run a unit twice
 or lose one. Units resume from their checkpoints after a kill.
 
@@ -29,8 +29,8 @@ from tqdm.auto import tqdm
 
 from srnas.config import config_hash
 from srnas.errors import ConfigError
-from srnas.harness.lease import DEFAULT_STALE_AFTER_S, is_stale, lease_path, pid_alive, read_lease
-from srnas.harness.records import record_path, run_key
+from srnas.harness.execution.lease import DEFAULT_STALE_AFTER_S, is_stale, lease_path, pid_alive, read_lease
+from srnas.harness.execution.records import record_path, run_key
 
 STATES = ("done", "running", "failed", "pending")
 
@@ -67,8 +67,8 @@ class Unit:
 def expand(methods: Sequence[str], scales: Sequence[int], seeds: Sequence[int], profile: str,
            variants: Sequence[str] | None = None, overrides: Sequence[str] = ()) -> list[Unit]:
     """The grid's units with their config hashes; every config is resolved (and validated) up front."""
-    from srnas.harness.config import resolve_config
-    from srnas.harness.preflight import check_seeds
+    from srnas.harness.execution.config import resolve_config
+    from srnas.harness.execution.preflight import check_seeds
     from srnas.methods import get_method
 
     check_seeds(seeds)
@@ -312,7 +312,7 @@ def _unit_job_class():
             self.results, self.data_root, self.device, self.threads, self.loader = results, data_root, device, threads, loader
 
         def __call__(self, unit: Unit) -> str:
-            from srnas.harness.runner import run_method, summary_line
+            from srnas.harness.execution.runner import run_method, summary_line
 
             outcome = run_method(unit.method, unit.scale, [unit.seed], unit.profile, unit.variant, unit.overrides,
                                  data_root=self.data_root, device=self.device, results=self.results, quiet=True,

@@ -1,6 +1,6 @@
 """A static results site (``srnas site --out DIR``): the verdicts per paper with the evidence behind each
 measured cell, the equal-budget comparison per search space, and the plots -- from the same data as the
-Markdown pages (the ledger's verdicts, :func:`srnas.harness.compare.comparison_data`), plain HTML with no
+Markdown pages (the ledger's verdicts, :func:`srnas.harness.reporting.compare.comparison_data`), plain HTML with no
 script and no server, so it opens from a folder, a CI artifact or any static host.
 
 Papers-with-Code's leaderboards went offline in 2025; a results folder that renders itself keeps the suite's
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from srnas.harness.claims import Verdict, counts, matching_records
+from srnas.harness.reporting.claims import Verdict, counts, matching_records
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:80rem;padding:0 1rem;color:#222}
 table{border-collapse:collapse;margin:1rem 0;font-size:.85rem}th,td{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top}
@@ -88,7 +88,7 @@ def build_site(results: Path, out: Path, verdicts: Sequence[Verdict], records: S
                verified: dict[str, dict] | None = None) -> SiteSummary:
     """Write index.html, verdicts.html, comparison.html and the plots into ``out``; ``verified``: the checks
     of a ``srnas verify --report`` by record path, to mark each evidence record re-scored or not."""
-    from srnas.harness.compare import row_cells
+    from srnas.harness.reporting.compare import row_cells
 
     out.mkdir(parents=True, exist_ok=True)
     total = counts(verdicts)

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from srnas.harness.claims import gpu_class, load_claims
+from srnas.harness.reporting.claims import gpu_class, load_claims
 
 
 def load_projections(results: str | Path) -> list[dict[str, Any]]:
@@ -57,7 +57,7 @@ def freshness(rec: dict[str, Any]) -> str:
     ``stale`` with both hashes: a projection of a config that has changed since is not today's cost."""
     from srnas.config import config_hash
     from srnas.errors import SrnasError
-    from srnas.harness.config import resolve_config
+    from srnas.harness.execution.config import resolve_config
     from srnas.methods import get_method
 
     try:

@@ -28,14 +28,14 @@ from srnas.config import config_hash
 from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
 from srnas.evaluate import evaluate, module_upscaler
-from srnas.harness.config import resolve_config
-from srnas.harness.env import environment, git_provenance, git_state
-from srnas.harness.lease import DEFAULT_STALE_AFTER_S, acquire, lease_path, read_lease
+from srnas.harness.execution.config import resolve_config
+from srnas.harness.execution.env import environment, git_provenance, git_state
+from srnas.harness.execution.lease import DEFAULT_STALE_AFTER_S, acquire, lease_path, read_lease
 from srnas.errors import ConfigError
 from srnas.threads import pin_threads
-from srnas.harness.preflight import check_device, check_eval_sets, check_seeds, check_threads, check_train_set, check_writable_folder
-from srnas.harness.records import RecordExists, checkpoint_dir, load_record, record_path, run_key, write_record
-from srnas.harness.weights import save_weights, weights_path
+from srnas.harness.execution.preflight import check_device, check_eval_sets, check_seeds, check_threads, check_train_set, check_writable_folder
+from srnas.harness.execution.records import RecordExists, checkpoint_dir, load_record, record_path, run_key, write_record
+from srnas.harness.execution.weights import save_weights, weights_path
 import srnas
 from srnas.methods import get_method, plugin_provenance, stale_plugin_code
 from srnas.methods.base import Method, SearchResult
@@ -194,7 +194,7 @@ def run_seed(
 ) -> RunOutcome:
     """One seed end to end; returns the existing record untouched if this unit already finished.
 
-    The unit is leased first (:mod:`srnas.harness.lease`): if a live worker holds it, this returns at once
+    The unit is leased first (:mod:`srnas.harness.execution.lease`): if a live worker holds it, this returns at once
     with ``elsewhere`` set, or with ``wait`` polls until that worker's record appears (or its lease goes
     stale, and then takes the unit over and resumes it from its checkpoints).
     """

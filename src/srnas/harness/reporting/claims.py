@@ -27,9 +27,9 @@ from typing import Any
 
 import pandas as pd
 
-from srnas.harness.env import LEDGER_DIR
+from srnas.harness.execution.env import LEDGER_DIR
 from srnas.measurement import JUDGED_PROFILE, Measurement, MeasureContext, gpu_class, gpu_searches, same_hardware  # noqa: F401 - gpu_class re-exported
-from srnas.harness.reported import ReportedError, validate
+from srnas.harness.reporting.reported import ReportedError, validate
 from srnas.methods import method_trains
 
 CLAIMS_CSV = LEDGER_DIR / "claims.csv"
@@ -292,7 +292,7 @@ def _explain_presets(group: list[Verdict], tolerance: float) -> None:
 
 @lru_cache(maxsize=None)
 def _published_model(method: str, variant: str, scale: int):
-    from srnas.harness.config import resolve_config
+    from srnas.harness.execution.config import resolve_config
     from srnas.methods import get_method
 
     m = get_method(method)
@@ -327,14 +327,14 @@ def _published_measure(row: pd.Series, name: str, fn: Callable[[], dict], *args:
     """A measure of a published model (params, MACs) that depends only on the code and the resolved config:
     read from srnas.measure_cache, recomputed when the plugin's code, the shared primitives or the config
     change (HNAS's MACs at 480x480 were half of every `srnas check`)."""
-    from srnas.harness.config import resolve_config
+    from srnas.harness.execution.config import resolve_config
     from srnas.measure_cache import cached_measure, plugin_modules
     from srnas.methods import get_method
 
     method, variant, scale = row["suite_method"], row["suite_variant"], int(row["scale"])
     m = get_method(method)
     config = json.dumps(resolve_config(m, JUDGED_PROFILE, scale, variant), sort_keys=True, default=str)
-    modules = plugin_modules(m, "srnas.harness.config", "srnas.harness.runner", "srnas.harness.claims")
+    modules = plugin_modules(m, "srnas.harness.execution.config", "srnas.harness.execution.runner", "srnas.harness.reporting.claims")
     return cached_measure(name, lambda *_: fn(), (method, variant, scale, *args, config), modules)
 
 
@@ -371,7 +371,7 @@ def measure_published_macs(row: pd.Series, records: Sequence[dict]) -> Measureme
     def measure() -> dict:
         import torch
 
-        from srnas.harness.runner import count_macs_at
+        from srnas.harness.execution.runner import count_macs_at
 
         model = _published_model(row["suite_method"], row["suite_variant"], int(row["scale"]))
         return {"macs": count_macs_at(model, (h, w), torch.device("cpu"))}
@@ -387,7 +387,7 @@ def _search_scale(record: dict) -> int:
 def _inert(group: Sequence[dict]) -> tuple[bool | None, str]:
     """Whether one config's searches selected nothing: the search-signal label where the records carry the
     decodings, else the final distributions' entropy; None when neither was recorded."""
-    from srnas.harness.signal import NEAR_UNIFORM, final_entropy, search_signal
+    from srnas.harness.reporting.signal import NEAR_UNIFORM, final_entropy, search_signal
 
     signal = search_signal(group)
     if signal is not None:
@@ -405,7 +405,7 @@ def measure_searched_params(row: pd.Series, records: Sequence[dict]) -> Measurem
     Only searches that could stand for the paper's count: searched at the claim's scale (or at the scale the
     paper's own schedule searches at, whose genotype the paper trains at every scale), and not inert (a
     search that selected nothing samples the space's size range, not the searched networks')."""
-    from srnas.harness.config import resolve_config
+    from srnas.harness.execution.config import resolve_config
     from srnas.methods import get_method
 
     method, variant, scale = row["suite_method"], row["suite_variant"], int(row["scale"])
@@ -509,7 +509,7 @@ def judge_claim(row: pd.Series, m: Measurement) -> Verdict:
 
 
 def _plugin_config(method: str) -> MeasureContext:
-    from srnas.harness.config import resolve_config
+    from srnas.harness.execution.config import resolve_config
     from srnas.methods import get_method
 
     return MeasureContext(lambda variant, scale: resolve_config(get_method(method), JUDGED_PROFILE, scale, variant))

@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from srnas.harness.aggregate import DEFAULT_TOLERANCE, JUDGED_PROFILE, NO_REPORTED, Group, Judgement, Stat, judge, stat
-from srnas.harness.signal import INERT, search_signal
+from srnas.harness.reporting.aggregate import DEFAULT_TOLERANCE, JUDGED_PROFILE, NO_REPORTED, Group, Judgement, Stat, judge, stat
+from srnas.harness.reporting.signal import INERT, search_signal
 from srnas.nas.budget import format_budget
 from srnas.methods import reference_method
 
