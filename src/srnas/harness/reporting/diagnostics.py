@@ -102,8 +102,9 @@ def ladder_rows(runs: Sequence[dict[str, Any]], probes: Sequence[dict[str, Any]]
     with their signal against the sampler's exact chance agreement (the random-architecture row's config).
 
     A rung *shows signal* when its search is not inert (it moved, and its distributions are not near-uniform)
-    and its seeds agree on more decisions than uniformly drawn architectures do, by more than two standard errors
-    of the difference (:func:`srnas.harness.reporting.compare.agreement_vs_chance`): moving alone is not selection
+    and its seeds agree on more decisions than two uniform draws of the space's sampler do, by more than two
+    leave-one-seed-out jackknife SEs (:func:`srnas.harness.reporting.compare.agreement_vs_chance`; the random-
+    architecture seeds' own agreement only where the sampler's chance is unknown): moving alone is not selection
     (a controller updated by pure noise also moves). Returns the table rows and one line per space naming the
     smallest budget from which the signal holds (``default`` rungs only: a probe variant changes the search).
     """
