@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from srnas.atomic import atomic_path
+from srnas.atomic import write_text_atomic
 from srnas.datasets.paths import cache_dir
 from srnas.datasets.registry import get_spec, load_manifest
 from srnas.errors import DatasetError
@@ -68,8 +68,7 @@ class HashCache:
         if not self.dirty:
             return
         try:
-            with atomic_path(self.path) as tmp:
-                tmp.write_text(json.dumps(self.entries))
+            write_text_atomic(self.path, json.dumps(self.entries))
             self.dirty = False
             self._saved_at = time.monotonic()
         except OSError:

@@ -59,3 +59,10 @@ def atomic_path(path: str | os.PathLike, resume_hint: str = "") -> Iterator[Path
         raise write_error(path, exc, resume_hint) from None
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str, resume_hint: str = "") -> None:
+    """Write ``text`` to ``path`` through :func:`atomic_path`: a reader, or a kill mid-write, never sees half a
+    file. The one form of every page, JSON record beside it, cache and state file the suite writes whole."""
+    with atomic_path(path, resume_hint) as tmp:
+        tmp.write_text(text)

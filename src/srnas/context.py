@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from srnas.atomic import atomic_path
+from srnas.atomic import atomic_path, write_text_atomic
 
 
 class RunContext:
@@ -73,8 +73,7 @@ class RunContext:
         seconds = dict(self.carried)
         if self._phase:
             seconds[self._phase] = self.phase_seconds(self._phase)
-        with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps({"seconds": seconds, "attempts": self.attempts}))
+        write_text_atomic(path, json.dumps({"seconds": seconds, "attempts": self.attempts}))
 
     # -- checkpoints -------------------------------------------------------------------------
     def checkpoint_path(self, phase: str) -> Path | None:

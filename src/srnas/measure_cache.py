@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
-from srnas.atomic import atomic_path
+from srnas.atomic import write_text_atomic
 
 
 def code_key(name: str, args: Sequence[Any], modules: Sequence[ModuleType]) -> str:
@@ -44,8 +44,7 @@ def cached_measure(name: str, fn: Callable[..., dict], args: Sequence[Any], modu
         pass  # absent or damaged: measure
     value = fn(*args)
     try:
-        with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps({"key": key, "name": name, "args": list(args), "value": value}))
+        write_text_atomic(path, json.dumps({"key": key, "name": name, "args": list(args), "value": value}))
     except OSError:
         pass  # an unwritable cache only costs the next call the measurement
     return value

@@ -127,7 +127,7 @@ def _text(verdicts, unmet) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from srnas.atomic import atomic_path
+    from srnas.atomic import write_text_atomic
     from srnas.harness.reporting.claims import (counts, cross_paper_disagreements, ledger, load_claims, load_consistency,
                                       papers_on_file, unmet_expectations)
     from srnas.harness.reporting.ledger_page import render
@@ -163,14 +163,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_page:
         page = Path(args.page or Path(args.results) / "verdicts.md")
         page.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(page) as tmp:
-            tmp.write_text(render(verdicts, cross_paper_disagreements(reported), unmet, tolerance, papers_on_file()))
+        write_text_atomic(page, render(verdicts, cross_paper_disagreements(reported), unmet, tolerance, papers_on_file()))
         # the same verdicts as data beside the page (one object per claim, as --json prints them)
         data = page.with_suffix(".json")
-        with atomic_path(data) as tmp:
-            tmp.write_text(json.dumps({"tolerance": tolerance, "counts": counts(verdicts),
-                                       "unmet_expectations": list(unmet),
-                                       "verdicts": [v.to_json() for v in verdicts]}, indent=1) + "\n")
+        write_text_atomic(data, json.dumps({"tolerance": tolerance, "counts": counts(verdicts), "unmet_expectations": list(unmet),
+                                            "verdicts": [v.to_json() for v in verdicts]}, indent=1) + "\n")
         print(f"written: {page}, {data.name}", file=sys.stderr)
     if args.json:
         for v in verdicts:

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from srnas.atomic import write_text_atomic
 from srnas.errors import SrnasError
 from srnas.profiles import PROFILE_NAMES
 
@@ -124,16 +125,9 @@ def _compare(args: argparse.Namespace) -> int:
     rc = _write_page(args, name, render)
     if rc == 0:
         path = (Path(args.out) if args.out else Path(args.results) / "tables") / name
-        _write_atomic(path.with_suffix(".json"), json.dumps(data, indent=1, allow_nan=False) + "\n")
+        write_text_atomic(path.with_suffix(".json"), json.dumps(data, indent=1, allow_nan=False) + "\n")
         print(f"written: {path.with_suffix('.json')}", file=sys.stderr)
     return rc
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    from srnas.atomic import atomic_path
-
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
 
 
 def _write_page(args: argparse.Namespace, name: str, render: Callable[[], str]) -> int:
@@ -148,7 +142,7 @@ def _write_page(args: argparse.Namespace, name: str, render: Callable[[], str]) 
         return 2
     path = out / name
     try:
-        _write_atomic(path, text)  # a reader (or a kill) never sees half a page
+        write_text_atomic(path, text)
     except SrnasError as exc:
         print(f"srnas table: error: {exc}", file=sys.stderr)
         return 2

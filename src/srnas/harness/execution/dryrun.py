@@ -109,7 +109,7 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
 
     import numpy as np
 
-    from srnas.atomic import atomic_path
+    from srnas.atomic import write_text_atomic
     from srnas.config import config_hash
     from srnas.context import RunContext
     from srnas.harness.execution.env import environment, git_provenance, git_state
@@ -191,8 +191,7 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     }
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = Path(results) / "projections" / name / variant / f"x{scale}" / profile / f"{ctx.device.type}-{chash}-{stamp}.json"
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(to_json(record), indent=1, sort_keys=True))
+    write_text_atomic(path, json.dumps(to_json(record), indent=1, sort_keys=True))
     return record, path
 
 

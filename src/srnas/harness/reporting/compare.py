@@ -1,7 +1,7 @@
 """The equal-budget comparison page (``results/tables/compare_x2.md``), generated from ``compare`` records.
 
-Per search space (HNAS, HiNAS, Trilevel, DeCoNAS) three conditions at one stated budget (Li & Talwalkar
-2019; Yang et al., ICLR 2020; Lindauer & Hutter's checklist, JMLR 2020):
+Per search space (every plugin with a weight-sharing space) three or four conditions at one stated budget
+(Li & Talwalkar 2019; Yang et al., ICLR 2020; Lindauer & Hutter's checklist, JMLR 2020):
 
 - **search**: the method as published (its plugin's ``default`` variant, ``compare`` profile);
 - **RSWS**: random search with weight sharing whose supernet is trained with exactly the method's
@@ -12,7 +12,7 @@ Per search space (HNAS, HiNAS, Trilevel, DeCoNAS) three conditions at one stated
 - **random architecture**: one uniform draw from the space, no supernet, no selection
   (``random/<space>-random-arch``).
 
-All three get the same final training and evaluation (tests/test_compare_budget.py). Each row shows the
+All rows of a space get the same final training and evaluation (tests/test_compare_budget.py). Each row shows the
 mean PSNR with a 95 % Student-t interval over seeds; each finding compares the search with a baseline by an
 exact permutation test, Holm-corrected over the page (srnas.stats: the former bootstrap intervals
 covered ~82 % at n = 5), with the probability of improvement as the effect size; params/MACs; and the search
