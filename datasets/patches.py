@@ -6,8 +6,9 @@ batches it would have drawn, and two runs with one seed see the same data.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,10 @@ class PatchSource:
     hr: list[torch.Tensor]  # uint8 [3, h*s, w*s]
     scale: int
     lr_source: str = "generate:imresize(symmetric)"  # or "disk:<folder>" for official LR files (DIV2K)
+    #: called with the seconds each batch took to make (the dry run's data-stall clock). Kept by
+    #: :meth:`split` and :meth:`at_scale`, because the searches draw from those parts: a clock set on
+    #: the loaded source alone never heard from a search loop (every committed search stall read 0 %).
+    observer: Callable[[float], None] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_images(cls, items: Sequence[tuple[str, np.ndarray]], scale: int) -> "PatchSource":
@@ -96,7 +101,9 @@ class PatchSource:
         Built from the HR already in memory, so it needs no data root and cannot read another copy of the set."""
         if scale == self.scale:
             return self
-        return PatchSource.from_images([(n, hr.permute(1, 2, 0).numpy()) for n, hr in zip(self.names, self.hr)], scale)
+        other = PatchSource.from_images([(n, hr.permute(1, 2, 0).numpy()) for n, hr in zip(self.names, self.hr)], scale)
+        other.observer = self.observer
+        return other
 
     def __len__(self) -> int:
         return len(self.names)
@@ -110,7 +117,7 @@ class PatchSource:
         for a, b in zip(bounds[:-1], bounds[1:]):
             if b <= a:
                 raise ValueError(f"split {list(fractions)} of {len(self)} images leaves an empty part")
-            parts.append(PatchSource(self.names[a:b], self.lr[a:b], self.hr[a:b], self.scale, self.lr_source))
+            parts.append(PatchSource(self.names[a:b], self.lr[a:b], self.hr[a:b], self.scale, self.lr_source, self.observer))
         return parts
 
     def positions(
@@ -153,6 +160,7 @@ class PatchSource:
 
         Patches as :meth:`positions` draws them. ``as_uint8``: the same pixels before the float
         conversion (4x less to move between processes; ``/255`` gives the float batch exactly)."""
+        started = time.perf_counter()
         s, p = self.scale, lr_patch
         lrs, hrs = [], []
         for i, y, x, flips in self.positions(step, seed, batch_size, lr_patch, augment, patch_filter, draw):
@@ -168,9 +176,10 @@ class PatchSource:
                     lr, hr = lr.transpose(1, 2), hr.transpose(1, 2)
             lrs.append(lr)
             hrs.append(hr)
-        if as_uint8:
-            return torch.stack(lrs), torch.stack(hrs)
-        return torch.stack(lrs).float().div_(255), torch.stack(hrs).float().div_(255)
+        out = (torch.stack(lrs), torch.stack(hrs)) if as_uint8 else (torch.stack(lrs).float().div_(255), torch.stack(hrs).float().div_(255))
+        if self.observer is not None:
+            self.observer(time.perf_counter() - started)
+        return out
 
     def batches(self, seed: int, batch_size: int, lr_patch: int, augment: bool = True, start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         step = start

@@ -18,8 +18,9 @@ Batches that need per-sample decisions (``patch_filter``, ``loss_cut`` redraws) 
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -83,6 +84,9 @@ class SlicedBatches(Dataset):
     """Map-style dataset whose item ``step`` is :meth:`PatchSource.batch` of that step (DataLoader workers)."""
 
     def __init__(self, source: PatchSource, seed: int, batch_size: int, lr_patch: int, augment: bool = True):
+        # without the source's observer: a worker's clock is not the training thread's, and a closure
+        # would not pickle into a spawned worker (batch_stream times the wait on the workers instead)
+        source = replace(source, observer=None)
         self.source, self.seed, self.batch_size, self.p, self.augment = source, seed, batch_size, lr_patch, augment
 
     def __len__(self) -> int:  # steps are unbounded; the DataLoader is driven by an explicit sampler
@@ -139,9 +143,13 @@ def batch_stream(
     if kind == "device":
         gathered = GatheredBatches(source, seed, batch_size, lr_patch, augment, device)
         for step in range(start, stop):
-            yield gathered[step]
+            started = time.perf_counter()
+            batch = gathered[step]
+            if source.observer is not None:
+                source.observer(time.perf_counter() - started)
+            yield batch
         return
-    if kind == "inline":
+    if kind == "inline":  # PatchSource.batch reports its own time to the observer
         for step in range(start, stop):
             lr, hr = source.batch(step, seed, batch_size, lr_patch, augment)
             yield lr.to(device), hr.to(device)
@@ -154,5 +162,14 @@ def batch_stream(
         pin_memory=device.type == "cuda",
         prefetch_factor=4,
     )
-    for lr, hr in loader_:
-        yield lr.to(device, non_blocking=True).float().div_(255), hr.to(device, non_blocking=True).float().div_(255)
+    batches = iter(loader_)
+    while True:
+        started = time.perf_counter()  # the training thread's wait for the workers: what a stall is
+        try:
+            lr, hr = next(batches)
+        except StopIteration:
+            return
+        out = lr.to(device, non_blocking=True).float().div_(255), hr.to(device, non_blocking=True).float().div_(255)
+        if source.observer is not None:
+            source.observer(time.perf_counter() - started)
+        yield out

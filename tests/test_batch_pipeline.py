@@ -31,6 +31,24 @@ def test_every_loader_makes_the_batches_of_patchsource(source, augment):
     assert torch.equal(gathered[4][1], want[1][1])
 
 
+def test_the_data_clock_hears_every_batch_of_every_loader_and_of_the_sources_parts(source):
+    """The dry run's data-stall clock (``PatchSource.observer``) is told once per batch, whichever loader makes
+    it, and by the parts a search draws from (``split``, ``at_scale``): set on the loaded source alone, it
+    never heard a search loop. The observer changes no batch."""
+    heard: list[float] = []
+    clocked = PatchSource(source.names, source.lr, source.hr, source.scale, source.lr_source, heard.append)
+    for loader in ("inline", "workers=1", "device"):
+        heard.clear()
+        got = list(batch_stream(clocked, 5, 6, 12, True, 3, 7, loader, "cpu"))
+        assert len(heard) == 4 and all(t >= 0 for t in heard), loader
+        assert all(torch.equal(a, b) for (a, _), (b, _) in zip(got, (source.batch(s, 5, 6, 12) for s in range(3, 7))))
+    train, val = clocked.split([0.6, 0.4])
+    heard.clear()
+    train.batch(0, 1, 2, 8), val.batch(0, 1, 2, 8), clocked.at_scale(3).batch(0, 1, 2, 8)
+    assert len(heard) == 3
+    assert source.split([0.6, 0.4])[0].observer is None  # an unclocked source stays silent
+
+
 def test_bad_loader_names_are_refused():
     assert parse_loader("workers=3") == ("workers", 3)
     for bad in ("workers=0", "workers=x", "gpu"):

@@ -108,7 +108,9 @@ def test_every_plugins_paper_schedule_dry_runs_on_the_stand_in(method, div2k, tm
     rec = json.loads(path.read_text())
     assert rec["kind"] == "projection" and rec["method"] == method and rec["projected_total_s"] > 0
     search = next(v for k, v in rec["loops"].items() if "search" in k)
-    assert search["total_steps"] > 1 and 0 <= search["data_stall_fraction"] <= 1
+    # every search draws batches, so its data time is never nil (it read 0 % while only the loaded source
+    # reported: the searches draw from its split() or at_scale() parts)
+    assert search["total_steps"] > 1 and 0 < search["data_stall_fraction"] <= 1
     # every search loop times each kind of step with its own count (DARTS: warm-up, arch+weight, validation;
     # RL: child and controller steps)
     kinds = search["kinds"]
