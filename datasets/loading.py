@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from srnas.atomic import atomic_path
-from srnas.datasets.paths import cache_dir
+from srnas.datasets.paths import DataRootLike, cache_dir, supplied_folder
 from srnas.datasets.paths import data_root as resolve_data_root
 from srnas.datasets.registry import LR_FOLDERS, Convention, DatasetSpec, get_spec, load_manifest
 from srnas.datasets.verify import HashCache, verify_set
@@ -162,18 +161,26 @@ def read_image(path: Path) -> np.ndarray:
         raise DatasetError(f"cannot read image {path} ({exc}); re-copy it and run `srnas data verify`") from None
 
 
-def _hr_dir(spec: DatasetSpec, root: Path | None) -> Path:
-    if spec.user_supplied_env and os.environ.get(spec.user_supplied_env):
-        path = Path(os.environ[spec.user_supplied_env])
+def _supplied(spec: DatasetSpec, data_root: DataRootLike) -> tuple[Path, str] | None:
+    """The folder the user supplied for a non-redistributable set (argument first, then its variable)."""
+    if not spec.user_supplied_env:
+        return None
+    return supplied_folder(data_root, spec.name, spec.user_supplied_env)
+
+
+def _hr_dir(spec: DatasetSpec, root: Path | None, data_root: DataRootLike = None) -> Path:
+    supplied = _supplied(spec, data_root)
+    if supplied is not None:
+        path, given = supplied
         if not path.is_dir():
-            raise DatasetError(f"${spec.user_supplied_env}={path} is not a directory. {spec.obtain}")
+            raise DatasetError(f"{spec.name}: {given} = {path} is not a directory. {spec.obtain}")
         return path
     assert root is not None
     return root / spec.hr_dir
 
 
-def _root_for(spec: DatasetSpec, data_root: str | os.PathLike | None) -> Path | None:
-    if spec.user_supplied_env and os.environ.get(spec.user_supplied_env) and data_root is None:
+def _root_for(spec: DatasetSpec, data_root: DataRootLike) -> Path | None:
+    if _supplied(spec, data_root) is not None:
         return None  # a user-supplied set needs no data root
     return resolve_data_root(data_root)
 
@@ -186,12 +193,12 @@ def _hr_files(spec: DatasetSpec, hr_dir: Path) -> list[Path]:
     return sorted(hr_dir / e["path"][len(prefix):] for e in manifest["files"] if e["path"].startswith(prefix))
 
 
-def verify_hr(name: str, data_root: str | os.PathLike | None = None, verify: bool = True) -> tuple[Path | None, Path]:
+def verify_hr(name: str, data_root: DataRootLike = None, verify: bool = True) -> tuple[Path | None, Path]:
     """(data root, HR folder) of a set, after checking its HR files (checksums, cached; existence only
     with ``verify=False``). Raises ``DatasetError`` naming the file and how to obtain the set."""
     spec = get_spec(name)
     root = _root_for(spec, data_root)
-    hr_dir = _hr_dir(spec, root)
+    hr_dir = _hr_dir(spec, root, data_root)
     if verify:
         verify_set(name, root or hr_dir, prefixes=(spec.hr_dir + "/",), hr_dir=hr_dir).raise_if_failed()
     elif not hr_dir.is_dir():
@@ -206,7 +213,7 @@ def _load_hr_with_paths(name: str, data_root, verify: bool) -> tuple[Path | None
     return root, items
 
 
-def load_hr(name: str, data_root: str | os.PathLike | None = None, verify: bool = True) -> list[tuple[str, np.ndarray]]:
+def load_hr(name: str, data_root: DataRootLike = None, verify: bool = True) -> list[tuple[str, np.ndarray]]:
     """(stem, uint8 HxWx3 or HxW) for every HR image of ``name``, sorted by stem; verified by default."""
     _, items = _load_hr_with_paths(name, data_root, verify)
     return [(p.stem, img) for p, img in items]
@@ -223,7 +230,7 @@ def load_derived_pairs(
     scale: int,
     tag: str,
     make_lr: Callable[[np.ndarray, int], np.ndarray],
-    data_root: str | os.PathLike | None = None,
+    data_root: DataRootLike = None,
     verify: bool = True,
 ) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(stem, LR, HR modcropped to ``scale``) with the LR made by ``make_lr(hr, scale)`` (a preset's own
@@ -247,7 +254,7 @@ def load_pairs(
     scale: int,
     lr_source: LRSource = "auto",
     convention: Convention = "symmetric",
-    data_root: str | os.PathLike | None = None,
+    data_root: DataRootLike = None,
     verify: bool = True,
 ) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(stem, LR uint8, HR uint8 modcropped to ``scale``) per image; LR chosen by :func:`describe_lr`.

@@ -3,16 +3,68 @@
 Resolution order for the data root: explicit argument (CLI ``--data-root``) > ``$SRNAS_DATA`` >
 ``../shared/datasets`` beside the repo checkout. An explicit or env path that does not exist is an
 error rather than a silent fall-through, so a typo cannot make a run score a different copy of the data.
+
+A set the suite cannot redistribute (Manga109) lives wherever its user keeps it: :class:`DataRoot` carries
+that folder beside the root, as an argument from the CLI (``--manga109``) down to the loader, so no
+command writes ``os.environ`` to pass it on. The set's own variable (``$SRNAS_MANGA109``) is only the
+default when no folder is passed, as ``$SRNAS_DATA`` is for the root.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import Union
 
 from srnas.errors import DatasetError
 
 DATA_ENV = "SRNAS_DATA"
 CACHE_ENV = "SRNAS_CACHE"
+
+
+@dataclass(frozen=True)
+class DataRoot:
+    """Where a run reads its sets: the shared root (``None``: ``$SRNAS_DATA``, else ``../shared/datasets``)
+    and the folders the user supplies for sets that are not redistributable, by set name
+    (``{"Manga109": "/data/manga109"}``). Plain paths are accepted wherever a ``DataRoot`` is."""
+
+    root: str | None = None
+    supplied: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "supplied", MappingProxyType({k: str(v) for k, v in self.supplied.items() if v}))
+
+    def __reduce__(self):  # a read-only mapping does not pickle; a sweep's process pool passes this on
+        return (DataRoot, (self.root, dict(self.supplied)))
+
+    @classmethod
+    def of(cls, root: str | os.PathLike | None = None, **supplied: str | os.PathLike | None) -> "str | DataRoot | None":
+        """The plain root when no set folder is supplied (so records, argv and messages stay as they were),
+        else a ``DataRoot``; e.g. ``DataRoot.of(args.data_root, Manga109=args.manga109)``."""
+        folders = {k: str(v) for k, v in supplied.items() if v}
+        if not folders:
+            return None if root is None else str(root)
+        return cls(None if root is None else str(root), folders)
+
+
+#: what every ``data_root`` parameter accepts: a path, a :class:`DataRoot`, or None (the default root)
+DataRootLike = Union[str, "os.PathLike[str]", DataRoot, None]
+
+
+def root_path(data_root: DataRootLike) -> str | os.PathLike | None:
+    """The root folder a ``data_root`` argument names (None: the default order)."""
+    return data_root.root if isinstance(data_root, DataRoot) else data_root
+
+
+def supplied_folder(data_root: DataRootLike, name: str, env: str | None) -> tuple[Path, str] | None:
+    """(folder, how it was given) of a user-supplied set: the argument's, else its variable's; None if neither."""
+    if isinstance(data_root, DataRoot) and data_root.supplied.get(name):
+        return Path(data_root.supplied[name]), f"--{name.lower()} / DataRoot.supplied[{name!r}]"
+    if env and os.environ.get(env):
+        return Path(os.environ[env]), f"${env}"
+    return None
 
 
 def repo_root() -> Path | None:
@@ -23,8 +75,9 @@ def repo_root() -> Path | None:
     return None
 
 
-def data_root(explicit: str | os.PathLike | None = None) -> Path:
+def data_root(explicit: DataRootLike = None) -> Path:
     """The folder holding ``<Set>/HR/...``; raises DatasetError naming every place tried and the fix."""
+    explicit = root_path(explicit)
     if explicit is not None:
         candidates = [("data_root argument / --data-root", Path(explicit))]
     elif os.environ.get(DATA_ENV):

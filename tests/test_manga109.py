@@ -89,9 +89,49 @@ def test_a_synthetic_manga109_in_its_layout_evaluates_through_srnas_manga109(tmp
     monkeypatch.setenv("SRNAS_CACHE", str(tmp_path / "cache"))
     out = evaluate(bicubic_upscaler(2), 2, ["Manga109"])["Manga109"]
     assert out["n"] == 109 and 5 < out["psnr"] < 40
+    # the folder as an argument (what `--manga109` passes on; nothing written to os.environ): the same
+    # pages; it wins over the variable, which is only the default
+    from srnas.datasets.paths import DataRoot
+
+    monkeypatch.setenv("SRNAS_MANGA109", str(tmp_path / "elsewhere"))
+    again = evaluate(bicubic_upscaler(2), 2, ["Manga109"], data_root=DataRoot.of(None, Manga109=folder))["Manga109"]
+    assert (again["n"], again["psnr"], again["ssim"]) == (out["n"], out["psnr"], out["ssim"])
+    with pytest.raises(DatasetError, match=r"Manga109: \$SRNAS_MANGA109 = .*elsewhere is not a directory"):
+        evaluate(bicubic_upscaler(2), 2, ["Manga109"])
+    monkeypatch.delenv("SRNAS_MANGA109")
+    with pytest.raises(DatasetError, match=r"Manga109: --manga109 .* = .*nowhere is not a directory"):
+        evaluate(bicubic_upscaler(2), 2, ["Manga109"], data_root=DataRoot.of(None, Manga109=tmp_path / "nowhere"))
     (folder / real["pages"][0]["name"]).unlink()
     with pytest.raises(DatasetError, match="expected 109 PNG files"):
-        evaluate(bicubic_upscaler(2), 2, ["Manga109"])
+        evaluate(bicubic_upscaler(2), 2, ["Manga109"], data_root=DataRoot.of(None, Manga109=folder))
+
+
+def test_the_manga109_folder_travels_as_an_argument_never_through_os_environ(pages, monkeypatch, tmp_path):
+    """`--manga109` reaches the loader as part of the data root (``DataRoot``), and a sweep hands it to each
+    unit as `--manga109`: no command writes os.environ (it once set $SRNAS_MANGA109 for the whole process)."""
+    import os
+
+    from srnas.cli import main
+    from srnas.datasets.paths import DataRoot, root_path
+    from srnas.harness.execution.sweep import Unit
+
+    folder, arrays, manifest = pages
+    _save(folder, arrays)
+    real = verify.load_manifest
+    monkeypatch.setattr(verify, "load_manifest", lambda name: manifest if name == "Manga109" else real(name))
+    monkeypatch.delenv("SRNAS_MANGA109", raising=False)
+    assert main(["data", "verify", "--sets", "Manga109", "--manga109", str(folder)]) == 0
+    assert "SRNAS_MANGA109" not in os.environ
+    assert DataRoot.of("/data") == "/data" and DataRoot.of(None) is None  # nothing supplied: the plain root
+    source = DataRoot.of("/data", Manga109=folder)
+    assert isinstance(source, DataRoot) and root_path(source) == "/data"
+    import pickle
+
+    assert pickle.loads(pickle.dumps(source)) == source  # a process pool / submitit job carries it
+    unit = Unit("bicubic", "default", 2, "smoke", 0, "0" * 12, ())
+    argv = unit.run_argv(tmp_path, source, "cpu", 1)
+    assert argv[argv.index("--data-root") + 1] == "/data" and argv[argv.index("--manga109") + 1] == str(folder)
+    assert "--manga109" not in unit.run_argv(tmp_path, "/data", "cpu", 1)
 
 
 def test_srnas_data_verify_includes_a_supplied_manga109_and_says_when_it_is_not(pages, monkeypatch, tmp_path, capsys):

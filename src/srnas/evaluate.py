@@ -6,7 +6,6 @@ records the LR source actually used, because the two shipped LR conventions diff
 """
 from __future__ import annotations
 
-import os
 import time
 from typing import Callable, Sequence, Union
 
@@ -16,6 +15,7 @@ from tqdm.auto import tqdm
 
 from srnas.datasets import describe_lr, load_pairs
 from srnas.datasets.loading import LRSource, load_derived_pairs
+from srnas.datasets.paths import DataRootLike
 from srnas.datasets.registry import Convention
 from srnas.errors import SrnasError
 from srnas.protocol.imresize import imresize
@@ -98,7 +98,7 @@ LR_FROM_HR_LABEL = "generate:imresize(HR/255 float, 1/scale), rounded to uint8 (
 
 
 def _pairs(name: str, scale: int, protocol: Protocol, lr_source: LRSource, convention: Convention,
-           data_root: str | os.PathLike | None) -> list[tuple[str, np.ndarray, np.ndarray]]:
+           data_root: DataRootLike) -> list[tuple[str, np.ndarray, np.ndarray]]:
     if protocol.lr_mode == "hr_rounded":  # made once per image, then cached like every generated LR
         return load_derived_pairs(name, scale, f"hr_rounded-r{protocol.revision}", rounded_lr_from_hr, data_root)
     return load_pairs(name, scale, lr_source, convention, data_root)
@@ -110,7 +110,7 @@ def evaluate(
     datasets: Sequence[str] = DEFAULT_SETS,
     protocol: str | Protocol = "canonical",
     lr_source: LRSource = "auto",
-    data_root: str | os.PathLike | None = None,
+    data_root: DataRootLike = None,
     per_image: bool = False,
     convention: Convention = "symmetric",
     ensemble: bool = False,

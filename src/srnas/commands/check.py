@@ -19,9 +19,13 @@ import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from srnas.commands.table import add_common, tolerance_of
 from srnas.errors import SrnasError
+
+if TYPE_CHECKING:  # the datasets package imports numpy and PIL: not at CLI start
+    from srnas.datasets.paths import DataRootLike
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,7 +69,7 @@ def _same_metrics(a: dict, b: dict) -> bool:
         abs(a[d][m] - b[d][m]) <= 1e-9 for d in a for m in ("psnr", "ssim"))
 
 
-def measure_no_training(reported, results: str, data_root: str | None, jobs: int) -> None:
+def measure_no_training(reported, results: str, data_root: DataRootLike, jobs: int) -> None:
     """Re-measure every bicubic unit; check it against the stored record, or store it."""
     from srnas.harness.execution.records import load_record
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from srnas.datasets import DATASETS, data_root, download_div2k, get_spec, verify_set
+from srnas.datasets.paths import DataRoot, supplied_folder
 from srnas.datasets.registry import load_manifest
 from srnas.errors import SrnasError
 
@@ -38,13 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    if args.manga109:
-        os.environ[get_spec("Manga109").user_supplied_env] = args.manga109
-    root = data_root(args.data_root)
+    source = DataRoot.of(args.data_root, Manga109=args.manga109)  # an argument, never written to os.environ
+    root = data_root(source)
     manga_env = get_spec("Manga109").user_supplied_env
     if args.sets is None:
         names = list(CHECKSUMMED)
-        if os.environ.get(manga_env) and "Manga109" not in names:
+        if supplied_folder(source, "Manga109", manga_env) is not None and "Manga109" not in names:
             names.append("Manga109")  # supplied by the user: verified by pixel hash like the shipped sets
         elif "Manga109" not in names:
             print(f"skip    Manga109: not redistributable, not supplied (verify yours with --manga109 FOLDER or ${manga_env})")
@@ -53,7 +52,8 @@ def _verify(args: argparse.Namespace) -> int:
     failed = 0
     for name in names:
         env = get_spec(name).user_supplied_env
-        hr_dir = Path(os.environ[env]) if env and os.environ.get(env) else None
+        supplied = supplied_folder(source, name, env) if env else None
+        hr_dir = supplied[0] if supplied is not None else None
         report = verify_set(name, root, hr_dir=hr_dir)
         if report.ok:
             print(f"ok      {name}: {report.checked} files")

@@ -52,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-record", action="store_true", help="print only; write no evaluation record")
     parser.add_argument("--per-image", action="store_true", help="include per-image scores in the printed JSON")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--manga109", default=None, metavar="PATH", help="folder of your Manga109 pages (sets SRNAS_MANGA109)")
+    parser.add_argument("--manga109", default=None, metavar="PATH", help="folder of your Manga109 pages (default: $SRNAS_MANGA109)")
 
 
 def _table(results: dict[str, dict]) -> str:
@@ -189,11 +189,12 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
 
 def run(args: argparse.Namespace) -> int:
     from srnas.evaluate import bicubic_upscaler, evaluate  # imports torch: only when a command runs
+    from srnas.datasets.paths import DataRoot
     from srnas.threads import pin_threads
 
     pin_threads(args.threads)  # torch and the BLAS pools (the bicubic path is all numpy/scipy)
-    if args.manga109:
-        os.environ["SRNAS_MANGA109"] = args.manga109
+    # the Manga109 folder travels with the data root, as an argument (never through os.environ)
+    args.data_root = DataRoot.of(args.data_root, Manga109=args.manga109)
     sets = [s.strip() for s in args.datasets.split(",") if s.strip()]
     path = None
     try:

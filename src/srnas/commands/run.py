@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--loader", default=os.environ.get("SRNAS_LOADER", "inline"),
                         help="where training batches are made: inline | workers=N | device (same batches, speed only)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--manga109", default=None, metavar="PATH", help="folder of your Manga109 pages (sets SRNAS_MANGA109)")
+    parser.add_argument("--manga109", default=None, metavar="PATH", help="folder of your Manga109 pages (default: $SRNAS_MANGA109)")
     parser.add_argument("--dry-run", type=int, default=None, metavar="N",
                         help="time N steps of every phase at full shapes and write a projection record (RESULTS/projections); "
                              "never a run record")
@@ -90,8 +90,10 @@ def _check_loader(text: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     from srnas.harness.execution.runner import run_method, summary_line
 
-    if args.manga109:
-        os.environ["SRNAS_MANGA109"] = args.manga109
+    from srnas.datasets.paths import DataRoot
+
+    # the Manga109 folder travels with the data root, as an argument (never through os.environ)
+    args.data_root = DataRoot.of(args.data_root, Manga109=args.manga109)
     if not _check_loader(args.loader):
         return 2
     if args.dry_run is not None:

@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="with --status: the state as one JSON object (counts, one entry per unit)")
     parser.add_argument("--results", default="results")
     parser.add_argument("--data-root", default=None)
+    parser.add_argument("--manga109", default=None, metavar="PATH",
+                        help="folder of your Manga109 pages, passed to every unit (default: $SRNAS_MANGA109)")
     parser.add_argument("--device", default=os.environ.get("SRNAS_DEVICE", "cpu"))
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads per unit")
     parser.add_argument("--loader", default=os.environ.get("SRNAS_LOADER", "inline"),
@@ -59,11 +61,13 @@ SLURM_DEFAULTS = {"paper": {"cpus_per_task": 8, "mem_gb": 32}, "other": {"cpus_p
 
 def run(args: argparse.Namespace) -> int:
     from srnas.commands.run import _check_loader
+    from srnas.datasets.paths import DataRoot
     from srnas.harness.execution import sweep
     from srnas.harness.execution.preflight import check_device, check_eval_sets, check_threads, check_writable_folder
 
     if not _check_loader(args.loader):
         return 2
+    args.data_root = DataRoot.of(args.data_root, Manga109=args.manga109)  # units get it as --manga109, not os.environ
 
     try:
         if args.jobs < 1 or args.retries < 0:

@@ -12,6 +12,7 @@ import torch
 import torch.fx.experimental._config as fx_config
 
 from srnas.context import RunContext
+from srnas.datasets.paths import DataRootLike
 from srnas.device_audit import DeviceAudit
 from srnas.harness.execution.config import resolve_config
 from srnas.harness.execution.runner import LazyTrainingData, uses_search
@@ -20,7 +21,7 @@ from srnas.methods.base import SearchResult
 
 
 def audit_run(method_name: str, profile: str = "smoke", scale: int = 2, seed: int = 0, overrides: tuple[str, ...] = (),
-              data_root: str | None = None, count_sites: bool = False, phases: tuple[str, ...] = ("search", "train"),
+              data_root: DataRootLike = None, count_sites: bool = False, phases: tuple[str, ...] = ("search", "train"),
               strict: bool = True, audit: DeviceAudit | None = None) -> DeviceAudit:
     """Run one plugin's search (if it searches) and final training (if it trains) on ``meta`` under a
     :class:`DeviceAudit`; raises :class:`DeviceMismatch` at the first op that mixes devices. ``phases``

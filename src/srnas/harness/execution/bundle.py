@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from srnas.datasets.paths import DataRootLike
 from srnas.datasets.verify import sha256_file
 from srnas.errors import SrnasError
 from srnas.harness.execution.env import LEDGER_DIR, git_state
@@ -136,7 +137,7 @@ def _manifest_checks(bundle: Path) -> tuple[list[Check], set[str]]:
     return failed, bad
 
 
-def rescore(record: dict[str, Any], weights: Path | None, data_root: str | Path | None = None) -> dict[str, Any]:
+def rescore(record: dict[str, Any], weights: Path | None, data_root: DataRootLike = None) -> dict[str, Any]:
     """The record's metrics recomputed on the CPU: its genotype built by its plugin with its config, the
     weights loaded (none for a method without trained weights, e.g. bicubic), and its evaluation (sets,
     preset, LR source, self-ensemble, tiles) rerun."""
@@ -225,7 +226,7 @@ def _compare(recorded: dict[str, Any], now: dict[str, Any]) -> Difference:
     return out
 
 
-def verify_bundle(bundle: Path, rescore_weights: bool = True, data_root: str | Path | None = None) -> list[Check]:
+def verify_bundle(bundle: Path, rescore_weights: bool = True, data_root: DataRootLike = None) -> list[Check]:
     """Check a bundle: the manifest, every record's seal and place, its weights' sha256 and, unless
     ``rescore_weights`` is off, its numbers re-scored on the CPU. Returns one :class:`Check` per record (and
     one per other file that fails)."""

@@ -12,9 +12,12 @@ import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from srnas.errors import ConfigError, SrnasError
+
+if TYPE_CHECKING:  # the datasets package imports numpy and PIL: not at CLI start
+    from srnas.datasets.paths import DataRootLike
 
 MAX_SEED = 2**32 - 1
 
@@ -128,7 +131,7 @@ def check_results_exist(path: str | os.PathLike) -> Path:
     return folder
 
 
-def check_eval_sets(datasets: Sequence[str], scale: int, lr_source: str, data_root: str | os.PathLike | None) -> None:
+def check_eval_sets(datasets: Sequence[str], scale: int, lr_source: str, data_root: DataRootLike) -> None:
     """Every evaluation set is present and intact (checksums, cached) before any work."""
     from srnas.datasets import describe_lr
     from srnas.datasets.loading import verify_hr
@@ -141,7 +144,7 @@ def check_eval_sets(datasets: Sequence[str], scale: int, lr_source: str, data_ro
             verify_set(name, root, prefixes=(choice.folder + "/",)).raise_if_failed()
 
 
-def check_train_set(name: str, data_root: str | os.PathLike | None) -> None:
+def check_train_set(name: str, data_root: DataRootLike) -> None:
     from srnas.datasets.loading import verify_hr
 
     verify_hr(name, data_root)

@@ -26,6 +26,7 @@ import torch.nn as nn
 
 from srnas.config import config_hash
 from srnas.context import RunContext
+from srnas.datasets.paths import DataRootLike
 from srnas.datasets.patches import PatchSource
 from srnas.evaluate import evaluate, module_upscaler
 from srnas.harness.execution.config import resolve_config
@@ -122,7 +123,7 @@ def noting_nondeterminism(ctx: RunContext) -> Iterator[None]:
 class LazyTrainingData:
     """The training PatchSource, loaded on first use and shared by every seed of a sweep."""
 
-    def __init__(self, config: dict[str, Any], data_root: str | Path | None):
+    def __init__(self, config: dict[str, Any], data_root: DataRootLike):
         self.config, self.data_root, self._source = config, data_root, None
 
     def describe(self) -> dict[str, Any] | None:
@@ -184,7 +185,7 @@ def run_seed(
     seed: int,
     results: Path,
     data: LazyTrainingData | None = None,
-    data_root: str | Path | None = None,
+    data_root: DataRootLike = None,
     device: str = "cpu",
     quiet: bool = False,
     wait: bool = False,
@@ -219,7 +220,7 @@ def run_seed(
 
 
 def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path, key: Path, path: Path,
-                data: LazyTrainingData | None, data_root: str | Path | None, device: str, quiet: bool,
+                data: LazyTrainingData | None, data_root: DataRootLike, device: str, quiet: bool,
                 lease: Any = None, loader: str = "inline") -> RunOutcome:
     if path.exists():  # finished by the previous holder between our check and our lease
         record = load_record(path)
@@ -321,7 +322,7 @@ def summary_line(outcome: RunOutcome) -> str:
     )
 
 
-def prepare(name: str, scale: int, profile: str, variant: str, overrides: Sequence[str], data_root: str | Path | None,
+def prepare(name: str, scale: int, profile: str, variant: str, overrides: Sequence[str], data_root: DataRootLike,
             device: str, results: str | Path, threads: int | None, eval_sets: bool = True) -> tuple[Method, dict[str, Any], str]:
     """Preflight shared by runs and dry runs: threads, device, results folder, config, data present."""
     check_threads(threads)
@@ -361,7 +362,7 @@ def run_method(
     profile: str,
     variant: str = "default",
     overrides: Sequence[str] = (),
-    data_root: str | Path | None = None,
+    data_root: DataRootLike = None,
     device: str = "cpu",
     results: str | Path = "results",
     quiet: bool = False,

@@ -28,6 +28,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from srnas.config import config_hash
+from srnas.datasets.paths import DataRoot, DataRootLike, root_path
 from srnas.errors import ConfigError
 from srnas.harness.execution.lease import DEFAULT_STALE_AFTER_S, is_stale, lease_path, pid_alive, read_lease
 from srnas.harness.execution.records import record_path, run_key
@@ -55,13 +56,17 @@ class Unit:
     def name(self) -> str:
         return f"{self.method}-{self.variant}-x{self.scale}-{self.profile}-seed{self.seed}-{self.config_hash}"
 
-    def run_argv(self, results: Path, data_root: str | None, device: str, threads: int, loader: str = "inline") -> list[str]:
+    def run_argv(self, results: Path, data_root: DataRootLike, device: str, threads: int, loader: str = "inline") -> list[str]:
         argv = [sys.executable, "-m", "srnas.cli", "run", self.method, "--variant", self.variant, "--scale", str(self.scale),
                 "--seeds", str(self.seed), "--profile", self.profile, "--results", str(results), "--device", device,
                 "--threads", str(threads), "--loader", loader, "--quiet", "--wait"]
         for o in self.overrides:
             argv += ["--set", o]
-        return argv + (["--data-root", data_root] if data_root else [])
+        root = root_path(data_root)
+        argv += ["--data-root", str(root)] if root else []
+        for name, folder in (data_root.supplied.items() if isinstance(data_root, DataRoot) else ()):
+            argv += [f"--{name.lower()}", folder]  # a user-supplied set's folder (Manga109), as `srnas run` takes it
+        return argv
 
 
 def expand(methods: Sequence[str], scales: Sequence[int], seeds: Sequence[int], profile: str,
@@ -238,7 +243,7 @@ def _next_unit(todo: deque[Unit], results: Path) -> Unit | None:
 
 
 def run_local(units: Sequence[Unit], results: Path, jobs: int = 1, gpus: Sequence[str] = (), retries: int = 1,
-              data_root: str | None = None, device: str = "cpu", threads: int = 1, quiet: bool = False,
+              data_root: DataRootLike = None, device: str = "cpu", threads: int = 1, quiet: bool = False,
               loader: str = "inline") -> SweepSummary:
     """Run the units not yet done on a pool of ``jobs`` subprocesses (one ``srnas run`` each)."""
     results = Path(results)
@@ -308,7 +313,7 @@ def _unit_job_class():
         same arguments and the unit resumes from its checkpoints (the lease of the earlier attempt of the
         same array task is taken over)."""
 
-        def __init__(self, results: str, data_root: str | None, device: str, threads: int, loader: str = "inline"):
+        def __init__(self, results: str, data_root: DataRootLike, device: str, threads: int, loader: str = "inline"):
             self.results, self.data_root, self.device, self.threads, self.loader = results, data_root, device, threads, loader
 
         def __call__(self, unit: Unit) -> str:
@@ -322,7 +327,7 @@ def _unit_job_class():
     return UnitJob
 
 
-def run_submitit(units: Sequence[Unit], results: Path, cluster: str = "slurm", jobs: int = 1, data_root: str | None = None,
+def run_submitit(units: Sequence[Unit], results: Path, cluster: str = "slurm", jobs: int = 1, data_root: DataRootLike = None,
                  device: str = "cpu", threads: int = 1, slurm: dict[str, Any] | None = None, quiet: bool = False,
                  loader: str = "inline") -> SweepSummary:
     """One job array for the units not yet done; waits for it and summarises."""
