@@ -11,7 +11,7 @@ from srnas.datasets import load_hr
 from srnas.datasets.synth import synth_div2k
 from srnas.harness.execution.dryrun import DryRunStop, StepTimer, summarise
 from srnas.harness.execution.records import scan_records
-from srnas.methods import get_method, list_methods
+from srnas.methods import get_method, list_methods, plugin_provenance
 from srnas.protocol.imresize import imresize
 
 
@@ -107,6 +107,9 @@ def test_every_plugins_paper_schedule_dry_runs_on_the_stand_in(method, div2k, tm
     (path,) = list((tmp_path / "projections").rglob("*.json"))
     rec = json.loads(path.read_text())
     assert rec["kind"] == "projection" and rec["method"] == method and rec["projected_total_s"] > 0
+    # a projection carries the provenance a run record does (the same assembly): the plugin code it timed
+    assert {"env", "git", "srnas_version", "plugin", "finished_utc"} <= set(rec)
+    assert rec["plugin"] == plugin_provenance(type(get_method(method)))
     search = next(v for k, v in rec["loops"].items() if "search" in k)
     # every search draws batches, so its data time is never nil (it read 0 % while only the loaded source
     # reported: the searches draw from its split() or at_scale() parts)

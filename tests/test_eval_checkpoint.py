@@ -42,6 +42,11 @@ def test_re_evaluating_saved_weights_reproduces_the_record_exactly(finished, tmp
     (ev,) = scan_records(tmp_path)[0]
     assert ev["kind"] == "eval" and ev["checkpoint"]["sha256"] == outcome.record["weights"]["sha256"]
     assert ev["genotype"] == outcome.record["genotype"] and "train_info" not in ev
+    # one provenance for every record kind (harness.execution.env.provenance): the same fields, the same code
+    provenance = ("env", "git", "srnas_version", "plugin", "finished_utc")
+    assert all(k in ev and k in outcome.record for k in provenance)
+    assert ev["git"] == outcome.record["git"] and ev["plugin"] == outcome.record["plugin"]
+    assert ev["env"]["torch"] == outcome.record["env"]["torch"]
     assert main(argv) == 0  # the same evaluation again: the record stands, nothing is overwritten
     assert "already evaluated" in capsys.readouterr().err
 

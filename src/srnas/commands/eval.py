@@ -14,7 +14,6 @@ import json
 import os
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -115,18 +114,18 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
 
     from srnas.config import config_hash
     from srnas.evaluate import evaluate, module_upscaler
-    from srnas.harness.execution.env import environment, git_state
+    from srnas.harness.execution.env import git_state, provenance
     from srnas.harness.execution.preflight import check_device, check_eval_sets, check_threads, check_writable_folder
     from srnas.harness.execution.records import RecordExists, record_path, run_key, write_record
     from srnas.harness.execution.runner import model_cost, to_json
     from srnas.datasets.verify import sha256_file
     from srnas.harness.execution.weights import load_into, load_state_with_key
-    import srnas
     from srnas.methods import get_method, plugin_provenance
     from srnas.seeding import numerics_of, numerics_setup
     from srnas.threads import pin_threads
 
     method = get_method(args.method)
+    git_at_start, plugin = git_state(), plugin_provenance(type(method))  # the code that scores (as `srnas run` records it)
     if args.checkpoint is None:
         raise ConfigError(f"{method.name} has trained weights: pass --checkpoint PATH (a run's .safetensors, or your own)")
     device = check_device(args.device)
@@ -175,9 +174,8 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
                        "verified": source is not None},
         "source_record": source, "searched": False,
         "metrics": metrics, "cost": model_cost(model, args.scale, torch.device(device)),
-        "timings_s": {"eval": round(seconds, 3)}, "device": device, "env": environment(torch.device(device)), "numerics": numerics,
-        "git": git_state(), "srnas_version": srnas.__version__, "plugin": plugin_provenance(type(method)),
-        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "timings_s": {"eval": round(seconds, 3)}, "device": device, "numerics": numerics,
+        **provenance(torch.device(device), git_at_start, plugin),
     }
     path = record_path(args.results, run_key(method.name, variant, args.scale, config["profile"], seed, chash))
     try:

@@ -112,7 +112,8 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     from srnas.atomic import write_text_atomic
     from srnas.config import config_hash
     from srnas.context import RunContext
-    from srnas.harness.execution.env import environment, git_provenance, git_state
+    from srnas.harness.execution.env import git_state, provenance
+    from srnas.methods import get_method, plugin_provenance
     from srnas.harness.execution.runner import LazyTrainingData, prepare, to_json, uses_search
     from srnas.nas.flops import count_params
     from srnas.seeding import numerics_of, seed_everything
@@ -121,6 +122,7 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
         raise ValueError("--dry-run N needs N >= 1")
     # eval sets are not required: a missing one (Manga109) is projected from its manifest's page sizes
     git_at_start = git_state()  # the code this dry run times (a record read at the end once named later code)
+    plugin = plugin_provenance(type(get_method(name)))  # the plugin code this process loaded
     method, config, device = prepare(name, scale, profile, variant, overrides, data_root, device, results, threads, eval_sets=False)
     # a scratch run folder: the checkpoint steps a loop times really write their checkpoint (it is part of
     # their cost), and nothing is left behind
@@ -182,7 +184,7 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
         "peak_memory_bytes": peak, "peak_memory_kind": "torch.cuda.max_memory_allocated" if ctx.device.type == "cuda" else "process max RSS",
         "tf32": bool(torch.backends.cuda.matmul.allow_tf32) if ctx.device.type == "cuda" else None,
         "params": count_params(model) if model is not None else None, "notes": notes,
-        "env": environment(ctx.device), "git": git_provenance(git_at_start), "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **provenance(ctx.device, git_at_start, plugin),
     }
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = Path(results) / "projections" / name / variant / f"x{scale}" / profile / f"{ctx.device.type}-{chash}-{stamp}.json"

@@ -4,9 +4,7 @@ from __future__ import annotations
 import platform
 import subprocess
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -102,3 +100,19 @@ def environment(device: torch.device) -> dict[str, Any]:
         env["gpu"] = torch.cuda.get_device_name(device)
         env["cuda"] = torch.version.cuda
     return env
+
+
+def provenance(device: torch.device, git_at_start: dict[str, Any], plugin: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The fields that make any record traceable, assembled in one place for run, dry-run (projection) and
+    evaluation records: the environment, the git state the work *started* from (with any change while it
+    ran, :func:`git_provenance`), the srnas version, the plugin's provenance (captured by the caller when it
+    loaded the plugin: its files may change later) and the finish time."""
+    from datetime import datetime, timezone
+
+    import srnas
+
+    out = {"env": environment(device), "git": git_provenance(git_at_start), "srnas_version": srnas.__version__,
+           "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    if plugin is not None:
+        out["plugin"] = plugin
+    return out

@@ -16,7 +16,6 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +29,13 @@ from srnas.datasets.paths import DataRootLike
 from srnas.datasets.patches import PatchSource
 from srnas.evaluate import evaluate, module_upscaler
 from srnas.harness.execution.config import resolve_config
-from srnas.harness.execution.env import environment, git_provenance, git_state
+from srnas.harness.execution.env import git_state, provenance
 from srnas.harness.execution.lease import DEFAULT_STALE_AFTER_S, acquire, lease_path, read_lease
 from srnas.errors import ConfigError
 from srnas.threads import pin_threads
 from srnas.harness.execution.preflight import check_device, check_eval_sets, check_seeds, check_threads, check_train_set, check_writable_folder
 from srnas.harness.execution.records import RecordExists, checkpoint_dir, load_record, record_path, run_key, write_record
 from srnas.harness.execution.weights import save_weights, weights_path
-import srnas
 from srnas.methods import get_method, plugin_provenance, stale_plugin_code
 from srnas.methods.base import Method, SearchResult
 from srnas.nas.flops import count_macs, count_params
@@ -262,7 +260,7 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
     wfile = weights_path(path)
     wsha = save_weights(model, wfile)
 
-    git = git_provenance(git_at_start)  # read once at publish
+    prov = provenance(ctx.device, git_at_start, plugin)  # env, git (start state), version, plugin, finish time
     record = {
         "method": method.name,
         "variant": config["variant"],
@@ -285,17 +283,13 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
         "determinism": determinism,
         # this attempt's peak (a resumed run's earlier attempts are not in it)
         "peak_gpu_memory_bytes": torch.cuda.max_memory_allocated(ctx.device) if ctx.device.type == "cuda" else None,
-        "env": environment(ctx.device),
-        "git": git,
-        "srnas_version": srnas.__version__,
-        "plugin": plugin,
+        **prov,
         "train_data": data.describe(),
         "loader": ctx.loader,  # where batches were made; the batches are the same for every loader
         "resumed_from": resumed_from,
         "attempts": ctx.attempts,
         "notes": ctx.notes + (["the git tree changed while this run went on: its numbers come from the start state "
-                               "(git.commit), not from git.at_publish"] if git.get("changed_during_run") else []),
-        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                               "(git.commit), not from git.at_publish"] if prov["git"].get("changed_during_run") else []),
     }
     try:
         sealed = write_record(path, to_json(record))
