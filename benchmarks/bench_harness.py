@@ -8,7 +8,7 @@ import torch
 
 from srnas.harness.reporting.aggregate import group_records
 from srnas.harness.execution.records import load_record, write_record
-from srnas.harness.execution.runner import count_macs_at
+from srnas.harness.execution.pipeline import count_macs_at
 from srnas.harness.reporting.tables import render
 from srnas.methods import get_method
 

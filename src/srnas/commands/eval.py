@@ -85,7 +85,7 @@ def _verify_weights(checkpoint: Path, record: dict, beside: Path) -> None:
 def _architecture(args: argparse.Namespace, method, checkpoint: Path) -> tuple[dict, dict, str, int, str | None]:
     """(genotype, config, variant, seed, source record) for the checkpoint."""
     from srnas.harness.execution.config import resolve_config
-    from srnas.harness.execution.runner import uses_search
+    from srnas.harness.execution.pipeline import uses_search
 
     beside = checkpoint.with_suffix(".json")
     if beside.is_file() and not args.genotype:
@@ -113,11 +113,11 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     import torch
 
     from srnas.config import config_hash
-    from srnas.evaluate import evaluate, module_upscaler
     from srnas.harness.execution.env import git_state, provenance
     from srnas.harness.execution.preflight import check_device, check_eval_sets, check_threads, check_writable_folder
     from srnas.harness.execution.records import RecordExists, record_path, run_key, write_record
-    from srnas.harness.execution.runner import model_cost, to_json
+    from srnas.harness.execution.pipeline import evaluate_phase, model_cost
+    from srnas.harness.execution.runner import to_json
     from srnas.datasets.verify import sha256_file
     from srnas.harness.execution.weights import load_into, load_state_with_key
     from srnas.methods import get_method, plugin_provenance
@@ -150,8 +150,8 @@ def _evaluate_checkpoint(args: argparse.Namespace, sets: list[str]) -> tuple[dic
     if PROTOCOLS[args.protocol].revision > 1:
         ev["protocol_revision"] = PROTOCOLS[args.protocol].revision
     start = time.perf_counter()
-    metrics = evaluate(module_upscaler(model, device, tile=args.tile), args.scale, sets, args.protocol, args.lr_source,
-                       args.data_root, per_image=True, convention=args.convention, ensemble=args.self_ensemble)
+    # the run's own evaluation phase (one implementation): the same scores a run record holds, re-measured
+    metrics = evaluate_phase(model, args.scale, ev, args.data_root, device, convention=args.convention)
     seconds = time.perf_counter() - start
     if args.no_record:
         return metrics, None

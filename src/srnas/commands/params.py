@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from srnas.harness.execution.config import resolve_config
-    from srnas.harness.execution.runner import model_cost, uses_search
+    from srnas.harness.execution.pipeline import model_cost, uses_search
     from srnas.methods import get_method
     from srnas.threads import pin_threads
 

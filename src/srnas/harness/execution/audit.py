@@ -15,7 +15,7 @@ from srnas.context import RunContext
 from srnas.datasets.paths import DataRootLike
 from srnas.device_audit import DeviceAudit
 from srnas.harness.execution.config import resolve_config
-from srnas.harness.execution.runner import LazyTrainingData, uses_search
+from srnas.harness.execution.pipeline import LazyTrainingData, uses_search
 from srnas.methods import get_method
 from srnas.methods.base import SearchResult
 

@@ -100,7 +100,6 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
                    threads: int | None = None, loader: str = "inline") -> tuple[dict[str, Any], Any]:
     """Every phase of ``profile``'s schedule at full shapes for ``steps`` timed steps each; writes and
     returns the projection record (``RESULTS/projections/...``), never a run record."""
-    import copy
     import json
     import resource
     import tempfile
@@ -114,7 +113,9 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     from srnas.context import RunContext
     from srnas.harness.execution.env import git_state, provenance
     from srnas.methods import get_method, plugin_provenance
-    from srnas.harness.execution.runner import LazyTrainingData, prepare, to_json, uses_search
+    from srnas.harness.execution.pipeline import LazyTrainingData, build_phase, search_phase, train_phase, uses_search
+    from srnas.harness.execution.runner import prepare, to_json
+    from srnas.methods.base import SearchResult
     from srnas.nas.flops import count_params
     from srnas.seeding import numerics_of, seed_everything
 
@@ -142,32 +143,30 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
 
         data.observer = add_data_time
     notes = []
-    genotype, model = None, None
-    if uses_search(method, config):
-        try:
-            result = method.search(data, copy.deepcopy(config), seed, ctx)
-            genotype, model = result.genotype, result.model
-        except DryRunStop:
-            notes.append("search stopped after its timed steps; the derivation after the search loop is not projected")
-        representative = method.representative_genotype(config, scale) if genotype is None else None
+    result: SearchResult | None = None
+    try:  # the run's own phases (harness.execution.pipeline); each loop stops itself after its timed steps
+        result, _, _ = search_phase(method, config, seed, ctx, lazy)
+    except DryRunStop:
+        notes.append("search stopped after its timed steps; the derivation after the search loop is not projected")
+        representative = method.representative_genotype(config, scale)
         if representative is not None:
             published, genotype = representative
             notes.append(f"final training timed on {published}, the paper's published architecture (the search was cut short)")
-        if genotype is None:
+            result = SearchResult(genotype)
+        else:
             space = method.search_space(config, scale)
             if space is not None:
-                genotype = space.genotype(space.sample(np.random.default_rng(seed)))
+                result = SearchResult(space.genotype(space.sample(np.random.default_rng(seed))))
                 notes.append("final training timed on a genotype sampled from the space (the search was cut short)")
-    else:
-        genotype = method.fixed_genotype(copy.deepcopy(config))
-    if model is None and genotype is not None:
-        model = method.build(genotype, scale, copy.deepcopy(config)).to(ctx.device)
-        if method.trains:
+    model = None
+    if result is not None:
+        model = build_phase(method, result, config, seed, numerics_of(config), ctx.device)
+        if result.model is None and method.trains:  # a one-phase search's model is trained by its search
             try:
-                method.train(model, data, copy.deepcopy(config), seed, ctx)
+                train_phase(method, model, config, seed, ctx, lazy)
             except DryRunStop:
                 pass
-    elif model is None:
+    else:
         notes.append("no architecture to train or evaluate without a finished search (one-phase method): "
                      "training is the search loop, projected above")
     scratch.cleanup()

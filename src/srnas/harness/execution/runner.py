@@ -2,49 +2,48 @@
 
 Each seed is an independent, resumable unit keyed by (method, variant, scale, profile, seed, config
 hash). A finished unit is skipped on rerun (its record is the proof); an interrupted one resumes from
-its phase checkpoints: the plugin's own (``search``, ``train``, written by the shared loops) plus two
-artifacts the runner keeps, ``search_result`` (the derived genotype, so a kill during training never
-redoes the search) and ``trained`` (the final weights, so a kill during evaluation never retrains).
+its phase checkpoints (:mod:`srnas.harness.execution.pipeline`, whose phases the dry run and ``srnas eval``
+share). The runner adds what makes a run a unit: the lease, the resume, the record.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import shutil
 import time
-import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-import torch.nn as nn
 
 from srnas.config import config_hash
 from srnas.context import RunContext
 from srnas.datasets.paths import DataRootLike
-from srnas.datasets.patches import PatchSource
-from srnas.evaluate import evaluate, module_upscaler
 from srnas.harness.execution.config import resolve_config
 from srnas.harness.execution.env import git_state, provenance
 from srnas.harness.execution.lease import DEFAULT_STALE_AFTER_S, acquire, lease_path, read_lease
+from srnas.harness.execution.pipeline import (
+    LazyTrainingData,
+    build_phase,
+    evaluate_phase,
+    model_cost,
+    noting_nondeterminism,
+    search_phase,
+    train_phase,
+    uses_search,
+)
 from srnas.errors import ConfigError
 from srnas.threads import pin_threads
 from srnas.harness.execution.preflight import check_device, check_eval_sets, check_seeds, check_threads, check_train_set, check_writable_folder
 from srnas.harness.execution.records import RecordExists, checkpoint_dir, load_record, record_path, run_key, write_record
 from srnas.harness.execution.weights import save_weights, weights_path
 from srnas.methods import get_method, plugin_provenance, stale_plugin_code
-from srnas.methods.base import Method, SearchResult
-from srnas.nas.flops import count_macs, count_params
+from srnas.methods.base import Method
 from srnas.seeding import numerics_of, seed_everything
 
-MACS_LR_INPUT = (480, 480)
-"""The first of the two input sizes papers state MACs at: a 3x480x480 LR input (HNAS Table II's convention;
-the name stays in the records' ``convention`` text); the other is the LR of a 1280x720 HR output."""
-HD_OUTPUT = (720, 1280)
 
 
 @dataclass
@@ -75,106 +74,9 @@ def to_json(value: Any) -> Any:
     return str(value)
 
 
-def phase_seed(seed: int, phase: str) -> int:
-    """A seed for one phase, independent of whether earlier phases ran or were restored from a checkpoint."""
-    return int(np.random.SeedSequence([seed, *phase.encode()]).generate_state(1)[0])
-
-
-def count_macs_at(model: nn.Module, lr_hw: tuple[int, int], device: torch.device) -> int:
-    """MACs at a 1x3xHxW LR input; counted on a weightless ``meta`` copy when the model allows (no compute)."""
-    try:
-        ghost = copy.deepcopy(model).to("meta")
-        return count_macs(ghost, (1, 3, *lr_hw), device="meta")
-    except Exception:  # models with host-side ops (e.g. MATLAB bicubic in numpy) need a real pass
-        return count_macs(model, (1, 3, *lr_hw), device=device)
-
-
-def model_cost(model: nn.Module, scale: int, device: torch.device) -> dict[str, Any]:
-    """Params and MACs at the two input sizes papers use, each size stated next to its number."""
-    hd_lr = (math.ceil(HD_OUTPUT[0] / scale), math.ceil(HD_OUTPUT[1] / scale))
-    sizes = [(MACS_LR_INPUT, "HNAS Table II convention"), (hd_lr, f"LR for a {HD_OUTPUT[1]}x{HD_OUTPUT[0]} HR output")]
-    macs = []
-    for (h, w), why in sizes:
-        n = count_macs_at(model, (h, w), device)
-        macs.append({"input": f"1x3x{h}x{w} (LR)", "convention": why, "macs": n, "macs_per_lr_pixel": n / (h * w)})
-    return {"params": count_params(model), "macs": macs}
-
-
-@contextlib.contextmanager
-def noting_nondeterminism(ctx: RunContext) -> Iterator[None]:
-    """Record torch's "no deterministic implementation" warnings in ``ctx.notes`` (seeding asks for
-    deterministic kernels with warn_only, so a GPU run that used a non-deterministic op says so in its
-    record); every warning is still shown."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("default")
-        try:
-            yield
-        finally:
-            for w in caught:
-                text = str(w.message)
-                if "determinis" in text and text not in ctx.notes:
-                    ctx.notes.append(text)
-    for w in caught:
-        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-
-
-class LazyTrainingData:
-    """The training PatchSource, loaded on first use and shared by every seed of a sweep."""
-
-    def __init__(self, config: dict[str, Any], data_root: DataRootLike):
-        self.config, self.data_root, self._source = config, data_root, None
-
-    def describe(self) -> dict[str, Any] | None:
-        """What the run trained on (None when nothing was loaded: bicubic, published-genotype evaluations)."""
-        if self._source is None:
-            return None
-        return {"set": self.config["data"]["train_set"], "images": len(self._source), "lr_source": self._source.lr_source}
-
-    def __call__(self) -> PatchSource:
-        if self._source is None:
-            d = self.config["data"]
-            self._source = PatchSource.from_dataset(d["train_set"], self.config["scale"], self.data_root, limit=d.get("limit_images"))
-        return self._source
-
-
 def unit_log_path(results: str | Path, key: Path) -> Path:
     """A unit's event log (start, every resume with its step): ``RESULTS/logs/<key>.log``."""
     return Path(results) / "logs" / key.parent / f"{key.name}.log"
-
-
-def uses_search(method: Method, config: dict[str, Any]) -> bool:
-    """Searching methods search unless a variant pins a published genotype (``options.genotype``)."""
-    return method.searches and not config.get("options", {}).get("genotype")
-
-
-def _search_phase(method: Method, config: dict[str, Any], seed: int, ctx: RunContext, data: LazyTrainingData) -> tuple[SearchResult, float, bool]:
-    cached = ctx.load_checkpoint("search_result")
-    if cached is not None:
-        ctx.log("[search] restored finished search from checkpoint")
-        return SearchResult(cached["genotype"], cached["info"], cached["model"]), cached["seconds"], cached["searched"]
-    searched = uses_search(method, config)
-    ctx.start_phase("search")
-    if searched:
-        result = method.search(data(), copy.deepcopy(config), seed, ctx)
-    else:
-        result = SearchResult(method.fixed_genotype(copy.deepcopy(config)))
-    seconds = ctx.phase_seconds("search")
-    if searched:
-        ctx.save_checkpoint("search_result", {"genotype": result.genotype, "info": result.info, "model": result.model, "seconds": seconds, "searched": True})
-    return result, seconds, searched
-
-
-def _train_phase(method: Method, model: nn.Module, config: dict[str, Any], seed: int, ctx: RunContext, data: LazyTrainingData) -> tuple[dict[str, Any], float]:
-    cached = ctx.load_checkpoint("trained")
-    if cached is not None:
-        ctx.log("[train] restored trained weights from checkpoint")
-        model.load_state_dict(cached["model"])
-        return cached["info"], cached["seconds"]
-    ctx.start_phase("train")
-    info = method.train(model, data() if method.trains else None, copy.deepcopy(config), seed, ctx)
-    seconds = ctx.phase_seconds("train")
-    ctx.save_checkpoint("trained", {"model": model.state_dict(), "info": info, "seconds": seconds})
-    return info, seconds
 
 
 def run_seed(
@@ -243,18 +145,12 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
     scale = config["scale"]
 
     with noting_nondeterminism(ctx):
-        result, search_s, searched = _search_phase(method, config, seed, ctx, data)
-        seed_everything(phase_seed(seed, "build"), numerics=numerics)
-        model = result.model if result.model is not None else method.build(result.genotype, scale, copy.deepcopy(config))
-        model = model.to(ctx.device)
-        train_info, train_s = _train_phase(method, model, config, seed, ctx, data)
+        result, search_s, searched = search_phase(method, config, seed, ctx, data)
+        model = build_phase(method, result, config, seed, numerics, ctx.device)
+        train_info, train_s = train_phase(method, model, config, seed, ctx, data)
 
-    model.eval()
-    ev = config["eval"]
     start = time.perf_counter()
-    upscaler = module_upscaler(model, ctx.device, tile=ev.get("tile"))
-    metrics = evaluate(upscaler, scale, datasets=ev["datasets"], protocol=ev["protocol"], lr_source=ev["lr_source"],
-                       data_root=data_root, ensemble=bool(ev.get("self_ensemble", False)), progress=not quiet, per_image=True)
+    metrics = evaluate_phase(model, scale, config["eval"], data_root, ctx.device, progress=not quiet)
     eval_s = time.perf_counter() - start
     cost = model_cost(model, scale, ctx.device)
     wfile = weights_path(path)

@@ -371,7 +371,7 @@ def measure_published_macs(row: pd.Series, records: Sequence[dict]) -> Measureme
     def measure() -> dict:
         import torch
 
-        from srnas.harness.execution.runner import count_macs_at
+        from srnas.harness.execution.pipeline import count_macs_at
 
         model = _published_model(row["suite_method"], row["suite_variant"], int(row["scale"]))
         return {"macs": count_macs_at(model, (h, w), torch.device("cpu"))}
