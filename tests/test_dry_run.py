@@ -158,3 +158,11 @@ def test_projection_table_gives_a_ratio_only_for_a_gpu_projection(tmp_path):
     (folder / "cuda-x-1.json").write_text(json.dumps(rec))
     page = render_projections(tmp_path)
     assert "2.00x" not in page and "on NVIDIA H100 80GB HBM3, the claim on 1x GTX 1080Ti: not compared" in page
+    # a record made before the data clock heard the searches' data parts: its search stall is unknown, not 0 %
+    assert "| not clocked / - |" in page
+    rec["data_clock"] = "parts"
+    (folder / "cuda-x-1.json").write_text(json.dumps(rec))
+    assert "| 10 % / - |" in render_projections(tmp_path)
+    rec["loops"]["search"]["data_stall_fraction"] = 0.001
+    (folder / "cuda-x-1.json").write_text(json.dumps(rec))
+    assert "| < 1 % / - |" in render_projections(tmp_path)

@@ -183,6 +183,7 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
         "peak_memory_bytes": peak, "peak_memory_kind": "torch.cuda.max_memory_allocated" if ctx.device.type == "cuda" else "process max RSS",
         "tf32": bool(torch.backends.cuda.matmul.allow_tf32) if ctx.device.type == "cuda" else None,
         "params": count_params(model) if model is not None else None, "notes": notes,
+        "data_clock": "parts",  # the stall clock hears the split/at_scale parts a search draws from (the table's mark)
         **provenance(ctx.device, git_at_start, plugin),
     }
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")

@@ -86,6 +86,18 @@ def timed_kinds(rec: dict[str, Any]) -> str:
     return "; ".join(parts) + (" (later step kinds not timed)" if unstratified else "")
 
 
+def _stall(record: dict[str, Any], kind: str, loop: dict[str, Any] | None) -> str:
+    """A loop's data-stall cell: ``-`` without the loop, ``not clocked`` for a search loop of a record made
+    before the clock heard the training set's parts (``data_clock: "parts"``), ``< 1 %`` for a share that
+    rounds to nothing but is not nothing."""
+    if loop is None:
+        return "-"
+    if kind == "search" and record.get("data_clock") != "parts":
+        return "not clocked"
+    share = loop.get("data_stall_fraction") or 0.0
+    return "< 1 %" if 0 < share < 0.005 else f"{100 * share:.0f} %"
+
+
 def render_projections(results: str | Path, claims_path: str | Path | None = None) -> str:
     claims = load_claims(claims_path)
     recs = load_projections(results)
@@ -103,6 +115,10 @@ def render_projections(results: str | Path, claims_path: str | Path | None = Non
         "first steps of a loop only, so a loop that mixes kinds was projected from its first kind: such a row is a bound,",
         "not a plan, and says so. Validation is timed on the data root's images: the small DIV2K stand-in has fewer",
         "validation tiles than DIV2K (its images have about 30x fewer pixels), so there it is under-projected (README).",
+        "`data stall`: the share of a loop's step time spent making batches. A record made before the data clock",
+        "followed the searches into the parts of the training set they draw from (`split`, `at_scale`) never heard a",
+        "search loop: its search stall is unknown, shown as `not clocked` (it once read 0 %); its step times, and so its",
+        "hours, always included the data time.",
         "",
         "| method | variant | scale | device | config | timed steps | batch x LR patch (search / train) | search h | train h | eval h | total h | peak memory | data stall (search / train) | claimed search cost | projected search / claim | commit (dirty) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -112,7 +128,7 @@ def render_projections(results: str | Path, claims_path: str | Path | None = Non
         eval_h = (r.get("evaluation") or {}).get("projected_total_s")
         eval_h = None if eval_h is None else eval_h / 3600
         loops = {k: _loop(r, k) for k in ("search", "train")}
-        stall = " / ".join("-" if loop is None else f"{100 * loop.get('data_stall_fraction', 0):.0f} %" for loop in loops.values())
+        stall = " / ".join(_stall(r, kind, loop) for kind, loop in loops.items())
         mem = r.get("peak_memory_bytes")
         mem_s = "-" if mem is None else f"{mem / 2**30:.2f} GiB ({r.get('peak_memory_kind', '')})"
         claim = _claim(claims, r["method"], r["variant"])
