@@ -8,13 +8,15 @@ from srnas.harness.reporting.signal import INERT
 from srnas.nas.separation import candidate_separation
 
 
-def _record(method, variant, seed, psnr, genotype, initial=None, final=None, noise=None):
+def _record(method, variant, seed, psnr, genotype, initial=None, final=None, noise=None, best_index=None):
     info = {"budget": {"weight_steps": 0 if variant.endswith("random-arch") else 10, "batch": 2, "lr_patch": 4,
                        "weight_lr_pixels": 0 if variant.endswith("random-arch") else 320, "arch_steps": 0}}
     if initial is not None:
         info.update(initial_architecture=initial, final_architecture=final)
     if noise is not None:
         info["validation_noise"] = noise
+    if best_index is not None:
+        info["best_index"] = best_index
     return {"method": method, "variant": variant, "scale": 2, "profile": "compare", "seed": seed, "config_hash": f"h-{method}-{variant}",
             "config": {"train": {"steps": 3, "batch": 2, "lr_patch": 4}}, "searched": True,
             "metrics": {"B100": {"psnr": psnr, "ssim": 0.9}}, "cost": {"params": 1000, "macs": [{"macs_per_lr_pixel": 500.0}]},
@@ -40,7 +42,8 @@ def test_comparison_page_labels_an_inert_search_and_draws_findings_only_from_com
         # the search never moves: inert; it also scores 0.1 dB above random architectures on every seed
         records.append(_record("hinas", "default", s, 30.5 + 0.25 * s, {"cells": [s % 2], "levels": [0, 1]}, initial=arch, final=arch))
         records.append(_record("random", "hinas", s, 30.25 + 0.25 * s, {"space": "hinas", "genotype": {"cells": [s % 3], "levels": [0, 1]}},
-                               noise={"candidates": 30, "spread_db": 0.2, "noise_db": 0.05, "winner_distinct": s == 0}))
+                               noise={"candidates": 30, "spread_db": 0.2, "noise_db": 0.05, "winner_distinct": s == 0},
+                               best_index=0 if s in (1, 3) else 7))
         records.append(_record("random", "hinas-random-arch", s, 29.0 + 0.25 * s, {"space": "hinas", "genotype": {"cells": [s], "levels": [1, 0]}}))
     records.append(_record("hnas", "default", 0, 30.0, {"x": 1}, initial={"a": 1}, final={"a": 2}))
     page = render_comparison(records)
@@ -54,6 +57,8 @@ def test_comparison_page_labels_an_inert_search_and_draws_findings_only_from_com
             "over 2 comparisons; 1.00x their parameters)") in page
     assert "**hnas**: incomplete (search 1, RSWS 0, RSWS by objective 0, random architecture 0" in page
     assert "winner beats runner-up beyond 2 SE in 1/5 seeds" in page
+    # where RSWS kept candidate 0 (seeds 1 and 3) its run is that seed's random architecture
+    assert "kept its first candidate (that seed's random architecture) in 2/5" in page
     assert "(incomplete)" in page
 
 

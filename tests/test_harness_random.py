@@ -167,6 +167,11 @@ def test_random_architecture_rows_draw_one_uniform_architecture_without_a_supern
     for r in recs:  # the genotype is the seed's uniform draw from the space, nothing else
         assert r["genotype"]["genotype"] == space.genotype(space.sample(np.random.default_rng([r["seed"], random_ws._CANDIDATE_STREAM])))
     assert recs[0]["genotype"] != recs[1]["genotype"]
+    # the comparison page's pairing: RSWS's first candidate of a seed is that seed's random architecture (one stream)
+    monkeypatch.undo()  # RSWS trains its supernet
+    rsws = run_method("random", scale=2, profile="smoke", variant="deconas", seeds=[1], results=str(tmp_path / "rsws"), quiet=True)[0].record
+    first = rsws["search_info"]["candidates"][0]["arch"]
+    assert space.genotype(first) == next(r for r in recs if r["seed"] == 1)["genotype"]["genotype"]
     assert "mode" not in resolve_config(method, "smoke", 2, "hinas")["search"]["random_ws"]  # RSWS configs keep their hashes
     bad = resolve_config(method, "smoke", 2, "deconas-random-arch")
     bad["search"]["random_ws"]["mode"] = "grid"

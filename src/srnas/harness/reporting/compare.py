@@ -218,7 +218,11 @@ def _signal(g: Group, condition: str) -> str:
         if not noise:
             return "–"
         distinct = sum(n["winner_distinct"] for n in noise)
-        return f"best of {noise[0]['candidates']}: {summary}; winner beats runner-up beyond 2 SE in {distinct}/{len(noise)} seeds"
+        text = f"best of {noise[0]['candidates']}: {summary}; winner beats runner-up beyond 2 SE in {distinct}/{len(noise)} seeds"
+        first = [(r.get("search_info") or {}).get("best_index") for r in g.records]
+        if all(i is not None for i in first):  # candidate 0 is the seed's random architecture (one stream)
+            text += f"; kept its first candidate (that seed's random architecture) in {sum(i == 0 for i in first)}/{len(first)}"
+        return text
     sig = search_signal(g.records)
     return ("not recorded" if sig is None else sig.label) + (f"; derivation: {summary}" if noise else "")
 
@@ -529,7 +533,10 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
         "Per search space: the method's search, random search with weight sharing (RSWS) trained with exactly the",
         "method's supernet budget and N = 30 candidates (ranked by PSNR; and, where the plugin states its search's",
         "objective, a second row ranking the same candidates by that objective: \"RSWS by objective\"), and uniformly drawn",
-        "random architectures. Within a space all rows get the same final training and evaluation",
+        "random architectures. A seed's random architecture is the first of RSWS's candidates for that seed (one",
+        "sampling stream): the rows are paired, RSWS minus random architecture is what RSWS's selection adds, and where",
+        "RSWS keeps its first candidate the two rows are the same run (counted in its search-signal cell).",
+        "Within a space all rows get the same final training and evaluation",
         "(`tests/test_compare_budget.py`). PSNR (Y, dB): mean",
         "[95 % Student-t interval over seeds] (seeds). Each finding compares the searched row with a baseline by an",
         "exact permutation test of the difference of mean PSNR (every relabelling of the seeds), Holm-corrected over",
