@@ -7,6 +7,7 @@ on a CPU without the real data.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from srnas.datasets.make_manifests import DIV2K_SPLITS
 from srnas.protocol.imresize import imresize
 
 BENCHMARK_SETS = ("Set5", "Set14", "B100", "Urban100")
+#: written beside the stand-in's split folders (``DIV2K/STAND_IN.json``): what it is and its image size
+STAND_IN_MARK = "STAND_IN.json"
 #: linked into the stand-in root: the benchmark sets and T91 (the short/compare profiles' training set), so a
 #: run pointed at the stand-in with --data-root does not fail late on a missing training set
 LINKED_SETS = (*BENCHMARK_SETS, "T91")
@@ -57,6 +60,9 @@ def synth_div2k(dest: Path, size: tuple[int, int] = (264, 360), seed: int = 0, l
             Image.fromarray(img).save(hr_dir / f"{i:04d}.png", compress_level=1)
             for s, lr_dir in lr_dirs.items():
                 Image.fromarray(imresize(img, 1 / s)).save(lr_dir / f"{i:04d}x{s}.png", compress_level=1)
+    # a mark the dry run reads: projections made on this root say their validation ran on stand-in sizes
+    (dest / "DIV2K" / STAND_IN_MARK).write_text(json.dumps(
+        {"kind": "synthetic DIV2K stand-in", "hr_size": [h, w], "seed": seed, "written_by": "srnas data synth div2k"}, indent=1))
     if link_from is not None:
         for name in LINKED_SETS:
             src, dst = Path(link_from) / name, dest / name

@@ -109,6 +109,10 @@ def test_every_plugins_paper_schedule_dry_runs_on_the_stand_in(method, div2k, tm
     assert rec["kind"] == "projection" and rec["method"] == method and rec["projected_total_s"] > 0
     # a projection carries the provenance a run record does (the same assembly): the plugin code it timed
     assert {"env", "git", "srnas_version", "plugin", "finished_utc"} <= set(rec)
+    # the loops ran on the synthetic stand-in, and the record says so (its validation is under-projected)
+    data = rec["train_data"]
+    assert data["set"] == "DIV2K_train" and data["stand_in"]["kind"] == "synthetic DIV2K stand-in"
+    assert data["mean_hr_pixels"] == pytest.approx(data["stand_in"]["hr_size"][0] * data["stand_in"]["hr_size"][1])
     assert rec["plugin"] == plugin_provenance(type(get_method(method)))
     search = next(v for k, v in rec["loops"].items() if "search" in k)
     # every search draws batches, so its data time is never nil (it read 0 % while only the loaded source
@@ -137,6 +141,7 @@ def test_every_plugins_paper_schedule_dry_runs_on_the_stand_in(method, div2k, tm
     assert main(["table", "--projections", "--results", str(tmp_path)]) == 0
     page = (tmp_path / "tables" / "projections_paper.md").read_text()
     assert f"| {method} | default | x2 | cpu |" in page and "CPU: not comparable" in page
+    assert "synthetic stand-in: validation under-projected" in page
 
 
 def test_projection_table_gives_a_ratio_only_for_a_gpu_projection(tmp_path):
@@ -159,7 +164,8 @@ def test_projection_table_gives_a_ratio_only_for_a_gpu_projection(tmp_path):
     page = render_projections(tmp_path)
     assert "2.00x" not in page and "on NVIDIA H100 80GB HBM3, the claim on 1x GTX 1080Ti: not compared" in page
     # a record made before the data clock heard the searches' data parts: its search stall is unknown, not 0 %
-    assert "| not clocked / - |" in page
+    # (and before projections named their training data)
+    assert "| not clocked / - | not recorded |" in page
     rec["data_clock"] = "parts"
     (folder / "cuda-x-1.json").write_text(json.dumps(rec))
     assert "| 10 % / - |" in render_projections(tmp_path)

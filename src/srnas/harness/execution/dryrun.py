@@ -64,6 +64,28 @@ def _hr_pixels(name: str, data_root: Any) -> int | None:
     return total
 
 
+def _training_data(lazy: Any, data_root: Any) -> dict[str, Any] | None:
+    """What a projection's loops ran on: the set, its image count, mean HR pixels, and whether the set is the
+    synthetic DIV2K stand-in (``srnas data synth`` marks it). Validation and derivation inside the searches
+    score tiles of these images, so their time scales with the images' size: on the stand-in (about 30x
+    fewer pixels than DIV2K) it is under-projected, on the real set it is the set's own."""
+    import json
+    from pathlib import Path
+
+    from srnas.datasets.loading import verify_hr
+    from srnas.datasets.synth import STAND_IN_MARK
+
+    described = lazy.describe()
+    if described is None:
+        return None
+    source = lazy()
+    pixels = [int(hr.shape[1]) * int(hr.shape[2]) for hr in source.hr]
+    _, hr_dir = verify_hr(described["set"], data_root, verify=False)
+    mark = Path(hr_dir).parent / STAND_IN_MARK
+    stand_in = json.loads(mark.read_text()) if mark.is_file() else None
+    return {**described, "mean_hr_pixels": sum(pixels) / len(pixels) if pixels else 0, "stand_in": stand_in}
+
+
 def _project_eval(model: Any, config: dict[str, Any], scale: int, ctx: Any, data_root: Any, images: int) -> dict[str, Any]:
     """Seconds per HR pixel of forward + scoring on the first ``images`` images of the first evaluation set
     that is present, projected over every evaluation set's pixels."""
@@ -184,6 +206,7 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
         "tf32": bool(torch.backends.cuda.matmul.allow_tf32) if ctx.device.type == "cuda" else None,
         "params": count_params(model) if model is not None else None, "notes": notes,
         "data_clock": "parts",  # the stall clock hears the split/at_scale parts a search draws from (the table's mark)
+        "train_data": _training_data(lazy, data_root),  # stand-in or the real set: what validation was timed on
         **provenance(ctx.device, git_at_start, plugin),
     }
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")

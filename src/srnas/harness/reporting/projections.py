@@ -86,6 +86,17 @@ def timed_kinds(rec: dict[str, Any]) -> str:
     return "; ".join(parts) + (" (later step kinds not timed)" if unstratified else "")
 
 
+def _data(record: dict[str, Any]) -> str:
+    """The training-data cell: set, images, mean HR megapixels, and ``synthetic stand-in`` where marked."""
+    data = record.get("train_data")
+    if not data:
+        return "not recorded" if "train_data" not in record else "-"
+    text = f"{data['set']} ({data['images']} images, {data['mean_hr_pixels'] / 1e6:.2f} MP mean)"
+    if data.get("stand_in"):
+        text += "; synthetic stand-in: validation under-projected"
+    return text
+
+
 def _stall(record: dict[str, Any], kind: str, loop: dict[str, Any] | None) -> str:
     """A loop's data-stall cell: ``-`` without the loop, ``not clocked`` for a search loop of a record made
     before the clock heard the training set's parts (``data_clock: "parts"``), ``< 1 %`` for a share that
@@ -119,9 +130,12 @@ def render_projections(results: str | Path, claims_path: str | Path | None = Non
         "followed the searches into the parts of the training set they draw from (`split`, `at_scale`) never heard a",
         "search loop: its search stall is unknown, shown as `not clocked` (it once read 0 %); its step times, and so its",
         "hours, always included the data time.",
+        "`training data`: the set the loops ran on, its mean HR image size, and whether it is the synthetic DIV2K stand-in",
+        "(`srnas data synth` marks it): on the stand-in the searches' validation and derivation tiles are too few, on the",
+        "real DIV2K they are DIV2K's own, so a dry run on the real data projects them exactly.",
         "",
-        "| method | variant | scale | device | config | timed steps | batch x LR patch (search / train) | search h | train h | eval h | total h | peak memory | data stall (search / train) | claimed search cost | projected search / claim | commit (dirty) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| method | variant | scale | device | config | timed steps | batch x LR patch (search / train) | search h | train h | eval h | total h | peak memory | data stall (search / train) | training data | claimed search cost | projected search / claim | commit (dirty) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in recs:
         search, train = _hours(r, "search"), _hours(r, "train")
@@ -148,8 +162,8 @@ def render_projections(results: str | Path, claims_path: str | Path | None = Non
         shapes = " / ".join(f"{cfg.get(k, {}).get('batch', '-')} x {cfg.get(k, {}).get('lr_patch', '-')}" for k in ("search", "train"))
         lines.append(
             f"| {r['method']} | {r['variant']} | x{r['scale']} | {r.get('device')} | {freshness(r)} | {timed_kinds(r)} | {shapes} | {fmt(search)} | {fmt(train)} | {fmt(eval_h)} | "
-            f"{fmt(r.get('projected_total_hours'))} | {mem_s} | {stall} | {claim} | {ratio} | {str(git.get('commit', ''))[:7]} ({git.get('dirty')}) |"
+            f"{fmt(r.get('projected_total_hours'))} | {mem_s} | {stall} | {_data(r)} | {claim} | {ratio} | {str(git.get('commit', ''))[:7]} ({git.get('dirty')}) |"
         )
     if not recs:
-        lines.append("| (no projection records yet: run `srnas run METHOD --profile paper --dry-run 3`) |" + "  |" * 15)
+        lines.append("| (no projection records yet: run `srnas run METHOD --profile paper --dry-run 3`) |" + "  |" * 16)
     return "\n".join(lines) + "\n"
