@@ -160,7 +160,7 @@ class PatchSource:
 
         Patches as :meth:`positions` draws them. ``as_uint8``: the same pixels before the float
         conversion (4x less to move between processes; ``/255`` gives the float batch exactly)."""
-        started = time.perf_counter()
+        started = time.perf_counter() if self.observer is not None else 0.0  # only a dry run listens
         s, p = self.scale, lr_patch
         lrs, hrs = [], []
         for i, y, x, flips in self.positions(step, seed, batch_size, lr_patch, augment, patch_filter, draw):

@@ -12,10 +12,8 @@ default when no folder is passed, as ``$SRNAS_DATA`` is for the root.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Union
 
 from srnas.errors import DatasetError
@@ -28,16 +26,14 @@ CACHE_ENV = "SRNAS_CACHE"
 class DataRoot:
     """Where a run reads its sets: the shared root (``None``: ``$SRNAS_DATA``, else ``../shared/datasets``)
     and the folders the user supplies for sets that are not redistributable, by set name
-    (``{"Manga109": "/data/manga109"}``). Plain paths are accepted wherever a ``DataRoot`` is."""
+    (``(("Manga109", "/data/manga109"),)``). Plain paths are accepted wherever a ``DataRoot`` is."""
 
     root: str | None = None
-    supplied: Mapping[str, str] = field(default_factory=dict)
+    supplied: tuple[tuple[str, str], ...] = ()  # (set name, folder) pairs: immutable, and pickles as it is
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "supplied", MappingProxyType({k: str(v) for k, v in self.supplied.items() if v}))
-
-    def __reduce__(self):  # a read-only mapping does not pickle; a sweep's process pool passes this on
-        return (DataRoot, (self.root, dict(self.supplied)))
+    def folder(self, name: str) -> str | None:
+        """The folder supplied for set ``name``, None if none."""
+        return dict(self.supplied).get(name)
 
     @classmethod
     def of(cls, root: str | os.PathLike | None = None, **supplied: str | os.PathLike | None) -> "str | DataRoot | None":
@@ -46,7 +42,7 @@ class DataRoot:
         folders = {k: str(v) for k, v in supplied.items() if v}
         if not folders:
             return None if root is None else str(root)
-        return cls(None if root is None else str(root), folders)
+        return cls(None if root is None else str(root), tuple(sorted(folders.items())))
 
 
 #: what every ``data_root`` parameter accepts: a path, a :class:`DataRoot`, or None (the default root)
@@ -60,8 +56,9 @@ def root_path(data_root: DataRootLike) -> str | os.PathLike | None:
 
 def supplied_folder(data_root: DataRootLike, name: str, env: str | None) -> tuple[Path, str] | None:
     """(folder, how it was given) of a user-supplied set: the argument's, else its variable's; None if neither."""
-    if isinstance(data_root, DataRoot) and data_root.supplied.get(name):
-        return Path(data_root.supplied[name]), f"--{name.lower()} / DataRoot.supplied[{name!r}]"
+    folder = data_root.folder(name) if isinstance(data_root, DataRoot) else None
+    if folder:
+        return Path(folder), f"--{name.lower()} / DataRoot.supplied[{name!r}]"
     if env and os.environ.get(env):
         return Path(os.environ[env]), f"${env}"
     return None

@@ -134,9 +134,9 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     from srnas.config import config_hash
     from srnas.context import RunContext
     from srnas.harness.execution.env import git_state, provenance
-    from srnas.methods import get_method, plugin_provenance
     from srnas.harness.execution.pipeline import LazyTrainingData, build_phase, search_phase, train_phase, uses_search
     from srnas.harness.execution.runner import prepare, to_json
+    from srnas.methods import plugin_provenance
     from srnas.methods.base import SearchResult
     from srnas.nas.flops import count_params
     from srnas.seeding import numerics_of, seed_everything
@@ -145,8 +145,8 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
         raise ValueError("--dry-run N needs N >= 1")
     # eval sets are not required: a missing one (Manga109) is projected from its manifest's page sizes
     git_at_start = git_state()  # the code this dry run times (a record read at the end once named later code)
-    plugin = plugin_provenance(type(get_method(name)))  # the plugin code this process loaded
     method, config, device = prepare(name, scale, profile, variant, overrides, data_root, device, results, threads, eval_sets=False)
+    plugin = plugin_provenance(type(method))  # the plugin code this process loaded
     # a scratch run folder: the checkpoint steps a loop times really write their checkpoint (it is part of
     # their cost), and nothing is left behind
     scratch = tempfile.TemporaryDirectory(prefix="srnas-dry-run-")

@@ -45,7 +45,6 @@ from srnas.methods.base import Method
 from srnas.seeding import numerics_of, seed_everything
 
 
-
 @dataclass
 class RunOutcome:
     path: Path

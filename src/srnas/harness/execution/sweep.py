@@ -64,7 +64,7 @@ class Unit:
             argv += ["--set", o]
         root = root_path(data_root)
         argv += ["--data-root", str(root)] if root else []
-        for name, folder in (data_root.supplied.items() if isinstance(data_root, DataRoot) else ()):
+        for name, folder in (data_root.supplied if isinstance(data_root, DataRoot) else ()):
             argv += [f"--{name.lower()}", folder]  # a user-supplied set's folder (Manga109), as `srnas run` takes it
         return argv
 
