@@ -15,7 +15,10 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from srnas.methods.base import Method
+    from srnas.methods.equivalence import Equivalence
 
 ENTRY_POINT_GROUP = "srnas.methods"
 
@@ -98,6 +101,17 @@ def get_method(name: str) -> "Method":
     return cls()
 
 
+def _plugin_source(cls: type) -> tuple["Path", bool]:
+    """The module file that defines ``cls`` and whether the plugin is flat (that one module directly in the
+    registry package, or a top-level module) rather than a folder."""
+    import sys
+    from pathlib import Path
+
+    path = Path(sys.modules[cls.__module__].__file__ or "")
+    package = cls.__module__.rsplit(".", 1)[0]
+    return path, package in ("srnas.methods", cls.__module__)
+
+
 @lru_cache(maxsize=None)
 def plugin_provenance(cls: type) -> dict[str, Any]:
     """What a run record keeps about the plugin that produced it: its class, the distribution that installed
@@ -107,15 +121,14 @@ def plugin_provenance(cls: type) -> dict[str, Any]:
     of being silently reused as "already done". The shared code is covered by the record's srnas version
     and git commit. Cached per process: the hash is of the code this process loaded."""
     import hashlib
-    import sys
     from importlib.metadata import PackageNotFoundError, packages_distributions, version
-    from pathlib import Path
 
-    module = sys.modules[cls.__module__]
-    path = Path(module.__file__ or "")
-    package = cls.__module__.rsplit(".", 1)[0]
-    flat = package in ("srnas.methods", cls.__module__)  # a module directly in the registry package, or top level
-    files = [path] if flat else sorted(f for f in path.parent.rglob("*") if f.suffix in (".py", ".json") and "__pycache__" not in f.parts)
+    from srnas.methods.equivalence import LEDGER_FILE
+
+    path, flat = _plugin_source(cls)
+    # the equivalence ledger names the hashes of the code beside it, so it cannot be part of them
+    files = [path] if flat else sorted(f for f in path.parent.rglob("*") if f.suffix in (".py", ".json")
+                                       and "__pycache__" not in f.parts and f.name != LEDGER_FILE)
     h = hashlib.sha256()
     for f in files:
         h.update(str(f.relative_to(path.parent)).encode() + b"\0" + f.read_bytes() + b"\0")
@@ -130,18 +143,32 @@ def plugin_provenance(cls: type) -> dict[str, Any]:
             "source_sha256": h.hexdigest(), "source_files": len(files)}
 
 
+@lru_cache(maxsize=None)
+def plugin_equivalences(cls: type) -> tuple["Equivalence", ...]:
+    """The plugin's ledger of source changes proven not to change a run (:mod:`srnas.methods.equivalence`):
+    its ``source_equivalence.json`` entries under its name. Cached per process, like the source hash."""
+    from srnas.methods.equivalence import ledger_path, read_ledger
+
+    path, _ = _plugin_source(cls)
+    return read_ledger(ledger_path(path), cls.name)  # type: ignore[attr-defined]
+
+
 def stale_plugin_code(record: dict[str, Any]) -> str | None:
     """Why a record no longer stands for the installed plugin's code (the source hash it recorded differs from
-    :func:`plugin_provenance` now), or None -- also for records made before the hash was recorded and for
-    methods that do not load here. The runner says it for a finished unit; tables label the row."""
+    :func:`plugin_provenance` now, and no chain of proven refactors in the plugin's equivalence ledger leads
+    from it to now), or None -- also for records made before the hash was recorded and for methods that do
+    not load here. The runner says it for a finished unit; tables label the row."""
+    from srnas.methods.equivalence import equivalent
+
     recorded = (record.get("plugin") or {}).get("source_sha256")
     if not recorded:
         return None
     try:
-        now = plugin_provenance(type(get_method(record["method"])))["source_sha256"]
+        cls = type(get_method(record["method"]))
+        now = plugin_provenance(cls)["source_sha256"]
     except Exception:  # noqa: BLE001 - hand-made or foreign records: nothing to compare with
         return None
-    if now == recorded:
+    if equivalent(recorded, now, plugin_equivalences(cls)):
         return None
     return f"made by other {record['method']} plugin code (source {recorded[:12]}, now {now[:12]})"
 
@@ -189,5 +216,5 @@ def reference_method() -> str | None:
 
 
 __all__: list[str] = ["register", "get_method", "list_methods", "broken_methods", "method_classes", "weight_sharing_spaces",
-                      "space_baseline", "reference_method", "plugin_provenance", "stale_plugin_code",
+                      "space_baseline", "reference_method", "plugin_provenance", "plugin_equivalences", "stale_plugin_code",
                       "ENTRY_POINT_GROUP"]
