@@ -27,7 +27,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from srnas.config import deep_merge
+from srnas.config import OptionalKeys, deep_merge
 from srnas.methods import get_method, objective_spaces, register, weight_sharing_spaces
 from srnas.methods.base import CandidateObjective, Genotype, Method, SearchResult, WeightSharingSpace
 from srnas.nas.separation import candidate_separation
@@ -47,6 +47,12 @@ _SETTINGS = {
     # the HiNAS paper's RSWS row: N=30; supernet training as long as the space plugin's own search
     "paper": {"supernet_steps": None, "candidates": 30, "val_fraction": 0.1, "val_patch": 32, "val_max_tiles": None, "val_batch": 16},
 }
+
+# Keys read with a default when a config lacks them (added after the RSWS rows were recorded: their config
+# hashes stay): mode "architecture" is the random-architecture row, rank_by "objective" the objective-matched
+# row; supernet "final-training" (smoke/short/paper) trains the supernet with the final-training config for
+# supernet_steps, "method" (compare) with the space method's own shared-weight training.
+_OPTIONAL = OptionalKeys({"search": {"random_ws": {"mode": "weight-sharing", "rank_by": "psnr", "supernet": "final-training"}}})
 
 
 class SampledArchitecture(nn.Module):
@@ -115,8 +121,7 @@ class RandomSearchMethod(Method):
         return {"search": {"random_ws": dict(_SETTINGS[name])}, "options": {"space": "hinas"}}
 
     def optional_config(self) -> dict[str, Any]:
-        # keys read with a default, added after the RSWS rows were recorded (their config hashes stay)
-        return {"search": {"random_ws": {"mode": "weight-sharing", "rank_by": "psnr"}}}
+        return _OPTIONAL.defaults()
 
     def inherited_profile(self, profile: str, config: dict[str, Any]) -> dict[str, Any]:
         """The space plugin's own profile: same data, network widths, options and training budget."""
@@ -132,7 +137,7 @@ class RandomSearchMethod(Method):
         space = self._space_method(config).search_space(config, data.scale)
         if space is None:
             raise TypeError(f"method {space_name!r} exposes no weight-sharing search space")
-        mode = settings.get("mode", "weight-sharing")  # absent in configs made before the random-arch rows
+        mode = _OPTIONAL.read(config, "search.random_ws.mode")
         if mode == "architecture":
             arch = space.sample(np.random.default_rng([seed, _CANDIDATE_STREAM]))
             genotype = {"space": space_name, "genotype": space.genotype(arch)}
@@ -142,7 +147,7 @@ class RandomSearchMethod(Method):
             return SearchResult(genotype=genotype, info=info)
         if mode != "weight-sharing":
             raise ValueError(f"search.random_ws.mode must be 'weight-sharing' or 'architecture', not {mode!r}")
-        rank_by = settings.get("rank_by", "psnr")  # absent in configs made before the objective rows
+        rank_by = _OPTIONAL.read(config, "search.random_ws.rank_by")
         objective = None
         if rank_by == "objective":
             objective = self._space_method(config).candidate_objective(config, data.scale)
@@ -174,7 +179,7 @@ class RandomSearchMethod(Method):
         genotype = {"space": space_name, "genotype": space.genotype(candidates[best]["arch"])}
         steps = int(training["steps"])
         info = {"space": space_name, "supernet_steps": steps, "supernet_final_loss": summary["final_loss"],
-                "supernet_training": settings.get("supernet", "final-training"),
+                "supernet_training": _OPTIONAL.read(config, "search.random_ws.supernet"),
                 "budget": search_budget(steps, int(training["batch"]), int(training["lr_patch"]), 0),
                 "val_tiles": len(tiles), "best_index": best, "candidates": candidates,
                 "validation_noise": candidate_separation(per_tile)}
@@ -189,7 +194,7 @@ class RandomSearchMethod(Method):
         Otherwise (short/paper rows recorded before it) the final-training config for ``supernet_steps``
         steps (or the space's search steps)."""
         settings = config["search"]["random_ws"]
-        if settings.get("supernet") == "method":
+        if _OPTIONAL.read(config, "search.random_ws.supernet") == "method":
             training = self._space_method(config).supernet_training(config)
             if training is None:
                 raise TypeError(f"method {config['options']['space']!r} states no supernet training to match")

@@ -1,9 +1,10 @@
-"""A plugin's optional config keys state their default twice: in ``Method.optional_config()`` (what ``--set``
-may name on any profile) and at the place the code reads them, ``section.get("key", default)`` (what a
-config made before the option gets). Until the plugins read through one accessor (#24), the two must agree:
-this reads every plugin's source over the registry and compares each literal read-default of a declared
-optional key with the declared one. A drift would make an old record's config mean one thing to the code
-and another to ``--set``."""
+"""A plugin's optional config keys (options added after runs were recorded; old configs lack them and keep
+their hashes) state their default once: in the plugin's :class:`srnas.config.OptionalKeys`, which
+``Method.optional_config()`` returns (what ``--set`` may name on any profile) and through which the plugin
+reads them (the default an old config gets). Before #24 each default was also written at its read,
+``section.get("key", default)``, and the two could drift, making an old record's config mean one thing to
+the code and another to ``--set``. This reads every plugin's source over the registry: no declared optional
+key is read around the accessor."""
 from __future__ import annotations
 
 import ast
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from srnas.config import OptionalKeys
 from srnas.methods import get_method, list_methods
 
 
@@ -31,38 +33,48 @@ def _plugin_files(method: Any) -> list[Path]:
     return sorted(source.parent.glob("*.py")) if source.parent.name != "methods" else [source]
 
 
-def _read_defaults(files: list[Path], keys: set[str]) -> Iterator[tuple[str, int, str, Any]]:
-    """(file, line, key, default) of every ``x.get("key", <literal>)`` call on one of ``keys``."""
+def _get_reads(files: list[Path], keys: set[str]) -> Iterator[tuple[str, int, str]]:
+    """(file, line, key) of every ``x.get("key")`` / ``x.get("key", default)`` call on one of ``keys``."""
     for path in files:
         for node in ast.walk(ast.parse(path.read_text())):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
-                    and len(node.args) == 2 and isinstance(node.args[0], ast.Constant) and node.args[0].value in keys):
-                try:
-                    default = ast.literal_eval(node.args[1])
-                except ValueError:  # a computed default: not a second statement of a literal
-                    continue
-                yield path.name, node.lineno, node.args[0].value, default
-
-
-def _same(read: Any, declared: Any) -> bool:
-    return read == declared or (isinstance(declared, list) and tuple(declared) == read)
+                    and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value in keys):
+                yield path.name, node.lineno, node.args[0].value
 
 
 @pytest.mark.parametrize("name", list_methods())
-def test_every_read_default_of_an_optional_key_is_the_declared_one(name):
+def test_no_declared_optional_key_is_read_around_the_accessor(name):
     method = get_method(name)
-    declared: dict[str, list[Any]] = {}
-    for path, value in _leaves(method.optional_config()):
-        declared.setdefault(path[-1], []).append(value)
-    drift = [f"{file}:{line} reads {key!r} with default {default!r}, optional_config() declares {declared[key]!r}"
-             for file, line, key, default in _read_defaults(_plugin_files(method), set(declared))
-             if not any(_same(default, d) for d in declared[key])]
-    assert not drift, "; ".join(drift)
+    declared = {path[-1] for path, _ in _leaves(method.optional_config())}
+    around = [f"{file}:{line} reads {key!r} with .get(); read it through the plugin's OptionalKeys"
+              for file, line, key in _get_reads(_plugin_files(method), declared)]
+    assert not around, "; ".join(around)
 
 
-def test_the_reader_finds_a_drift(tmp_path):
-    """The check can fail: a read default that differs from the declared one is found."""
+@pytest.mark.parametrize("name", list_methods())
+def test_every_declared_default_is_what_a_config_without_it_reads(name):
+    """The accessor the plugin reads through answers an old config (the key absent) with the declared default."""
+    method = get_method(name)
+    keys = OptionalKeys(method.optional_config())
+    for path, default in _leaves(method.optional_config()):
+        assert keys.read({}, ".".join(path)) == default
+
+
+def test_the_reader_finds_a_read_around_the_accessor(tmp_path):
+    """The check can fail: a declared key read with .get (with or without a default) is found."""
     source = tmp_path / "plugin.py"
-    source.write_text('def f(cfg):\n    return cfg["options"].get("arch_init", "ones"), cfg.get("other", 1)\n')
-    assert list(_read_defaults([source], {"arch_init"})) == [("plugin.py", 2, "arch_init", "ones")]
-    assert not _same("ones", "randn") and _same((0.9, 0.999), [0.9, 0.999])
+    source.write_text('def f(cfg):\n    return cfg["options"].get("arch_init", "ones"), cfg.get("arch_init"), cfg.get("other", 1)\n')
+    assert list(_get_reads([source], {"arch_init"})) == [("plugin.py", 2, "arch_init")] * 2
+
+
+def test_optional_keys_read_the_config_else_the_declared_default():
+    keys = OptionalKeys({"options": {"mode": "a", "betas": [0.9, 0.999]}, "search": {"random_ws": {"rank_by": "psnr"}}})
+    assert keys.read({"options": {"mode": "b"}}, "options.mode") == "b"
+    assert keys.read({"options": {}}, "options.mode") == "a" and keys.read({}, "options.mode") == "a"
+    assert keys.read({"options": {"mode": None}}, "options.mode") is None  # a stated null is the config's value
+    assert keys.read({"search": {"random_ws": {"rank_by": "objective"}}}, "search.random_ws.rank_by") == "objective"
+    assert keys.read({"search": {}}, "search.random_ws.rank_by") == "psnr"
+    keys.read({}, "options.betas").append(1.0)  # a caller mutating a default changes nothing declared
+    assert keys.defaults()["options"]["betas"] == [0.9, 0.999]
+    with pytest.raises(KeyError, match="options.other is not a declared optional key"):
+        keys.read({"options": {"other": 1}}, "options.other")

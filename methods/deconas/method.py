@@ -10,7 +10,7 @@ import torch.nn as nn
 from srnas.methods import register
 from srnas.methods.base import CandidateObjective, ControllerProbes, ControllerReadout, Genotype, Method, SearchResult
 from srnas.methods.deconas.model import DeCoNASNet
-from srnas.methods.deconas.search import DeCoNASSearch, reward_objective
+from srnas.methods.deconas.search import OPTIONAL, DeCoNASSearch, reward_objective
 from srnas.methods.deconas.space import Arc, make_genotype, random_arc
 from srnas.nas.ops import BicubicResidual
 
@@ -104,8 +104,7 @@ class DeCoNASMethod(Method):
         return "DeCoNASNet (4 DNBs x 4 layers)" if variant == "DeCoNASNet" else None
 
     def optional_config(self) -> dict[str, Any]:
-        # the official code's data handling; absent means the paper's (no filter, no cut)
-        return {"search": {"patch_filter": None}, "train": {"patch_filter": None, "loss_cut": 0.0}}
+        return OPTIONAL.defaults()
 
     def fixed_genotype(self, config: dict[str, Any]) -> Genotype:
         key = config["options"].get("genotype")
@@ -122,7 +121,7 @@ class DeCoNASMethod(Method):
         steps, per_epoch = int(s["epochs"]) * int(s["steps_per_epoch"]), int(s["steps_per_epoch"])
         return {"steps": steps, "batch": int(s["batch"]), "lr_patch": int(s["lr_patch"]), "augment": True, "optimizer": "adam",
                 "lr": s["child_lr"], "schedule": "step", "step_size": max(int(s["child_lr_halve_every_epochs"]) * per_epoch, 1), "gamma": 0.5,
-                "weight_decay": 0.0, "grad_clip": 0.0, "loss": "l1", "patch_filter": s.get("patch_filter"), "checkpoint_every": per_epoch}
+                "weight_decay": 0.0, "grad_clip": 0.0, "loss": "l1", "patch_filter": OPTIONAL.read(config, "search.patch_filter"), "checkpoint_every": per_epoch}
 
     def architecture_decisions(self, genotype: Genotype) -> dict[str, Any]:
         """The controller's arc (one entry per decision); ``decoded`` is the same arc spelled out per layer and

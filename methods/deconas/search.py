@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from srnas.config import OptionalKeys
 from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
 from srnas.methods.base import CandidateObjective
@@ -44,6 +45,11 @@ def y_psnr(sr: torch.Tensor, hr: torch.Tensor, shave: int) -> torch.Tensor:
         diff = diff[:, shave:-shave, shave:-shave]
     mse = diff.pow(2).flatten(1).mean(1).clamp_min(1e-10)
     return -10 * torch.log10(mse)
+
+
+# The official code's data handling (options added after runs were recorded); absent means the paper's: no
+# patch filter, no loss cut. search.* is read here, train.* by the shared trainer's config.
+OPTIONAL = OptionalKeys({"search": {"patch_filter": None}, "train": {"patch_filter": None, "loss_cut": 0.0}})
 
 
 @dataclass
@@ -80,8 +86,8 @@ class SearchSettings:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "SearchSettings":
         s, o = config["search"], config["options"]
-        fields = {k: s[k] for k in cls.__dataclass_fields__ if k in s and k != "controller"}
-        return cls(**fields, complexity=o.get("complexity", "correct"), baseline_on=o.get("baseline_on", "reward"), derive_by=o.get("derive_by", "reward"), controller=o.get("controller", "row"))
+        fields = {k: s[k] for k in cls.__dataclass_fields__ if k in s and k not in ("controller", "patch_filter")}
+        return cls(**fields, patch_filter=OPTIONAL.read(config, "search.patch_filter"), complexity=o.get("complexity", "correct"), baseline_on=o.get("baseline_on", "reward"), derive_by=o.get("derive_by", "reward"), controller=o.get("controller", "row"))
 
 
 def make_controller(n_bits: int, st: SearchSettings) -> SequencePolicy:

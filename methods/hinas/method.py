@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from srnas.config import OptionalKeys
 from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
 from srnas.losses import ssim_map_mean
@@ -30,6 +31,10 @@ def _cost(genotype: Genotype, scale: int, model: dict[str, Any], width_levels: s
 # Configs made before options.endpoint existed were built with the former rule: reading its absence as
 # "last-non-final" rebuilds those runs' checkpoints exactly; every profile now names "official".
 _ENDPOINT_BEFORE_OPTION = "last-non-final"
+
+# Added after runs were recorded: absent l2_input = the paper's projection, absent residual = ResL on, absent
+# genotype_edit = the searched genotype as derived, absent arch_init = 1e-3 x randn logits.
+OPTIONAL = OptionalKeys({"options": {"l2_input": "projection", "residual": True, "genotype_edit": None, "arch_init": "randn"}})
 
 
 def _build(genotype: Genotype, scale: int, model: dict[str, Any], width_levels: str, endpoint: str = "official",
@@ -60,9 +65,9 @@ def make_supernet(config: dict[str, Any], scale: int) -> HiNASSupernet:
         cell_sharing=bool(o["cell_sharing"]),
         arch_sharing=o["arch_sharing"],
         head=o["search_head"],
-        l2_input=o.get("l2_input", "projection"),  # absent in configs made before the option existed
-        residual=bool(o.get("residual", True)),
-        arch_init=o.get("arch_init", "randn"),
+        l2_input=OPTIONAL.read(config, "options.l2_input"),
+        residual=bool(OPTIONAL.read(config, "options.residual")),
+        arch_init=OPTIONAL.read(config, "options.arch_init"),
     )
 
 
@@ -189,10 +194,7 @@ class HiNASMethod(Method):
         }
 
     def optional_config(self) -> dict[str, Any]:
-        # added after runs were recorded: absent l2_input = the paper's projection, absent residual = ResL on,
-        # absent genotype_edit = the searched genotype as derived
-        # absent arch_init = 1e-3 x randn logits
-        return {"options": {"l2_input": "projection", "residual": True, "genotype_edit": None, "arch_init": "randn"}}
+        return OPTIONAL.defaults()
 
     def search(self, data: PatchSource, config: dict[str, Any], seed: int, ctx: RunContext) -> SearchResult:
         s = config["search"]
@@ -211,7 +213,7 @@ class HiNASMethod(Method):
         genotype = derive_genotype(net)
         genotype.update(search_scale=scale, width_levels=config["options"]["width_levels"])
         searched = {"cells": genotype["cells"], "levels": genotype["levels"]}
-        genotype, edit_note = apply_edit(genotype, config["options"].get("genotype_edit"))
+        genotype, edit_note = apply_edit(genotype, OPTIONAL.read(config, "options.genotype_edit"))
         summary.update(edit_note)
         paper_model = self.profile("paper")["model"]
         summary["params_at_paper_width"] = {str(x): _cost(genotype, x, paper_model, genotype["width_levels"]) for x in (2, 3, 4)}
@@ -265,7 +267,7 @@ class HiNASMethod(Method):
     def build(self, genotype: Genotype, scale: int, config: dict[str, Any]) -> nn.Module:
         o = config["options"]
         return _build(genotype, scale, config["model"], o["width_levels"], o.get("endpoint", _ENDPOINT_BEFORE_OPTION),
-                      bool(o.get("residual", True)))
+                      bool(OPTIONAL.read(config, "options.residual")))
 
 
 def params_at_paper_widths(genotype: Genotype, scale: int) -> int:

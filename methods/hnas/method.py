@@ -57,10 +57,9 @@ class HNASMethod(Method):
         return variant if variant in PUBLISHED else None
 
     def optional_config(self) -> dict[str, Any]:
-        # added after the short runs were recorded: absent means the paper behaviour
-        # derive_score: "psnr" ranks derivation candidates by validation PSNR (the code); "reward" by the
-        # search's own lambda * PSNR - (1 - lambda) * Cost, so lambda reaches the derived architecture
-        return {"options": {"reward_psnr": "per-image", "search_bn_stats": "batch", "derive_score": "psnr"}}
+        from srnas.methods.hnas.search import OPTIONAL
+
+        return OPTIONAL.defaults()
 
     def search(self, data: PatchSource, config: dict[str, Any], seed: int, ctx: RunContext) -> SearchResult:
         from srnas.methods.hnas.search import run_search

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from srnas.methods.base import ControllerProbes, ControllerReadout, RecordGroup, ReportSection
+from srnas.methods.hnas.search import OPTIONAL
 
 def controller_readout(info: dict[str, Any]) -> ControllerReadout:
     """Controller epochs are the history rows with ``psnr`` (the sampled architectures' mean validation
@@ -29,7 +30,7 @@ def lambda_section(probes: Sequence[RecordGroup]) -> ReportSection:
         derived = [r["search_info"]["derived_macs_search_width"] for r in g.records]
         final = [r["cost"]["macs"][0]["macs_per_lr_pixel"] for r in g.records]
         rows.append({"lambda": g.records[0]["config"]["search"]["lambda"],
-                     "derivation ranks by": g.records[0]["config"]["options"].get("derive_score", "psnr"),
+                     "derivation ranks by": OPTIONAL.read(g.records[0]["config"], "options.derive_score"),
                      "seeds": " ".join(map(str, g.seeds)),
                      "derived MACs at search width, mean (range)": f"{np.mean(derived) / 1e6:.2f} M ({min(derived) / 1e6:.2f}–{max(derived) / 1e6:.2f})",
                      "final net MACs / LR px": f"{np.mean(final):,.0f}"})

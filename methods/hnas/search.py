@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from srnas.config import OptionalKeys
 from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
 from srnas.methods.base import CandidateObjective, SearchResult
@@ -30,6 +31,12 @@ from srnas.nas.budget import search_budget
 from srnas.nas.separation import candidate_separation
 from srnas.nas.reinforce import Reinforce
 from srnas.train import make_optimizer, make_schedule
+
+
+# Added after the short runs were recorded: absent means the paper behaviour. derive_score: "psnr" ranks
+# derivation candidates by validation PSNR (the code); "reward" by the search's own lambda * PSNR - (1 - lambda)
+# * Cost, so lambda reaches the derived architecture.
+OPTIONAL = OptionalKeys({"options": {"reward_psnr": "per-image", "search_bn_stats": "batch", "derive_score": "psnr"}})
 
 
 def stream_generator(seed: int, stream: str, step: int) -> torch.Generator:
@@ -104,7 +111,7 @@ def make_supernet(space: HNASSpace, scale: int, config: dict[str, Any]) -> HNASS
     bicubic like the final model, so reward PSNRs rank architectures the way the final model will."""
     s, residual = config["search"], bool(config["options"]["bicubic_residual"])
     net = HNASSupernet(space, scale, int(s["channels"]), float(config["model"]["rgb_range"]), bool(s["search_bn"]), residual_output=residual)
-    stats = config["options"].get("search_bn_stats", "batch")
+    stats = OPTIONAL.read(config, "options.search_bn_stats")
     if stats == "running":
         track_running_stats(net)
     elif stats != "batch":
@@ -139,8 +146,8 @@ def reward_objective(config: dict[str, Any], scale: int) -> CandidateObjective:
     same PSNR (``options.reward_psnr``, quantised RGB, ``scale + reward_shave_extra`` border) and each
     architecture charged its own MACs (the paper's meaning; ``flops_cost: official``'s stale hooks have no
     counterpart for a fixed candidate), so the objective-matched random search ranks as this reward does."""
-    s, opts = config["search"], config["options"]
-    reward_psnr = opts.get("reward_psnr", "per-image")
+    s = config["search"]
+    reward_psnr = OPTIONAL.read(config, "options.reward_psnr")
     if reward_psnr not in REWARD_PSNR:
         raise ValueError(f"options.reward_psnr must be one of {', '.join(REWARD_PSNR)}, not {reward_psnr!r}")
     psnr_fn, shave, lam = REWARD_PSNR[reward_psnr], scale + int(s["reward_shave_extra"]), float(s["lambda"])
@@ -187,13 +194,13 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
     table = MacTable(space, scale, int(s["channels"]), int(s["cost_lr_size"]))
     cost = ArchCost(table, float(s["cost_per_mac"]), opts["flops_cost"], s.get("cost_decimals"))
     lam, pos_w = float(s["lambda"]), float(opts["position_weight"])
-    reward_psnr = opts.get("reward_psnr", "per-image")
+    reward_psnr = OPTIONAL.read(config, "options.reward_psnr")
     if reward_psnr not in REWARD_PSNR:
         raise ValueError(f"options.reward_psnr must be one of {', '.join(REWARD_PSNR)}, not {reward_psnr!r}")
     psnr_fn = REWARD_PSNR[reward_psnr]
     # the code keeps the supernet in train mode for the controller epoch (BN: batch statistics, running
     # statistics updated); with batch-only BN, eval mode computes the same
-    controller_mode_train = opts.get("search_bn_stats", "batch") == "running"
+    controller_mode_train = OPTIONAL.read(config, "options.search_bn_stats") == "running"
     reward_shave = scale + int(s["reward_shave_extra"])
     history: list[dict[str, float]] = []
     start_epoch = 0
@@ -275,7 +282,7 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
     tiles = controller_data.tiles(int(s["derive_lr_patch"]), int(s["derive_tiles"]) or None)
     per_tile: list[list[float]] = []
     psnr_score = validation_scorer(net, tiles, scale, int(s["batch"]), device, psnr_fn, per_tile)
-    derive_score = opts.get("derive_score", "psnr")
+    derive_score = OPTIONAL.read(config, "options.derive_score")
     if derive_score not in ("psnr", "reward"):
         raise ValueError(f"options.derive_score must be 'psnr' (the code: best validation PSNR) or 'reward', not {derive_score!r}")
     draws = iter(range(10**9))

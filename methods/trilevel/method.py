@@ -19,7 +19,7 @@ from srnas.nas.bilevel import weight_training
 from .model import build_network
 from .report import cost_weight_section
 from .search import loss_objective, one_phase_search
-from .space import SpaceConfig
+from .space import OPTIONAL, SpaceConfig
 from .supernet import DiscreteTrilevelSupernet
 
 
@@ -87,14 +87,11 @@ class TrilevelNASMethod(Method):
         }
 
     def optional_config(self) -> dict[str, Any]:
-        # the order-constraint reading, added after the short runs were recorded; final_weights: "search"
-        # keeps the one-phase network's supernet weights (no retraining), "scratch" builds the derived
-        # genotype afresh for the shared trainer, like every row of the equal-budget comparison
-        return {"options": {"network_level": "sorted-sparsestmax", "final_weights": "search"}, "search": {"order_weight": 0.0}}
+        return OPTIONAL.defaults()
 
     def search(self, data, config: dict[str, Any], seed: int, ctx) -> SearchResult:
         result = one_phase_search(data, config, seed, ctx)
-        mode = config["options"].get("final_weights", "search")
+        mode = OPTIONAL.read(config, "options.final_weights")
         if mode == "scratch":
             return SearchResult(genotype=result.genotype, info=result.info)
         if mode != "search":

@@ -22,7 +22,7 @@ from srnas.losses import make_loss
 from srnas.methods.base import CandidateObjective, SearchResult
 from srnas.nas.bilevel import bilevel_search
 
-from .space import SpaceConfig
+from .space import OPTIONAL, SpaceConfig
 from .supernet import TrilevelSupernet
 
 
@@ -62,7 +62,7 @@ def one_phase_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: 
     weight_data, arch_data = (data, data) if split == 0 else tuple(data.split([1 - split, split]))
     pixel_loss = make_loss(cfg.get("loss", "l1"))
     reference_macs, cost_weight = space.max_macs(), float(cfg.get("cost_weight", 0.0))
-    order_weight = float(cfg.get("order_weight", 0.0))
+    order_weight = float(OPTIONAL.read(config, "search.order_weight"))
 
     def arch_loss(sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
         loss = pixel_loss(sr, hr) + cost_weight * supernet.expected_macs() / reference_macs

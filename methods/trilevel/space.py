@@ -17,7 +17,14 @@ from typing import Any
 
 import torch.nn as nn
 
+from srnas.config import OptionalKeys
 from srnas.nas.ops import conv_op
+
+# Added after the short runs were recorded: network_level "order-constraint" is the derivative's reading;
+# final_weights "search" keeps the one-phase network's supernet weights (no retraining), "scratch" builds
+# the derived genotype afresh for the shared trainer, like every row of the equal-budget comparison.
+OPTIONAL = OptionalKeys({"options": {"network_level": "sorted-sparsestmax", "final_weights": "search"},
+                         "search": {"order_weight": 0.0}})
 
 OP_NAMES: tuple[str, ...] = ("conv_3x3", "sep_conv_3x3", "dil_conv_3x3", "conv_1x1")
 """Four primitives, as many as the derivative code has (whose names we could not resolve)."""
@@ -80,7 +87,7 @@ class SpaceConfig:
             ops=tuple(m.get("ops", OP_NAMES)),
             res_scale=float(m.get("res_scale", 0.2)),
             bicubic_residual=bool(config.get("options", {}).get("bicubic_residual", False)),
-            network_level=str(config.get("options", {}).get("network_level", "sorted-sparsestmax")),
+            network_level=str(OPTIONAL.read(config, "options.network_level")),
         )
         space.validate()
         return space

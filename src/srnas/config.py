@@ -99,3 +99,36 @@ def config_hash(config: dict[str, Any]) -> str:
     """Short stable hash of a resolved config."""
     blob = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+class OptionalKeys:
+    """The config keys a plugin reads with a default when a config lacks them, each default stated once.
+
+    Options added after runs were recorded are read this way, so the configs made before them (and their
+    hashes) stay valid. ``Method.optional_config()`` returns :meth:`defaults` (what ``--set`` may name on
+    any profile) and the plugin reads every such key through :meth:`read`, so the default an old config
+    gets is the declared one by construction -- not a second literal at the read that can drift (#24).
+    Reading an undeclared key through it is an error: declare it first."""
+
+    def __init__(self, tree: dict[str, Any]) -> None:
+        self._tree = copy.deepcopy(tree)
+
+    def defaults(self) -> dict[str, Any]:
+        """The declared keys and defaults as {section: {key: default}} (nested sections nest), a copy."""
+        return copy.deepcopy(self._tree)
+
+    def read(self, config: dict[str, Any], path: str) -> Any:
+        """The value at dotted ``path`` (``"options.arch_init"``, ``"search.random_ws.mode"``) of ``config``,
+        or its declared default where the config lacks it."""
+        *sections, key = path.split(".")
+        declared: Any = self._tree
+        for part in sections:
+            declared = declared.get(part) if isinstance(declared, dict) else None
+        if not isinstance(declared, dict) or key not in declared:
+            raise KeyError(f"{path} is not a declared optional key; add it to the plugin's OptionalKeys")
+        node: Any = config
+        for part in sections:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and key in node:
+            return node[key]
+        return copy.deepcopy(declared[key])
