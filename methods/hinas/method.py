@@ -14,7 +14,7 @@ from srnas.datasets.patches import PatchSource
 from srnas.losses import ssim_map_mean
 from srnas.methods import register
 from srnas.methods.base import Genotype, Method, SearchResult
-from srnas.nas.bilevel import bilevel_search, weight_training
+from srnas.nas.bilevel import BILEVEL_OPTIONAL, bilevel_search, weight_training
 from srnas.nas.flops import count_params
 from srnas.train import loss_from_config
 
@@ -33,8 +33,9 @@ def _cost(genotype: Genotype, scale: int, model: dict[str, Any], width_levels: s
 _ENDPOINT_BEFORE_OPTION = "last-non-final"
 
 # Added after runs were recorded: absent l2_input = the paper's projection, absent residual = ResL on, absent
-# genotype_edit = the searched genotype as derived, absent arch_init = 1e-3 x randn logits.
-OPTIONAL = OptionalKeys({"options": {"l2_input": "projection", "residual": True, "genotype_edit": None, "arch_init": "randn"}})
+# genotype_edit = the searched genotype as derived, absent arch_init = 1e-3 x randn logits; and the shared
+# DARTS loop's (search.arch_batches).
+OPTIONAL = OptionalKeys({"options": {"l2_input": "projection", "residual": True, "genotype_edit": None, "arch_init": "randn"}}) | BILEVEL_OPTIONAL
 
 
 def _build(genotype: Genotype, scale: int, model: dict[str, Any], width_levels: str, endpoint: str = "official",

@@ -30,6 +30,7 @@ from srnas.nas.ops import BicubicResidual
 from srnas.nas.budget import search_budget
 from srnas.nas.separation import candidate_separation
 from srnas.nas.reinforce import Reinforce
+from srnas.seeding import stream_generator
 from srnas.train import make_optimizer, make_schedule
 
 
@@ -37,12 +38,6 @@ from srnas.train import make_optimizer, make_schedule
 # derivation candidates by validation PSNR (the code); "reward" by the search's own lambda * PSNR - (1 - lambda)
 # * Cost, so lambda reaches the derived architecture.
 OPTIONAL = OptionalKeys({"options": {"reward_psnr": "per-image", "search_bn_stats": "batch", "derive_score": "psnr"}})
-
-
-def stream_generator(seed: int, stream: str, step: int) -> torch.Generator:
-    """A torch generator that depends only on (seed, stream, step): resumable, order-independent."""
-    state = np.random.SeedSequence([seed, step, *stream.encode()]).generate_state(2, dtype=np.uint64)
-    return torch.Generator().manual_seed(int(state[0]) & ((1 << 63) - 1))
 
 
 def _quantised_sq_error(sr: torch.Tensor, hr: torch.Tensor, shave: int) -> torch.Tensor:

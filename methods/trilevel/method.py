@@ -14,7 +14,7 @@ import torch.nn as nn
 
 from srnas.methods import register
 from srnas.methods.base import CandidateObjective, Genotype, Method, RecordGroup, ReportSection, SearchResult
-from srnas.nas.bilevel import weight_training
+from srnas.nas.bilevel import BILEVEL_OPTIONAL, weight_training
 
 from .model import build_network
 from .report import cost_weight_section
@@ -87,7 +87,7 @@ class TrilevelNASMethod(Method):
         }
 
     def optional_config(self) -> dict[str, Any]:
-        return OPTIONAL.defaults()
+        return (OPTIONAL | BILEVEL_OPTIONAL).defaults()  # and the shared DARTS loop's keys
 
     def search(self, data, config: dict[str, Any], seed: int, ctx) -> SearchResult:
         result = one_phase_search(data, config, seed, ctx)

@@ -113,6 +113,10 @@ class OptionalKeys:
     def __init__(self, tree: dict[str, Any]) -> None:
         self._tree = copy.deepcopy(tree)
 
+    def __or__(self, other: "OptionalKeys") -> "OptionalKeys":
+        """Both sets of keys (a plugin's own and those of a shared loop it runs); ``other`` wins a clash."""
+        return OptionalKeys(deep_merge(self._tree, other._tree))
+
     def defaults(self) -> dict[str, Any]:
         """The declared keys and defaults as {section: {key: default}} (nested sections nest), a copy."""
         return copy.deepcopy(self._tree)

@@ -49,3 +49,39 @@ def seed_everything(seed: int, numerics: str = "faithful") -> dict[str, object]:
     if numerics != "faithful":  # faithful records keep the keys they always had
         result["numerics"] = numerics
     return result
+
+
+def stream_seed(seed: int, stream: str, *index: int) -> int:
+    """A 63-bit seed that depends only on (run seed, stream name, index...): the named random streams of a
+    run (HNAS's controller draws per step, the DARTS loop's architecture batches with ``named``...).
+
+    Named streams never meet: the name's bytes enter numpy's SeedSequence beside the seed, so stream "a" of
+    seed s is not stream "b" of any seed, and a draw depends on no other draw (resumable, order-free). A new
+    plugin draws from here instead of inventing a convention (``seed + 7919`` made Trilevel seed 0's
+    architecture batches seed 7919's weight batches, see :func:`arch_batch_seed`). The derivation is HNAS's
+    since its first records, so moving it here kept their bits."""
+    state = np.random.SeedSequence([seed, *index, *stream.encode()]).generate_state(2, dtype=np.uint64)
+    return int(state[0]) & ((1 << 63) - 1)
+
+
+def stream_generator(seed: int, stream: str, *index: int) -> torch.Generator:
+    """A CPU torch generator seeded with :func:`stream_seed` (the controllers sample on the CPU: #23)."""
+    return torch.Generator().manual_seed(stream_seed(seed, stream, *index))
+
+
+ARCH_BATCHES = ("offset-7919", "named")
+
+
+def arch_batch_seed(seed: int, mode: str = "offset-7919") -> int:
+    """The data seed of a DARTS loop's architecture batches (``search.arch_batches``).
+
+    ``offset-7919`` (absent in every config recorded so far, so their hashes and bits stay): ``seed + 7919``.
+    Where the architecture and weight batches come from one source (Trilevel's default ``arch_split: 0``),
+    seed s's architecture batches are seed s + 7919's weight batches -- harmless while no sweep runs both
+    seeds, and a trap for one that does. ``named``: :func:`stream_seed` (seed, "arch-batches"), which is no
+    other seed's weight stream."""
+    if mode == "offset-7919":
+        return seed + 7919
+    if mode == "named":
+        return stream_seed(seed, "arch-batches")
+    raise ValueError(f"search.arch_batches must be one of {', '.join(ARCH_BATCHES)}, not {mode!r}")

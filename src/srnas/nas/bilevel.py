@@ -14,10 +14,12 @@ from typing import Any, Protocol
 import torch
 import torch.nn as nn
 
+from srnas.config import OptionalKeys
 from srnas.context import RunContext
 from srnas.datasets.patches import PatchSource
 from srnas.losses import LossFn
 from srnas.nas.budget import search_budget
+from srnas.seeding import arch_batch_seed
 from srnas.step_timer import stratified_schedule
 from srnas.train import make_optimizer, make_schedule
 
@@ -28,6 +30,11 @@ class Supernet(Protocol):
     def __call__(self, x: torch.Tensor) -> torch.Tensor: ...
     def state_dict(self) -> dict: ...
     def load_state_dict(self, state: dict) -> Any: ...
+
+
+# Read by the shared loop from the search section; a plugin built on it adds these to its optional_config()
+# (search.arch_batches: srnas.seeding.arch_batch_seed; absent = the seed + 7919 every record so far used).
+BILEVEL_OPTIONAL = OptionalKeys({"search": {"arch_batches": "offset-7919"}})
 
 
 def weight_training(cfg: dict[str, Any], loss: dict[str, Any]) -> dict[str, Any]:
@@ -129,6 +136,7 @@ def bilevel_search(
             best = {**best, "state": _load_best(ctx, phase, best["step"])}
         ctx.log(f"[{phase}] resumed at step {start}/{steps}")
     batch, patch, aug = cfg["batch"], cfg["lr_patch"], cfg.get("augment", True)
+    arch_seed = arch_batch_seed(seed, BILEVEL_OPTIONAL.read({"search": cfg}, "search.arch_batches"))
     every = int(cfg.get("checkpoint_every", 0) or 0)
     v_every, v_from = int(cfg.get("validate_every", 0) or 0), int(cfg.get("validate_from", 0))
     bar = ctx.progress(steps, phase, initial=start)
@@ -158,7 +166,7 @@ def bilevel_search(
         extra = on_step(step, record) if on_step else None
         row: dict[str, float] = {"step": step + 1}
         if step >= warmup and a_params:
-            lr, hr = arch_data.batch(step, seed + 7919, batch, patch, aug)
+            lr, hr = arch_data.batch(step, arch_seed, batch, patch, aug)
             a_loss = arch_loss_fn(supernet(lr.to(ctx.device)), hr.to(ctx.device))
             a_opt.zero_grad(set_to_none=True)
             w_opt.zero_grad(set_to_none=True)
