@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from srnas.errors import SrnasError
+
 LEDGER_FILE = "source_equivalence.json"
 
 
@@ -52,8 +54,9 @@ class Equivalence:
     ledger: Path
 
 
-class LedgerError(ValueError):
-    """A ledger file that cannot be read as entries; names the file and what to fix."""
+class LedgerError(SrnasError, ValueError):
+    """A ledger file that cannot be read as entries; names the file and what to fix (a bad-input error: the
+    CLI prints it on one line)."""
 
 
 def ledger_path(plugin_file: Path) -> Path:
