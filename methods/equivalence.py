@@ -120,9 +120,9 @@ def evidence_problems(entry: Equivalence, root: Path) -> list[str]:
             before = json.loads((root / ev.before).read_text())
             after = json.loads((root / ev.after).read_text())
         except (OSError, json.JSONDecodeError) as exc:
-            problems.append(f"{ev.before} / {ev.after}: unreadable ({exc})")
+            problems.append(f"{entry.ledger}: {ev.before} / {ev.after}: unreadable ({exc})")
             continue
-        where = f"{entry.method} {entry.source_from[:12]} -> {entry.source_to[:12]}, {ev.after}"
+        where = f"{entry.ledger}: {entry.method} {entry.source_from[:12]} -> {entry.source_to[:12]}, {ev.after}"
         src_before = (before.get("plugin") or {}).get("source_sha256")
         src_after = (after.get("plugin") or {}).get("source_sha256")
         if src_before != entry.source_from:
