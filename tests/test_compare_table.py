@@ -193,23 +193,24 @@ def test_plugins_count_decisions_not_settings_or_second_encodings():
     assert set(deconas) == {"/arc/0", "/arc/1"}
 
 
-def test_the_committed_page_is_rendered_from_its_json_data():
-    """compare_x2.json is what the page is formatted from: the committed page comes back byte for byte from
-    the committed records, and from the data after a JSON round trip (the numbers survive it exactly)."""
+def test_the_committed_page_is_rendered_from_its_json_data(tmp_path, capsys):
+    """compare_x2.json is what the page is formatted from: `srnas table --compare` gives the committed page
+    and data back byte for byte from the committed records, the page comes back from the data after a JSON
+    round trip (the numbers survive it exactly), and the size plot is written beside them."""
     import json
     from pathlib import Path
 
-    from srnas.harness.reporting.compare import comparison_data
-    from srnas.harness.execution.records import load_records
+    from srnas.cli import main
 
     results = Path(__file__).resolve().parents[1] / "results"
-    records = load_records(results, warn=False)
-    data = comparison_data(records, 2)
-    page = render_comparison(records, 2, data=data)
+    assert main(["table", "--compare", "--scale", "2", "--results", str(results), "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
     committed = (results / "tables" / "compare_x2.md").read_text()
-    assert committed.startswith(page)  # the diagnostics follow the comparison on the page
-    assert render_comparison([], data=json.loads(json.dumps(data))) == page
-    assert json.loads((results / "tables" / "compare_x2.json").read_text()) == json.loads(json.dumps(data))
+    assert (tmp_path / "compare_x2.md").read_text() == committed
+    assert (tmp_path / "compare_x2.json").read_text() == (results / "tables" / "compare_x2.json").read_text()
+    assert (tmp_path / "compare_x2_psnr_vs_params.png").stat().st_size > 10_000
+    data = json.loads((tmp_path / "compare_x2.json").read_text())
+    assert committed.startswith(render_comparison([], data=data))  # the diagnostics follow the comparison on the page
     hnas = next(s for s in data["spaces"] if s["space"] == "hnas")
     assert [r["condition"] for r in hnas["rows"]] == ["search", "RSWS", "RSWS by objective", "random architecture"]
     assert {t["family"] for t in data["tests"]} == {len(data["tests"])}
@@ -242,8 +243,66 @@ def test_a_gap_that_the_sizes_predict_is_said_to_be_explained_by_size():
     assert abs(rsws["vs_search_size_adjusted"]["delta_db"]) < 0.01 and rsws["vs_search_size_adjusted"]["p"] > 0.5
     assert "Adjusted for size (B100 PSNR against log10 parameters over the space's 15 runs: +0.40 dB per tenfold" in space["finding"]
     assert "The raw gap to RSWS is what the sizes predict." in space["finding"]
+    # each row's residual and the residual difference carry intervals that cover the line they sit on
+    for row in space["rows"]:
+        assert row["size_residual"]["low"] < 0 < row["size_residual"]["high"] and abs(row["size_residual"]["mean"]) < 0.01
+    low, high = rsws["vs_search_size_adjusted"]["interval_db"]
+    assert low < 0 < high and high - low < 0.1
+    assert sum(p["condition"] == "RSWS" for p in space["size_fit"]["points"]) == 5
     page = render_comparison(records)
-    assert "search vs this, size-adjusted: Δ dB; p (Holm)" in page
+    assert "search vs this, size-adjusted: Δ dB [95 %]; p (Holm)" in page
+    assert f"from RSWS [{low:+.3f}, {high:+.3f}]" not in page and f"dB [{low:+.3f}, {high:+.3f}] from RSWS (residual" in page
+
+
+def _sized_space(search_psnr: float, search_params: int) -> list[dict]:
+    """A hinas space of 5 seeds per row: RSWS 100K-parameter nets at 30.6 dB, random architectures 50K at
+    30.3 dB, and the search at the given size and PSNR (small jitter per seed)."""
+    records = []
+    jitter = [-0.02, -0.01, 0.0, 0.01, 0.02]
+    rows = {("hinas", "default"): (search_psnr, search_params), ("random", "hinas"): (30.6, 100_000),
+            ("random", "hinas-random-arch"): (30.3, 50_000)}
+    for (method, variant), (psnr, params) in rows.items():
+        for s in range(MIN_SEEDS):
+            genotype = ({"cells": [s], "levels": [0, 1]} if method == "hinas"
+                        else {"space": "hinas", "genotype": {"cells": [s], "levels": [0, 1]}})
+            rec = _record(method, variant, s, psnr + jitter[s], genotype, initial={"op": 0}, final={"op": s})
+            rec["cost"]["params"] = params + 1000 * s
+            rec["cost"]["macs"][0]["macs_per_lr_pixel"] = float(params + 1000 * s)
+            records.append(rec)
+    return records
+
+
+def test_the_pareto_front_and_smaller_but_not_worse_are_stated():
+    """Issue 25: "smaller but not worse" is stated as such. A search with a tenth of RSWS's parameters and
+    the same PSNR is on the front and RSWS is dominated; one that is smaller but clearly worse is not called
+    "not shown worse", and the front then keeps both."""
+    from srnas.harness.reporting.compare import comparison_data, pareto_rows
+
+    data = comparison_data(_sized_space(30.6, 10_000))
+    (space,) = [sp for sp in data["spaces"] if sp["space"] == "hinas"]
+    front = {r["condition"]: r["pareto"] for r in space["rows"]}
+    assert front["search"] == {"params": True, "macs": True, "runs_on_params_front": 5, "runs_on_macs_front": 5}
+    assert front["RSWS"]["params"] is False and front["random architecture"]["params"] is False
+    assert front["RSWS"]["runs_on_params_front"] == 0
+    assert ("On the parameters-PSNR front of the row means: the search (RSWS, random architectures dominated). It is smaller than"
+            " RSWS (0.12x their parameters) and random architectures (0.23x their parameters) and not shown worse.") in space["finding"]
+    assert "yes (5/5); yes (5/5)" in render_comparison([], data=data)
+
+    worse = comparison_data(_sized_space(30.0, 10_000))
+    (space,) = [sp for sp in worse["spaces"] if sp["space"] == "hinas"]
+    assert "not shown worse" not in space["finding"] and "loses to RSWS" in space["finding"]
+    assert "front of the row means: the search, RSWS, random architectures (none dominated)" in space["finding"]
+    assert pareto_rows({"search": None}, "B100") == {}
+
+
+def test_the_size_plot_draws_every_run_of_every_space(tmp_path):
+    from srnas.harness.reporting.compare import comparison_data
+    from srnas.harness.reporting.plots import plot_size_lines
+
+    data = comparison_data(_sized_space(30.6, 10_000))
+    path = plot_size_lines(data, tmp_path / "compare_x2_psnr_vs_params.png")
+    assert path is not None and path.stat().st_size > 10_000
+    assert plot_size_lines({"spaces": [], "scale": 2, "focus": "B100"}, tmp_path / "none.png") is None
 
 
 def test_rows_of_one_size_get_no_size_line():

@@ -127,6 +127,11 @@ def _compare(args: argparse.Namespace) -> int:
         path = (Path(args.out) if args.out else Path(args.results) / "tables") / name
         write_text_atomic(path.with_suffix(".json"), json.dumps(data, indent=1, allow_nan=False) + "\n")
         print(f"written: {path.with_suffix('.json')}", file=sys.stderr)
+        from srnas.harness.reporting.plots import plot_size_lines
+
+        plot = plot_size_lines(data, path.with_name(f"compare_x{args.scale}_psnr_vs_params.png"))
+        if plot is not None:
+            print(f"written: {plot}", file=sys.stderr)
     return rc
 
 

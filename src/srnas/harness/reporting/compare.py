@@ -17,7 +17,11 @@ mean PSNR with a 95 % Student-t interval over seeds; each finding compares the s
 exact permutation test, Holm-corrected over the page (srnas.stats: the former bootstrap intervals
 covered ~82 % at n = 5), with the probability of improvement as the effect size; params/MACs; and the search
 signal: a search whose decoding never left its initial parameters is labelled inert and is not presented as
-the method's result. A row with fewer than :data:`MIN_SEEDS` seeds is marked incomplete and no finding is
+the method's result. Because the rows differ in size, each space also gets one PSNR-against-log10(parameters)
+line over all its runs: each row's residual from it with an interval that accounts for the fitted line
+(:func:`srnas.stats.residual_contrast`), the search-minus-baseline residual differences tested as a family
+of their own, and the Pareto front of the row means (parameters and MACs against PSNR), so that "smaller
+and not shown worse" is said where it holds (the picture: ``compare_x<scale>_psnr_vs_params.png``). A row with fewer than :data:`MIN_SEEDS` seeds is marked incomplete and no finding is
 drawn from it.
 """
 from __future__ import annotations
@@ -33,7 +37,8 @@ import pandas as pd
 
 from srnas.harness.reporting.aggregate import Group, group_records
 from srnas.harness.reporting.signal import INERT, search_signal
-from srnas.stats import holm, mean_ci, permutation_pvalue, probability_of_improvement, relative_improvement
+from srnas.stats import (Interval, holm, mean_ci, pareto_flags, permutation_pvalue, probability_of_improvement,
+                         relative_improvement, residual_contrast)
 from srnas.methods import space_baseline, weight_sharing_spaces
 from srnas.nas.decisions import decision_agreement, default_decisions
 from srnas.harness.reporting.tables import search_budget_text
@@ -267,6 +272,11 @@ class Comparison:
                 f"over {self.family} comparisons{caveat}")
 
 
+def _row_key(g: Group) -> str:
+    """A row's name among a space's size-line points (method, variant and config identify it)."""
+    return f"{g.method}/{g.variant}@{g.config_hash}"
+
+
 @dataclass(frozen=True)
 class SizeFit:
     """The focus set's PSNR against log10(parameters), one line through every run of a space's rows.
@@ -275,29 +285,64 @@ class SizeFit:
     PSNR alone and picks 3x larger nets), and a larger net trained alike scores higher. Comparing each row's
     residuals from one line asks whether a search finds architectures better than their size predicts
     (issue 25: HNAS's -0.27 dB against RSWS). The residuals' permutation p is approximate: they are not
-    exactly exchangeable once the line is estimated from the same runs."""
+    exactly exchangeable once the line is estimated from the same runs; the intervals
+    (:func:`srnas.stats.residual_contrast`) account for the fitted line."""
 
     slope: float  # dB per tenfold parameters
     intercept: float
     r: float  # Pearson correlation of PSNR and log10(parameters)
     n: int
+    x: tuple[float, ...] = ()  # log10(parameters) of every run the line goes through
+    y: tuple[float, ...] = ()  # its focus-set PSNR
+    rows: tuple[str, ...] = ()  # its row (:func:`_row_key`)
 
     def residuals(self, g: Group, focus: str) -> list[float]:
         return [float(r["metrics"][focus]["psnr"] - (self.intercept + self.slope * np.log10(r["cost"]["params"])))
                 for r in g.records]
 
+    def residual_interval(self, g: Group, minus: Group | None = None) -> Interval | None:
+        """The row's mean residual from the line with its 95 % interval, or (``minus``) the difference of two
+        rows' mean residuals; None where a row has fewer than 2 runs on the line (no spread to estimate)."""
+        weights = {_row_key(g): 1.0} | ({_row_key(minus): -1.0} if minus is not None else {})
+        try:
+            return residual_contrast(self.x, self.y, self.rows, weights)
+        except ValueError:
+            return None
+
 
 def size_fit(rows: Sequence[Group], focus: str) -> SizeFit | None:
     """:class:`SizeFit` over the rows' runs; None when the sizes do not vary (no line to fit)."""
-    points = [(np.log10(r["cost"]["params"]), r["metrics"][focus]["psnr"]) for g in rows for r in g.records
+    points = [(np.log10(r["cost"]["params"]), r["metrics"][focus]["psnr"], _row_key(g)) for g in rows for r in g.records
               if focus in r.get("metrics", {}) and r.get("cost", {}).get("params")]
     if len(points) < 3:
         return None
-    x, y = np.array(points).T
+    x = np.array([p[0] for p in points], dtype=float)
+    y = np.array([p[1] for p in points], dtype=float)
     if np.ptp(x) == 0:
         return None
     slope, intercept = np.polyfit(x, y, 1)
-    return SizeFit(float(slope), float(intercept), float(np.corrcoef(x, y)[0, 1]), len(points))
+    return SizeFit(float(slope), float(intercept), float(np.corrcoef(x, y)[0, 1]), len(points),
+                   tuple(x.tolist()), tuple(y.tolist()), tuple(p[2] for p in points))
+
+
+def pareto_rows(rows: dict[str, Group | None], focus: str) -> dict[str, dict[str, Any]]:
+    """Per condition: whether its mean (cost, focus PSNR) lies on the space's Pareto front of the row means,
+    for parameters and for MACs per LR pixel, and how many of its runs lie on the front of all the space's
+    runs. Why both: a row's mean can be dominated while single seeds are not (and the other way round); the
+    front says "smaller but not worse" without a fitted line."""
+    present = {c: g for c, g in rows.items() if g is not None and _psnr(g, focus)}
+    costs = {"params": lambda r: float(r["cost"]["params"]), "macs": lambda r: float(r["cost"]["macs"][0]["macs_per_lr_pixel"])}
+    out: dict[str, dict[str, Any]] = {c: {} for c in present}
+    for name, cost in costs.items():
+        conds = list(present)
+        means = [(float(np.mean([cost(r) for r in present[c].records])), float(np.mean(_psnr(present[c], focus)))) for c in conds]
+        for c, flag in zip(conds, pareto_flags(means)):
+            out[c][name] = flag
+        runs = [(c, (cost(r), float(r["metrics"][focus]["psnr"]))) for c in conds for r in present[c].records if focus in r["metrics"]]
+        flags = pareto_flags([p for _, p in runs])
+        for c in conds:
+            out[c][f"runs_on_{name}_front"] = sum(f for (rc, _), f in zip(runs, flags) if rc == c)
+    return out
 
 
 def _ratio(a: float | None, b: float | None) -> str:
@@ -312,9 +357,11 @@ def compare_rows(x: Sequence[float], y: Sequence[float]) -> tuple[float, float, 
 
 def _finding(space: str, rows: dict[str, Group | None], dataset: str, varying: set[str] | None = None,
              tests: dict[str, Comparison] | None = None, chance: float | None = None,
-             sized: tuple[SizeFit, dict[str, Comparison]] | None = None) -> str:
+             sized: tuple[SizeFit, dict[str, Comparison], dict[str, Interval | None]] | None = None,
+             front: dict[str, dict[str, Any]] | None = None) -> str:
     """One sentence per space, drawn only from complete rows and worded by the corrected tests; ``varying``:
-    the space's varying decisions, for the cross-seed agreement of the search against the chance level."""
+    the space's varying decisions, for the cross-seed agreement of the search against the chance level;
+    ``sized``: the size line, the residual tests and their intervals; ``front``: :func:`pareto_rows`."""
     search, rand = rows["search"], rows["random architecture"]
     if search is None:
         return f"**{space}**: no searched runs yet."
@@ -337,14 +384,16 @@ def _finding(space: str, rows: dict[str, Group | None], dataset: str, varying: s
     if waiting:
         lead += f" Not yet compared: {', '.join(waiting)}."
     if sized is not None:
-        fit, adjusted = sized
-        gaps = [f"{adjusted[cond].delta:+.3f} dB from {BASELINE_NAMES[cond]} (residual permutation p {fmt_p(adjusted[cond].p)}, Holm "
-                f"{fmt_p(adjusted[cond].p_holm, eq=False)})" for cond in tested if cond in adjusted]
+        fit, adjusted, intervals = sized
+        gaps = [f"{adjusted[cond].delta:+.3f} dB{_fmt_interval(_pair(intervals.get(cond)))} from {BASELINE_NAMES[cond]} (residual"
+                f" permutation p {fmt_p(adjusted[cond].p)}, Holm {fmt_p(adjusted[cond].p_holm, eq=False)})" for cond in tested if cond in adjusted]
         lead += (f" Adjusted for size ({dataset} PSNR against log10 parameters over the space's {fit.n} runs: "
                  f"{fit.slope:+.2f} dB per tenfold parameters, r = {fit.r:.2f}), it is " + " and ".join(gaps) + ".")
         explained = [BASELINE_NAMES[cond] for cond in tested if cond in adjusted and tests[cond].p < ALPHA <= adjusted[cond].p]
         if explained:
             lead += f" The raw gap to {' and '.join(explained)} is what the sizes predict."
+    if front:
+        lead += _front_sentence(search, rows, tests, front)
     if inert and sig is not None and sig.moved == 0:
         lead += f" Its search is {sig.label}: the row is its initialisation's architecture, not a selection."
     elif inert:
@@ -367,6 +416,33 @@ def _finding(space: str, rows: dict[str, Group | None], dataset: str, varying: s
                      f" ({agree.chance_source}; within ± {agree.margin:.2f}, 2 jackknife SE): the search moves but does not"
                      " converge on particular decisions across seeds.")
     return lead
+
+
+def _pair(iv: Interval | None) -> tuple[float, float] | None:
+    return None if iv is None else (iv.low, iv.high)
+
+
+def _front_sentence(search: Group, rows: dict[str, Group | None], tests: dict[str, Comparison],
+                    front: dict[str, dict[str, Any]]) -> str:
+    """Which rows' means are on the parameters-PSNR front, and "smaller and not shown worse" where the search
+    uses fewer parameters than a baseline and no test (not even uncorrected) puts it below: the claim a
+    cost-aware search makes, stated without a fitted line. Not "as good": a test that finds no difference
+    at 10 seeds does not show equality."""
+    on = [c for c in CONDITIONS if front.get(c, {}).get("params")]
+    off = [c for c in CONDITIONS if c in front and not front[c].get("params")]
+    names = {"search": "the search", **BASELINE_NAMES}
+    text = f" On the parameters-PSNR front of the row means: {', '.join(names[c] for c in on)}"
+    text += f" ({', '.join(names[c] for c in off)} dominated)." if off else " (none dominated)."
+    mine = search.mean_of(("cost", "params"))
+    smaller = []
+    for cond, t in tests.items():
+        base = rows[cond]
+        theirs = base.mean_of(("cost", "params")) if base is not None else None
+        if mine is not None and theirs and mine < theirs and (t.delta >= 0 or t.p >= ALPHA):
+            smaller.append(f"{BASELINE_NAMES[cond]} ({mine / theirs:.2f}x their parameters)")
+    if smaller:
+        text += f" It is smaller than {' and '.join(smaller)} and not shown worse."
+    return text
 
 
 def _chance(space: str, rand: Group | None, scale: int, varying: set[str]) -> float | None:
@@ -399,6 +475,24 @@ def _test(values: tuple[float, float, float], holm_p: float | None = None, famil
     return {"delta_db": values[0], "p_improvement": values[1], "p": values[2], "p_holm": holm_p, "family": family}
 
 
+def _fit_data(fit: SizeFit, rows: dict[str, Group | None]) -> dict[str, Any]:
+    """The size line as data, with the runs it goes through (each named by its condition) for the plot."""
+    condition = {_row_key(g): c for c, g in rows.items() if g is not None}
+    return {"slope_db_per_decade": fit.slope, "intercept_db": fit.intercept, "r": fit.r, "runs": fit.n,
+            "points": [{"condition": condition[k], "log10_params": x, "psnr": y} for x, y, k in zip(fit.x, fit.y, fit.rows)]}
+
+
+def _interval_data(iv: Interval | None) -> dict[str, float] | None:
+    return None if iv is None else {"mean": iv.estimate, "low": iv.low, "high": iv.high}
+
+
+def _sized_test(t: Comparison, iv: Interval | None) -> dict[str, Any]:
+    """A size-adjusted test as data: the residual difference with its interval (None: too few runs)."""
+    out = _test((t.delta, t.p_improvement, t.p), t.p_holm, t.family)
+    out["interval_db"] = None if iv is None else [iv.low, iv.high]
+    return out
+
+
 def comparison_data(records: Sequence[dict[str, Any]], scale: int = 2, focus: str = "B100") -> dict[str, Any]:
     """The comparison as data -- what ``compare_x<scale>.json`` holds and :func:`render_comparison` formats:
     per space its rows (PSNR mean and Student-t interval per set, sizes, agreement, the tests against
@@ -426,6 +520,7 @@ def comparison_data(records: Sequence[dict[str, Any]], scale: int = 2, focus: st
     # the same comparisons on residuals from each space's size line, corrected as their own family
     fits: dict[str, SizeFit] = {}
     raw_sized: dict[tuple[str, str], tuple[float, float, float]] = {}
+    sized_intervals: dict[tuple[str, str], Interval | None] = {}
     for (space, cond) in raw:
         rows = spaces[space][1]
         fit = fits.get(space) or size_fit([g for g in rows.values() if g is not None], focus)
@@ -435,6 +530,7 @@ def comparison_data(records: Sequence[dict[str, Any]], scale: int = 2, focus: st
         search_row, base = rows["search"], rows[cond]
         assert search_row is not None and base is not None
         raw_sized[(space, cond)] = compare_rows(fit.residuals(search_row, focus), fit.residuals(base, focus))
+        sized_intervals[(space, cond)] = fit.residual_interval(search_row, minus=base)
     adjusted_sized = holm({f"{k[0]}|{k[1]}": v[2] for k, v in raw_sized.items()})
     sized_tests = {k: Comparison(*v, adjusted_sized[f"{k[0]}|{k[1]}"], len(raw_sized)) for k, v in raw_sized.items()}
     out_spaces = []
@@ -442,7 +538,7 @@ def comparison_data(records: Sequence[dict[str, Any]], scale: int = 2, focus: st
         chance = _chance(space, rows["random architecture"], scale, varying)
         space_tests = {cond: t for (sp, cond), t in tests.items() if sp == space}
         space_sized = {cond: t for (sp, cond), t in sized_tests.items() if sp == space}
-        table = []
+        table: list[dict[str, Any]] = []
         for cond, g in rows.items():
             if g is None:
                 table.append({"condition": cond, "method": _rows_of(space)[cond][0], "variant": _rows_of(space)[cond][1], "seeds": []})
@@ -466,22 +562,29 @@ def comparison_data(records: Sequence[dict[str, Any]], scale: int = 2, focus: st
                 row["vs_search"] = _test(values, t.p_holm if t else None, t.family if t else None)
                 st = sized_tests.get((space, cond))
                 if st is not None:
-                    row["vs_search_size_adjusted"] = _test((st.delta, st.p_improvement, st.p), st.p_holm, st.family)
+                    row["vs_search_size_adjusted"] = _sized_test(st, sized_intervals[(space, cond)])
             if cond.startswith("RSWS") and rand is not None and _psnr(g, focus) and _psnr(rand, focus):
                 row["vs_random_arch"] = _test(compare_rows(_psnr(g, focus), _psnr(rand, focus)))
             if cond == "search" and rand is not None and _psnr(g, focus):
                 row["ri_vs_random_arch"] = relative_improvement(_psnr(g, focus), _psnr(rand, focus))
             table.append(row)
         fit = fits.get(space)
-        sized = (fit, space_sized) if fit is not None and space_sized.keys() == space_tests.keys() else None
-        out_spaces.append({"space": space, "finding": _finding(space, rows, focus, varying, space_tests, chance, sized),
-                           "size_fit": None if fit is None else {"slope_db_per_decade": fit.slope, "intercept_db": fit.intercept,
-                                                                 "r": fit.r, "runs": fit.n},
+        front = pareto_rows(rows, focus)
+        for entry in table:
+            cond = entry["condition"]
+            g = rows[cond]
+            entry["size_residual"] = _interval_data(fit.residual_interval(g)) if fit is not None and g is not None else None
+            entry["pareto"] = front.get(cond)
+        sized = None
+        if fit is not None and space_sized.keys() == space_tests.keys():
+            sized = (fit, space_sized, {c: sized_intervals[(space, c)] for c in space_sized})
+        out_spaces.append({"space": space, "finding": _finding(space, rows, focus, varying, space_tests, chance, sized, front),
+                           "size_fit": None if fit is None else _fit_data(fit, rows),
                            "rows": table})
     return {"scale": scale, "profile": PROFILE, "focus": focus, "alpha": ALPHA, "min_seeds": MIN_SEEDS, "target_seeds": TARGET_SEEDS, "datasets": datasets,
             "tests": [{"space": sp, "baseline": cond, **_test((t.delta, t.p_improvement, t.p), t.p_holm, t.family)}
                       for (sp, cond), t in tests.items()],
-            "size_adjusted_tests": [{"space": sp, "baseline": cond, **_test((t.delta, t.p_improvement, t.p), t.p_holm, t.family)}
+            "size_adjusted_tests": [{"space": sp, "baseline": cond, **_sized_test(t, sized_intervals[(sp, cond)])}
                                     for (sp, cond), t in sized_tests.items()],
             "spaces": out_spaces}
 
@@ -501,9 +604,14 @@ def row_cells(row: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
         cells[key] = f"{t['p_improvement']:.2f}; p {fmt_p(t['p'])}" + (f" ({fmt_p(t['p_holm'], eq=False)})" if t["p_holm"] is not None else " (incomplete rows: not tested)")
     else:
         cells[key] = ""
+    res = row.get("size_residual")
+    cells[f"residual from size line, {focus}: dB [95 %]"] = "" if res is None else f"{res['mean']:+.3f} [{res['low']:+.3f}, {res['high']:+.3f}]"
     sa = row.get("vs_search_size_adjusted")
-    cells["search vs this, size-adjusted: Δ dB; p (Holm)"] = (
-        "" if sa is None else f"{sa['delta_db']:+.3f}; p {fmt_p(sa['p'])} ({fmt_p(sa['p_holm'], eq=False)})")
+    cells["search vs this, size-adjusted: Δ dB [95 %]; p (Holm)"] = (
+        "" if sa is None else f"{sa['delta_db']:+.3f}{_fmt_interval(sa.get('interval_db'))}; p {fmt_p(sa['p'])} ({fmt_p(sa['p_holm'], eq=False)})")
+    front = row.get("pareto")
+    cells["Pareto front of means: params; MACs (runs on front)"] = "" if not front else "; ".join(
+        f"{'yes' if front[k] else 'no'} ({front[f'runs_on_{k}_front']}/{n})" for k in ("params", "macs"))
     r = row["vs_random_arch"]
     cells[f"this vs random arch, {focus}: P(improvement); p (uncorrected)"] = "" if r is None else f"{r['p_improvement']:.2f}; p {fmt_p(r['p'])}"
     cells["RI vs random arch"] = "" if row["ri_vs_random_arch"] is None else f"{row['ri_vs_random_arch']:+.3f} %"
@@ -519,6 +627,10 @@ def row_cells(row: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
     if row["other_configs"]:
         cells["row"] += f" (+{row['other_configs']} other config(s) not shown)"
     return cells
+
+
+def _fmt_interval(iv: Sequence[float] | None) -> str:
+    return "" if iv is None else f" [{iv[0]:+.3f}, {iv[1]:+.3f}]"
 
 
 def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: str = "B100",
@@ -549,7 +661,14 @@ def render_comparison(records: Sequence[dict[str, Any]], scale: int = 2, focus: 
         f"Size-adjusted: {focus} PSNR regressed on log10(parameters) over all runs of the space's rows (one line);",
         "the search's residuals against a baseline's by the same permutation test (approximate: the line is fitted to",
         "the same runs), Holm-corrected as a family of its own. It asks whether a row does better or worse than its",
-        "size predicts: the objectives differ (a search may reward small nets, PSNR-ranked RSWS does not).",
+        "size predicts: the objectives differ (a search may reward small nets, PSNR-ranked RSWS does not). A row's",
+        "residual (its runs' mean distance above or below the line) and the search-minus-baseline residual difference",
+        "carry 95 % intervals that account for the line being fitted to the same runs, with each row's own spread",
+        "(Welch-Satterthwaite degrees of freedom; coverage checked by simulation at 5 and 10 seeds in",
+        "`tests/test_stats.py`). Pareto front: a row whose mean (parameters or MACs per LR pixel, PSNR) no other row's",
+        "mean dominates (no larger and no lower, one strictly), and how many of its runs lie on the front of all the",
+        "space's runs; \"smaller and not shown worse\" where the search has fewer parameters than a baseline and not",
+        "even the uncorrected test puts it below.",
         f"Rows with fewer than {MIN_SEEDS} seeds are incomplete.",
         "",
         "## Findings",

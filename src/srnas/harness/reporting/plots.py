@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.artist import Artist  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from srnas.harness.reporting.aggregate import Group, stat  # noqa: E402
 
@@ -64,6 +66,55 @@ def plot_psnr_vs(groups: Sequence[Group], x: str, path: Path, title: str) -> Pat
     fig.legend(list(handles.values()), list(handles), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8,
                title="method [config] (seeds)", title_fontsize=8, frameon=False)
     fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def plot_size_lines(data: dict[str, Any], path: Path) -> Path | None:
+    """The comparison's size adjustment as a picture: per space, every run's focus-set PSNR against its
+    parameters (one colour per condition), the fitted line, and each row's mean with a cross. Why: the
+    page's residuals and Pareto flags are easier to trust when the runs they summarise are in view."""
+    spaces = [sp for sp in data["spaces"] if sp.get("size_fit") and sp["size_fit"].get("points")]
+    if not spaces:
+        return None
+    ncols = min(len(spaces), 2)
+    nrows = -(-len(spaces) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.9 * nrows), squeeze=False)
+    colours = list(cast(ListedColormap, plt.get_cmap("tab10")).colors)  # type: ignore[arg-type]  # tab10 is a list of RGB tuples
+    handles: dict[str, Artist] = {}
+    # one colour per condition on every panel (a space without an objective row keeps the others' colours)
+    conditions = list(dict.fromkeys(p["condition"] for sp in spaces for p in sp["size_fit"]["points"]))
+    kilo = FuncFormatter(lambda v, _: f"{v / 1e3:.0f}K")
+    for ax, sp in zip(axes.flat, spaces):
+        fit = sp["size_fit"]
+        for i, cond in enumerate(conditions):
+            pts = [p for p in fit["points"] if p["condition"] == cond]
+            if not pts:
+                continue
+            x = np.array([10 ** p["log10_params"] for p in pts])
+            y = np.array([p["psnr"] for p in pts])
+            colour = colours[i % len(colours)]
+            h = ax.scatter(x, y, s=14, color=colour, alpha=0.6)
+            ax.plot([10 ** np.mean(np.log10(x))], [y.mean()], marker="X", markersize=10, color=colour, markeredgecolor="black")
+            handles.setdefault(cond, h)
+        lx = np.array([min(p["log10_params"] for p in fit["points"]), max(p["log10_params"] for p in fit["points"])])
+        ax.plot(10 ** lx, fit["intercept_db"] + fit["slope_db_per_decade"] * lx, color="grey", linestyle="--", linewidth=1)
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(kilo)
+        ax.xaxis.set_minor_formatter(kilo)
+        ax.tick_params(axis="x", which="both", labelsize=7, labelrotation=45)
+        ax.set_title(f"{sp['space']}: {fit['slope_db_per_decade']:+.2f} dB per tenfold params, r = {fit['r']:.2f}", fontsize=9)
+        ax.set_xlabel("parameters")
+        ax.set_ylabel(f"{data['focus']} PSNR (dB)")
+        ax.grid(True, which="both", alpha=0.3)
+    for ax in list(axes.flat)[len(spaces):]:
+        ax.set_visible(False)
+    fig.legend(list(handles.values()), list(handles), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8,
+               title="runs (X: row mean, log-mean params)", title_fontsize=8, frameon=False)
+    fig.suptitle(f"Equal-budget comparison x{data['scale']}: PSNR against size, one line per space")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, bbox_inches="tight")
