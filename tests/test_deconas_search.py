@@ -34,8 +34,8 @@ def _search(config, tmp_path=None, seed=0):
 def test_same_seed_same_search_and_resume_reproduces_it(tmp_path):
     config = _config(epochs=3)
     first = _search(config, tmp_path)
-    assert (tmp_path / "search.pt").exists()  # state after epoch 2 of 3 is on disk
-    resumed = _search(config, tmp_path)  # resumes at epoch 2 and redoes only the last one
+    assert (tmp_path / "search.pt").exists()  # the state after the last epoch is on disk (a kill in derivation resumes there)
+    resumed = _search(config, tmp_path)  # resumes after epoch 3 of 3: the sampler's state gives the same derivation
     again = _search(config)
     assert first.genotype == resumed.genotype == again.genotype
     assert first.info["history"] == resumed.info["history"] == again.info["history"]

@@ -9,12 +9,12 @@ tiles and the best one (by reward, or by PSNR with ``options.derive_by: psnr``) 
 The validation images are a held-out tail of the training set given to ``search`` (the official code
 validates on DIV2K's validation split, which a plugin does not receive). State is checkpointed after
 every epoch (supernet, optimisers, controller, baseline, sampler RNG), so a killed search resumes to
-the same result.
+the same result. The alternation itself (progress, checkpoint/resume, history) is the shared loop
+:func:`srnas.nas.enas.run_enas`; :class:`DeCoNASSearch` plugs in DeCoNAS's sampler, reward and epoch row.
 """
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ from srnas.methods.deconas.space import OPS, Arc, num_bits
 from srnas.nas.controller import Decision, SequencePolicy
 from srnas.nas.budget import search_budget
 from srnas.nas.separation import candidate_separation
+from srnas.nas.enas import EnasSchedule, run_enas
 from srnas.nas.reinforce import Reinforce
 
 _Y = (65.481 / 255, 128.553 / 255, 24.966 / 255)
@@ -178,39 +179,52 @@ class DeCoNASSearch:
             tokens, _, _, _ = self.controller(generator=self.sampler)
         return tokens
 
-    def child_epoch(self, epoch: int, steps: int | None = None) -> float:
-        """``steps_per_epoch`` shared-weight steps (``steps``: fewer, for a dry run), one sampled arc each; mean L1 loss."""
-        self.supernet.train()
-        losses = []
-        self.bar.set_kind("child")
-        for i in range(self.st.steps_per_epoch if steps is None else steps):
-            step = epoch * self.st.steps_per_epoch + i
-            arc = self.sample_arc()
-            lr, hr = self.train_data.batch(step, self.seed, self.st.batch, self.st.lr_patch, patch_filter=self.st.patch_filter)
-            loss = F.l1_loss(self.supernet(lr.to(self.ctx.device), arc), hr.to(self.ctx.device))
-            self.child_opt.zero_grad(set_to_none=True)
-            loss.backward()
-            self.child_opt.step()
-            self.child_sched.step()
-            losses.append(loss.item())
-            self.bar.update(1)
-        return sum(losses) / len(losses)
+    # -- the strategy of the shared ENAS loop (srnas.nas.enas.run_enas) --
 
-    def controller_epoch(self, epoch: int, steps: int | None = None) -> dict[str, float]:
-        """``controller_steps`` REINFORCE updates (``steps``: fewer, for a dry run), the k-th on validation batch k (cycling)."""
+    def start_child_epoch(self, epoch: int) -> None:
+        self.supernet.train()
+
+    def child_step(self, step: int) -> torch.Tensor:
+        """One shared-weight step on one sampled arc (L1 loss)."""
+        arc = self.sample_arc()
+        lr, hr = self.train_data.batch(step, self.seed, self.st.batch, self.st.lr_patch, patch_filter=self.st.patch_filter)
+        loss = F.l1_loss(self.supernet(lr.to(self.ctx.device), arc), hr.to(self.ctx.device))
+        self.child_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.child_opt.step()
+        self.child_sched.step()
+        return loss.detach()
+
+    def start_controller_epoch(self, epoch: int) -> None:
         self.supernet.eval()
-        rows = []
-        self.bar.set_kind("controller")
-        for i in range(self.st.controller_steps if steps is None else steps):
-            tokens, log_prob, entropy, _ = self.controller(generator=self.sampler)
-            batch = self.ctrl_batches[(epoch * self.st.controller_steps + i) % len(self.ctrl_batches)]
-            psnr = _score(self.supernet, tokens, [batch], self.scale, self.ctx.device)
-            p_cb = self.penalty_of(tokens)
-            out = self.reinforce.step(log_prob, entropy, psnr - self.st.penalty * p_cb, psnr=psnr)
-            rows.append((psnr, p_cb, out["reward"], out["entropy"]))
-            self.bar.update(1)
-        psnr, p_cb, reward, ent = (float(np.mean(c)) for c in zip(*rows))
-        return {"val_psnr": psnr, "p_cb": p_cb, "reward": reward, "entropy": ent, "baseline": float(self.reinforce.baseline.value)}
+
+    def controller_step(self, step: int) -> dict[str, float]:
+        """One REINFORCE update; the k-th controller step of the search scores validation batch k (cycling)."""
+        tokens, log_prob, entropy, _ = self.controller(generator=self.sampler)
+        batch = self.ctrl_batches[step % len(self.ctrl_batches)]
+        psnr = _score(self.supernet, tokens, [batch], self.scale, self.ctx.device)
+        p_cb = self.penalty_of(tokens)
+        out = self.reinforce.step(log_prob, entropy, psnr - self.st.penalty * p_cb, psnr=psnr)
+        return {"val_psnr": psnr, "p_cb": p_cb, "reward": out["reward"], "entropy": out["entropy"]}
+
+    def epoch_row(self, epoch: int, child_losses: list[float], controller_logs: list[dict[str, float]]) -> dict[str, Any]:
+        row: dict[str, Any] = {"epoch": epoch + 1, "child_l1": sum(child_losses) / len(child_losses)}
+        if controller_logs:
+            row.update({k: float(np.mean([x[k] for x in controller_logs])) for k in ("val_psnr", "p_cb", "reward", "entropy")})
+            row["baseline"] = float(self.reinforce.baseline.value)  # type: ignore[arg-type]  # set by the steps above
+        return row
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"supernet": self.supernet.state_dict(), "child_opt": self.child_opt.state_dict(),
+                "child_sched": self.child_sched.state_dict(), "reinforce": self.reinforce.state_dict(),
+                "sampler": self.sampler.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.supernet.load_state_dict(state["supernet"])
+        self.child_opt.load_state_dict(state["child_opt"])
+        self.child_sched.load_state_dict(state["child_sched"])
+        self.reinforce.load_state_dict(state["reinforce"])
+        self.sampler.set_state(state["sampler"])
 
     def derive(self) -> tuple[Arc, list[dict[str, Any]]]:
         """Score ``derive_samples`` distinct sampled arcs on the held-out tiles; best first."""
@@ -229,18 +243,6 @@ class DeCoNASSearch:
         ranked = sorted(seen.values(), key=lambda r: -r[key])
         return ranked[0]["arc"], ranked
 
-    def _state(self, epoch: int, history: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
-        return {
-            "epoch": epoch,
-            "history": history,
-            "seconds": seconds,
-            "supernet": self.supernet.state_dict(),
-            "child_opt": self.child_opt.state_dict(),
-            "child_sched": self.child_sched.state_dict(),
-            "reinforce": self.reinforce.state_dict(),
-            "sampler": self.sampler.get_state(),
-        }
-
     def mode(self) -> Arc:
         """The controller's most likely arc (greedy decoding): compared before and after the search."""
         with torch.no_grad():
@@ -249,41 +251,11 @@ class DeCoNASSearch:
 
     def run(self) -> tuple[Arc, dict[str, Any]]:
         initial_mode = self.mode()  # before any update (and before a resume restores the controller)
-        start_epoch, history, spent = 0, [], 0.0
-        state = self.ctx.load_checkpoint("search")
-        if state is not None:
-            self.supernet.load_state_dict(state["supernet"])
-            self.child_opt.load_state_dict(state["child_opt"])
-            self.child_sched.load_state_dict(state["child_sched"])
-            self.reinforce.load_state_dict(state["reinforce"])
-            self.sampler.set_state(state["sampler"])
-            start_epoch, history, spent = state["epoch"], state["history"], state["seconds"]
-            self.ctx.log(f"[search] resumed at epoch {start_epoch}/{self.st.epochs}")
-        # one progress step per shared-weight or controller update (a dry run times steps, not epochs)
-        per_epoch = [self.st.steps_per_epoch + (self.st.controller_steps if e >= self.st.controller_start_epoch else 0)
-                     for e in range(self.st.epochs)]
-        self.bar = bar = self.ctx.progress(sum(per_epoch), "search", initial=sum(per_epoch[:start_epoch]))
-        if self.ctx.dry_run:
-            # a dry run times both kinds of step, each projected with its own count, then stops before derivation
-            n = self.ctx.dry_run + 1
-            ctrl_epochs = sum(e >= self.st.controller_start_epoch for e in range(self.st.epochs))
-            bar.plan({"child": self.st.epochs * self.st.steps_per_epoch, "controller": ctrl_epochs * self.st.controller_steps})
-            self.child_epoch(start_epoch, min(n, self.st.steps_per_epoch))
-            if self.st.controller_steps > 0:
-                self.controller_epoch(start_epoch, min(n, self.st.controller_steps))
-            bar.stop()
-        for epoch in range(start_epoch, self.st.epochs):
-            t0 = time.perf_counter()
-            row: dict[str, Any] = {"epoch": epoch + 1, "child_l1": self.child_epoch(epoch)}
-            if epoch >= self.st.controller_start_epoch and self.st.controller_steps > 0:
-                row.update(self.controller_epoch(epoch))
-            history.append(row)
-            spent += time.perf_counter() - t0
-            if epoch + 1 < self.st.epochs:
-                self.ctx.save_checkpoint("search", self._state(epoch + 1, history, spent))
-        bar.close()
-        best, ranked = self.derive()
         st = self.st
+        schedule = EnasSchedule(st.epochs, st.steps_per_epoch, st.controller_steps, st.controller_start_epoch)
+        loop = run_enas(self, schedule, self.ctx, "search")
+        history, spent = loop.history, loop.seconds
+        best, ranked = self.derive()
         info = {
             "history": history,
             "derived": {k: v for k, v in ranked[0].items() if k != "arc"},

@@ -5,7 +5,8 @@ architecture drawn from the controller), then ``controller_steps`` REINFORCE ste
 with reward R = lambda * PSNR - (1 - lambda) * Cost, where PSNR is the quantised RGB PSNR of the sampled
 architecture on that controller batch and Cost its normalised MACs (:mod:`.cost`). Every random draw is
 a function of (seed, stream, step), and the state is checkpointed per epoch, so a resumed search equals
-an uninterrupted one.
+an uninterrupted one. The alternation itself (progress, checkpoint/resume, history) is the shared loop
+:func:`srnas.nas.enas.run_enas`; :class:`HNASAlternation` plugs in HNAS's draws, reward and epoch rules.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from srnas.methods.hnas.supernet import HNASSupernet
 from srnas.nas.ops import BicubicResidual
 from srnas.nas.budget import search_budget
 from srnas.nas.separation import candidate_separation
+from srnas.nas.enas import EnasSchedule, run_enas
 from srnas.nas.reinforce import Reinforce
 from srnas.seeding import stream_generator
 from srnas.train import make_optimizer, make_schedule
@@ -162,6 +164,92 @@ def weight_training(config: dict[str, Any]) -> dict[str, Any]:
             "weight_decay": 0.0, "grad_clip": 0.0, "loss": "l1", "checkpoint_every": int(s["shared_steps_per_epoch"])}
 
 
+class HNASAlternation:
+    """HNAS's part of the shared ENAS loop (:func:`srnas.nas.enas.run_enas`): each shared-weight batch runs an
+    architecture drawn from the policy on its own named stream ("weights-arch", step); each controller step
+    scores a drawn architecture ("controller-arch", step) on the second split with the joint reward, the
+    cost of a fresh draw ("flops-arch", step) under ``flops_cost: official``; the baseline resets and the
+    controller lr decays per epoch as configured."""
+
+    def __init__(self, net: torch.nn.Module, controller: HierarchicalController, reinforce: Reinforce, cost: ArchCost,
+                 table: MacTable, weights_data: PatchSource, controller_data: PatchSource, config: dict[str, Any], scale: int,
+                 seed: int, device: torch.device):
+        s, opts = config["search"], config["options"]
+        self.net, self.controller, self.reinforce, self.cost, self.table = net, controller, reinforce, cost, table
+        self.weights_data, self.controller_data, self.seed, self.device = weights_data, controller_data, seed, device
+        self.s, self.batch, self.lr_patch = s, int(s["batch"]), int(s["lr_patch"])
+        self.lam, self.position_weight = float(s["lambda"]), float(opts["position_weight"])
+        self.psnr_fn = REWARD_PSNR[OPTIONAL.read(config, "options.reward_psnr")]
+        self.reward_shave = scale + int(s["reward_shave_extra"])
+        # the code keeps the supernet in train mode for the controller epoch (BN: batch statistics, running
+        # statistics updated); with batch-only BN, eval mode computes the same
+        self.controller_mode_train = OPTIONAL.read(config, "options.search_bn_stats") == "running"
+        weight_cfg = weight_training(config)
+        self.opt = make_optimizer(net.parameters(), weight_cfg)
+        self.sched = make_schedule(self.opt, weight_cfg, weight_cfg["steps"])
+
+    def start_child_epoch(self, epoch: int) -> None:
+        self.net.train()
+
+    def child_step(self, step: int) -> torch.Tensor:
+        with torch.no_grad():
+            genotype = self.controller(generator=stream_generator(self.seed, "weights-arch", step)).genotype
+        lr, hr = self.weights_data.batch(step, self.seed, self.batch, self.lr_patch)
+        loss = F.l1_loss(self.net(lr.to(self.device), genotype), hr.to(self.device))
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.sched.step()
+        return loss.detach()
+
+    def start_controller_epoch(self, epoch: int) -> None:
+        if self.s["reset_baseline_each_epoch"]:
+            self.reinforce.baseline.reset()
+        decayed = epoch >= int(self.s["controller_lr_decay_epoch"])
+        for group in self.reinforce.opt.param_groups:
+            group["lr"] = self.s["controller_lr"] * (self.s["controller_lr_gamma"] if decayed else 1.0)
+        self.net.train(self.controller_mode_train)
+
+    def controller_step(self, step: int) -> dict[str, float]:
+        sample = self.controller(generator=stream_generator(self.seed, "controller-arch", step), position_weight=self.position_weight)
+        lr, hr = self.controller_data.batch(step, self.seed, self.batch, self.lr_patch)
+        with torch.no_grad():
+            psnr = float(self.psnr_fn(self.net(lr.to(self.device), sample.genotype), hr.to(self.device), self.reward_shave).mean())
+        if self.cost.mode == "official":  # the code charges the FLOPs of a fresh, independent draw
+            with torch.no_grad():
+                fresh = self.controller(generator=stream_generator(self.seed, "flops-arch", step)).genotype
+            c, _ = self.cost(fresh)
+        else:
+            c, _ = self.cost(sample.genotype)
+        stats = self.reinforce.step(sample.log_prob, sample.entropy, self.lam * psnr - (1 - self.lam) * c)
+        return {**stats, "psnr": psnr, "cost": c, "macs": self.table.macs(sample.genotype),
+                "position": int(sample.genotype["upsampling_position"])}
+
+    def epoch_row(self, epoch: int, child_losses: list[float], controller_logs: list[dict[str, float]]) -> dict[str, Any]:
+        logs = controller_logs
+        return {
+            "epoch": epoch + 1,
+            "weight_loss": float(np.mean(child_losses)) if child_losses else math.nan,
+            **({k: float(np.mean([x[k] for x in logs])) for k in ("reward", "psnr", "cost", "macs", "entropy")} if logs else {}),
+            # spread of the policy entropy across this epoch's samples: with entropy in the reward only
+            # its deviation from the baseline moves the policy
+            **({"entropy_std": float(np.std([x["entropy"] for x in logs]))} if logs else {}),
+            # sufficient statistics of (upsampling position of the scored sample, charged cost)
+            "position_cost_moments": _moments([x["position"] for x in logs], [x["cost"] for x in logs]),
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"net": self.net.state_dict(), "opt": self.opt.state_dict(), "sched": self.sched.state_dict(),
+                "reinforce": self.reinforce.state_dict(), "cost_seen": self.cost.seen}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.net.load_state_dict(state["net"])
+        self.opt.load_state_dict(state["opt"])
+        self.sched.load_state_dict(state["sched"])
+        self.reinforce.load_state_dict(state["reinforce"])
+        self.cost.seen = state["cost_seen"]
+
+
 def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunContext) -> SearchResult:
     s, opts, scale = config["search"], config["options"], data.scale
     device = ctx.device
@@ -184,94 +272,16 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
         initial_mode = controller(greedy=True).genotype
     epochs, w_steps, c_steps = int(s["epochs"]), int(s["shared_steps_per_epoch"]), int(s["controller_steps_per_epoch"])
     weight_cfg = weight_training(config)
-    opt = make_optimizer(net.parameters(), weight_cfg)
-    sched = make_schedule(opt, weight_cfg, weight_cfg["steps"])
     table = MacTable(space, scale, int(s["channels"]), int(s["cost_lr_size"]))
     cost = ArchCost(table, float(s["cost_per_mac"]), opts["flops_cost"], s.get("cost_decimals"))
-    lam, pos_w = float(s["lambda"]), float(opts["position_weight"])
+    lam = float(s["lambda"])
     reward_psnr = OPTIONAL.read(config, "options.reward_psnr")
     if reward_psnr not in REWARD_PSNR:
         raise ValueError(f"options.reward_psnr must be one of {', '.join(REWARD_PSNR)}, not {reward_psnr!r}")
     psnr_fn = REWARD_PSNR[reward_psnr]
-    # the code keeps the supernet in train mode for the controller epoch (BN: batch statistics, running
-    # statistics updated); with batch-only BN, eval mode computes the same
-    controller_mode_train = OPTIONAL.read(config, "options.search_bn_stats") == "running"
-    reward_shave = scale + int(s["reward_shave_extra"])
-    history: list[dict[str, float]] = []
-    start_epoch = 0
-    state = ctx.load_checkpoint("search")
-    if state is not None:
-        net.load_state_dict(state["net"])
-        opt.load_state_dict(state["opt"])
-        sched.load_state_dict(state["sched"])
-        reinforce.load_state_dict(state["reinforce"])
-        cost.seen, history, start_epoch = state["cost_seen"], state["history"], state["epoch"]
-        ctx.log(f"[search] resumed at epoch {start_epoch}/{epochs}")
     started = time.perf_counter()
-    bar = ctx.progress(epochs * (w_steps + c_steps), "hnas search", initial=start_epoch * (w_steps + c_steps))
-    dry = bool(ctx.dry_run)
-    if dry:  # a dry run times a few steps of both kinds (one epoch), each projected with its own count
-        bar.plan({"child": epochs * w_steps, "controller": epochs * c_steps})
-    for epoch in range(start_epoch, epochs):
-        # 1) shared weights: every batch runs one architecture drawn from the current policy
-        net.train()
-        losses = []
-        bar.set_kind("child")
-        for i in range(min(w_steps, ctx.dry_run + 1) if dry else w_steps):
-            step = epoch * w_steps + i
-            with torch.no_grad():
-                genotype = controller(generator=stream_generator(seed, "weights-arch", step)).genotype
-            lr, hr = weights_data.batch(step, seed, int(s["batch"]), int(s["lr_patch"]))
-            loss = F.l1_loss(net(lr.to(device), genotype), hr.to(device))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(float(loss.detach()))
-            bar.update(1)
-        # 2) controller: REINFORCE on the held-out split with the joint reward
-        if s["reset_baseline_each_epoch"]:
-            reinforce.baseline.reset()
-        decayed = epoch >= int(s["controller_lr_decay_epoch"])
-        for group in reinforce.opt.param_groups:
-            group["lr"] = s["controller_lr"] * (s["controller_lr_gamma"] if decayed else 1.0)
-        net.train(controller_mode_train)
-        logs = []
-        bar.set_kind("controller")
-        for j in range(min(c_steps, ctx.dry_run + 1) if dry else c_steps):
-            step = epoch * c_steps + j
-            sample = controller(generator=stream_generator(seed, "controller-arch", step), position_weight=pos_w)
-            lr, hr = controller_data.batch(step, seed, int(s["batch"]), int(s["lr_patch"]))
-            with torch.no_grad():
-                psnr = float(psnr_fn(net(lr.to(device), sample.genotype), hr.to(device), reward_shave).mean())
-            if cost.mode == "official":  # the code charges the FLOPs of a fresh, independent draw
-                with torch.no_grad():
-                    fresh = controller(generator=stream_generator(seed, "flops-arch", step)).genotype
-                c, macs = cost(fresh)
-            else:
-                c, macs = cost(sample.genotype)
-            stats = reinforce.step(sample.log_prob, sample.entropy, lam * psnr - (1 - lam) * c)
-            logs.append({**stats, "psnr": psnr, "cost": c, "macs": table.macs(sample.genotype), "position": int(sample.genotype["upsampling_position"])})
-            bar.update(1)
-        if dry:
-            bar.stop()  # both kinds timed: the derivation is not projected (as before)
-        history.append(
-            {
-                "epoch": epoch + 1,
-                "weight_loss": float(np.mean(losses)) if losses else math.nan,
-                **({k: float(np.mean([x[k] for x in logs])) for k in ("reward", "psnr", "cost", "macs", "entropy")} if logs else {}),
-                # spread of the policy entropy across this epoch's samples: with entropy in the reward only
-                # its deviation from the baseline moves the policy
-                **({"entropy_std": float(np.std([x["entropy"] for x in logs]))} if logs else {}),
-                # sufficient statistics of (upsampling position of the scored sample, charged cost)
-                "position_cost_moments": _moments([x["position"] for x in logs], [x["cost"] for x in logs]),
-            }
-        )
-        ctx.save_checkpoint(
-            "search",
-            {"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "reinforce": reinforce.state_dict(), "cost_seen": cost.seen, "history": history, "epoch": epoch + 1},
-        )
-    bar.close()
+    alternation = HNASAlternation(net, controller, reinforce, cost, table, weights_data, controller_data, config, scale, seed, device)
+    history = run_enas(alternation, EnasSchedule(epochs, w_steps, c_steps), ctx, "hnas search").history
 
     # 3) derivation: best of N sampled architectures on held-out tiles, one architecture per evaluation
     tiles = controller_data.tiles(int(s["derive_lr_patch"]), int(s["derive_tiles"]) or None)
