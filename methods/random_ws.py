@@ -30,6 +30,7 @@ import torch.nn as nn
 from srnas.config import OptionalKeys, deep_merge
 from srnas.methods import get_method, objective_spaces, register, weight_sharing_spaces
 from srnas.methods.base import CandidateObjective, Genotype, Method, SearchResult, WeightSharingSpace
+from srnas.nas.proxy import proxy_score
 from srnas.nas.separation import candidate_separation
 from srnas.nas.budget import search_budget
 from srnas.train import fit
@@ -73,6 +74,10 @@ class SampledArchitecture(nn.Module):
         return self.supernet(x, arch)
 
 
+#: how RSWS ranks its candidates (srnas.nas.proxy): float RGB PSNR per held-out tile, no border dropped
+RSWS_PSNR = proxy_score("rsws")
+
+
 @torch.no_grad()
 def tile_scores(supernet: nn.Module, arch: Any, tiles: list[tuple[torch.Tensor, torch.Tensor]], batch: int, device: torch.device,
                 objective: CandidateObjective | None = None) -> tuple[list[float], list[float]]:
@@ -85,8 +90,7 @@ def tile_scores(supernet: nn.Module, arch: Any, tiles: list[tuple[torch.Tensor, 
         lr = torch.stack([t[0] for t in tiles[i : i + batch]]).to(device)
         hr = torch.stack([t[1] for t in tiles[i : i + batch]]).to(device)
         sr = supernet(lr, arch)
-        mse = ((sr.clamp(0, 1) - hr) ** 2).flatten(1).mean(1).clamp_min(1e-10)
-        psnrs += (-10 * torch.log10(mse)).tolist()
+        psnrs += RSWS_PSNR.psnr(sr, hr).tolist()
         if objective is not None:
             accuracy += objective.accuracy(sr, hr).tolist()
     return psnrs, accuracy

@@ -8,7 +8,7 @@ from srnas.datasets.patches import PatchSource
 from srnas.harness.execution.config import resolve_config
 from srnas.methods.deconas import DeCoNASMethod
 from srnas.methods.deconas.complexity import complexity_fraction
-from srnas.methods.deconas.search import make_controller, SearchSettings, y_psnr
+from srnas.methods.deconas.search import REWARD_PSNR, make_controller, SearchSettings
 
 torch.set_num_threads(1)
 
@@ -69,4 +69,4 @@ def test_y_psnr_matches_a_hand_computation():
     hr = torch.zeros(1, 3, 8, 8)
     sr = torch.full((1, 3, 8, 8), 0.1)
     expected = -10 * np.log10((0.1 * (65.481 + 128.553 + 24.966) / 255) ** 2)
-    assert float(y_psnr(sr, hr, shave=2)[0]) == pytest.approx(expected, rel=1e-5)
+    assert float(REWARD_PSNR.psnr(sr, hr, shave=2)[0]) == pytest.approx(expected, rel=1e-5)

@@ -10,7 +10,7 @@ import torch
 from srnas.methods.hnas import search as hnas_search
 from srnas.methods.hnas.cost import ArchCost, MacTable
 from srnas.methods.hnas.space import HNASSpace
-from srnas.methods.hnas.search import batch_psnr, quantised_psnr, track_running_stats
+from srnas.methods.hnas.search import REWARD_PSNR, track_running_stats
 
 
 def _space() -> HNASSpace:
@@ -93,11 +93,11 @@ def test_batch_psnr_is_one_psnr_of_the_batch_mean_error():
     sr = hr.clone()
     sr[0] += 1 / 255  # MSE 1 (8-bit units)
     sr[1] += 10 / 255  # MSE 100
-    per_image = quantised_psnr(sr, hr, 0)
+    per_image = REWARD_PSNR["per-image"](sr, hr, 0)
     assert per_image.tolist() == pytest.approx([10 * math.log10(255**2), 10 * math.log10(255**2 / 100)], abs=1e-3)
     # the code: one PSNR of the mean MSE (50.5), 31.10 dB, vs 38.13 dB for the mean of per-image PSNRs
-    assert float(batch_psnr(sr, hr, 0)) == pytest.approx(10 * math.log10(255**2 / 50.5), abs=1e-3)
-    assert float(per_image.mean()) - float(batch_psnr(sr, hr, 0)) > 7
+    assert float(REWARD_PSNR["batch"](sr, hr, 0)) == pytest.approx(10 * math.log10(255**2 / 50.5), abs=1e-3)
+    assert float(per_image.mean()) - float(REWARD_PSNR["batch"](sr, hr, 0)) > 7
 
 
 def test_running_stats_option_uses_them_in_eval():

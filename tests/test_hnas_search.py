@@ -10,7 +10,7 @@ from srnas.datasets.patches import PatchSource
 from srnas.harness.execution.config import resolve_config
 from srnas.methods import get_method
 from srnas.methods.hnas.derive import best_of_n
-from srnas.methods.hnas.search import quantised_psnr
+from srnas.methods.hnas.search import REWARD_PSNR
 
 torch.set_num_threads(1)
 
@@ -49,7 +49,7 @@ def test_official_resampling_mixes_architectures_and_records_the_last_one():
 def test_quantised_psnr_matches_a_hand_value():
     hr = torch.zeros(1, 3, 8, 8)
     sr = torch.full((1, 3, 8, 8), 10 / 255)
-    assert float(quantised_psnr(sr, hr, shave=2)) == pytest.approx(10 * np.log10(255**2 / 100), abs=1e-4)
+    assert float(REWARD_PSNR["per-image"](sr, hr, shave=2)) == pytest.approx(10 * np.log10(255**2 / 100), abs=1e-4)
 
 
 def _tiny_data():

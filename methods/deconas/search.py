@@ -33,19 +33,11 @@ from srnas.nas.controller import Decision, SequencePolicy
 from srnas.nas.budget import search_budget
 from srnas.nas.separation import candidate_separation
 from srnas.nas.enas import EnasSchedule, run_enas
+from srnas.nas.proxy import proxy_score
 from srnas.nas.reinforce import Reinforce
 
-_Y = (65.481 / 255, 128.553 / 255, 24.966 / 255)
-
-
-def y_psnr(sr: torch.Tensor, hr: torch.Tensor, shave: int) -> torch.Tensor:
-    """Per-image BT.601 Y PSNR (peak 1) of float RGB batches, ``shave`` border pixels dropped."""
-    w = sr.new_tensor(_Y).view(1, 3, 1, 1)
-    diff = ((sr.clamp(0, 1) - hr) * w).sum(1)
-    if shave:
-        diff = diff[:, shave:-shave, shave:-shave]
-    mse = diff.pow(2).flatten(1).mean(1).clamp_min(1e-10)
-    return -10 * torch.log10(mse)
+#: the reward's PSNR (srnas.nas.proxy): BT.601 luma of float SR, per image, ``scale`` border pixels dropped
+REWARD_PSNR = proxy_score("deconas-reward")
 
 
 # The official code's data handling (options added after runs were recorded); absent means the paper's: no
@@ -118,7 +110,7 @@ def _val_batches(tiles: list[tuple[torch.Tensor, torch.Tensor]], size: int) -> l
 @torch.no_grad()
 def _tile_scores(supernet: nn.Module, arc: Arc, batches: list[tuple[torch.Tensor, torch.Tensor]], scale: int, device: torch.device) -> list[float]:
     """Per-image Y-PSNR of ``arc`` over ``batches`` (eval mode; the supernet has no BN/dropout)."""
-    return torch.cat([y_psnr(supernet(lr.to(device), arc), hr.to(device), scale) for lr, hr in batches]).tolist()
+    return torch.cat([REWARD_PSNR.psnr(supernet(lr.to(device), arc), hr.to(device), scale) for lr, hr in batches]).tolist()
 
 
 def _score(supernet: nn.Module, arc: Arc, batches: list[tuple[torch.Tensor, torch.Tensor]], scale: int, device: torch.device) -> float:
@@ -134,7 +126,7 @@ def reward_objective(config: dict[str, Any], scale: int) -> CandidateObjective:
     layers, channels = int(config["model"]["layers_per_dnb"]), int(config["model"]["channels"])
     return CandidateObjective(
         name=f"DeCoNAS reward Y-PSNR - {st.penalty:g} x P_cb ({st.complexity} complexity count)",
-        accuracy=lambda sr, hr: y_psnr(sr, hr, scale),
+        accuracy=lambda sr, hr: REWARD_PSNR.psnr(sr, hr, scale),
         cost=lambda arc: complexity_fraction(arc, layers, channels, st.complexity),  # type: ignore[arg-type]
         combine=lambda a, c: a - st.penalty * c)
 

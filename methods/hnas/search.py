@@ -31,6 +31,7 @@ from srnas.nas.ops import BicubicResidual
 from srnas.nas.budget import search_budget
 from srnas.nas.separation import candidate_separation
 from srnas.nas.enas import EnasSchedule, run_enas
+from srnas.nas.proxy import proxy_score
 from srnas.nas.reinforce import Reinforce
 from srnas.seeding import stream_generator
 from srnas.train import make_optimizer, make_schedule
@@ -42,29 +43,8 @@ from srnas.train import make_optimizer, make_schedule
 OPTIONAL = OptionalKeys({"options": {"reward_psnr": "per-image", "search_bn_stats": "batch", "derive_score": "psnr"}})
 
 
-def _quantised_sq_error(sr: torch.Tensor, hr: torch.Tensor, shave: int) -> torch.Tensor:
-    """Squared error of the 8-bit-quantised output against 8-bit HR, border ``shave`` dropped."""
-    sr = sr.clamp(0, 1).mul(255).round()
-    hr = hr.mul(255).round()
-    if shave:
-        sr, hr = sr[..., shave:-shave, shave:-shave], hr[..., shave:-shave, shave:-shave]
-    return (sr - hr).pow(2)
-
-
-def quantised_psnr(sr: torch.Tensor, hr: torch.Tensor, shave: int) -> torch.Tensor:
-    """Per-image RGB PSNR of the 8-bit-quantised output (the suite's reward PSNR), border ``shave``."""
-    mse = _quantised_sq_error(sr, hr, shave).flatten(1).mean(1).clamp_min(1e-10)
-    return 10 * torch.log10(255.0**2 / mse)
-
-
-def batch_psnr(sr: torch.Tensor, hr: torch.Tensor, shave: int) -> torch.Tensor:
-    """One PSNR of the whole batch from its mean squared error (the code's ``utility.calc_psnr`` on a
-    batch); a 1-element tensor so it averages like the per-image form."""
-    mse = _quantised_sq_error(sr, hr, shave).mean().clamp_min(1e-10)
-    return (10 * torch.log10(255.0**2 / mse)).view(1)
-
-
-REWARD_PSNR = {"per-image": quantised_psnr, "batch": batch_psnr}
+#: options.reward_psnr -> the proxy PSNR preset it names (srnas.nas.proxy): per image, or the code's one PSNR of a batch
+REWARD_PSNR = {"per-image": proxy_score("hnas-reward").psnr, "batch": proxy_score("hnas-reward-batch").psnr}
 
 
 def track_running_stats(module: torch.nn.Module) -> None:
@@ -117,7 +97,7 @@ def make_supernet(space: HNASSpace, scale: int, config: dict[str, Any]) -> HNASS
 
 
 def validation_scorer(net: torch.nn.Module, tiles: list[tuple[torch.Tensor, torch.Tensor]], shave: int, batch: int, device: torch.device,
-                      psnr_fn=quantised_psnr, per_tile_log: list[list[float]] | None = None):
+                      psnr_fn=REWARD_PSNR["per-image"], per_tile_log: list[list[float]] | None = None):
     """score(provider): mean PSNR over held-out tiles; ``provider()`` is asked once per forward pass.
 
     With ``per_tile_log`` every call also appends its per-tile PSNRs (for the noise of the ranking)."""
