@@ -20,6 +20,8 @@ def test_smoke_profile_runs_end_to_end(name, tmp_path):
         scores = record["metrics"][dataset]
         assert math.isfinite(scores["psnr"]) and 0 < scores["ssim"] <= 1 and scores["n"] > 0
     assert record["cost"]["params"] >= 0
+    # the defaults the config left out are named beside it, outside the hash (tests/test_optional_defaults.py)
+    assert isinstance(record["defaults_applied"], dict) and "train.amp" in record["defaults_applied"]
 
 
 def _fake_entry_points(group=None):

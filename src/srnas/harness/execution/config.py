@@ -10,7 +10,7 @@ from typing import Any
 
 from srnas.config import check_known_keys, deep_merge, parse_override
 from srnas.errors import ConfigError
-from srnas.harness.execution.preflight import check_config_values
+from srnas.harness.execution.preflight import check_config_values, config_leaves
 from srnas.methods.base import Method
 from srnas.profiles import BASE_PROFILES, OPTIONAL_COMMON, SECTIONS
 
@@ -88,6 +88,19 @@ def resolve_config(method: Method, profile: str, scale: int, variant: str = "def
     config.update(scale=scale, method=method.name, variant=variant, profile=profile)
     check_config_values(config)
     return config
+
+
+def applied_defaults(method: Method, config: dict[str, Any]) -> dict[str, Any]:
+    """The optional keys a run's config leaves out, each with the default the code reads in its place
+    (``OPTIONAL_COMMON`` and the plugin's ``optional_config()``), as dotted keys.
+
+    Why: those keys are absent from the config so that the hashes of records made before they existed stay
+    valid -- which also means the hash cannot show a changed default. Every record therefore names the
+    defaults it ran with, outside the hash: two records of one config hash whose ``defaults_applied``
+    differ ran different code paths, and a reader can see it."""
+    present = {k for k, _ in config_leaves(config)}
+    optional = deep_merge(OPTIONAL_COMMON, method.optional_config())
+    return {k: v for k, v in config_leaves(optional) if k not in present}
 
 
 def _stamp_protocol_revision(config: dict[str, Any]) -> None:

@@ -133,6 +133,7 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     from srnas.atomic import write_text_atomic
     from srnas.config import config_hash
     from srnas.context import RunContext
+    from srnas.harness.execution.config import applied_defaults
     from srnas.harness.execution.env import git_state, provenance
     from srnas.harness.execution.pipeline import LazyTrainingData, build_phase, search_phase, train_phase, uses_search
     from srnas.harness.execution.runner import prepare, to_json
@@ -200,7 +201,7 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     chash = config_hash(config)
     record = {
         "kind": "projection", "method": name, "variant": variant, "scale": scale, "profile": profile, "config_hash": chash,
-        "config": config, "dry_run_steps": steps, "device": str(ctx.device), "loops": loops, "evaluation": evaluation,
+        "config": config, "defaults_applied": applied_defaults(method, config), "dry_run_steps": steps, "device": str(ctx.device), "loops": loops, "evaluation": evaluation,
         "data_load_s": load_s, "projected_total_s": total, "projected_total_hours": total / 3600,
         "peak_memory_bytes": peak, "peak_memory_kind": "torch.cuda.max_memory_allocated" if ctx.device.type == "cuda" else "process max RSS",
         "tf32": bool(torch.backends.cuda.matmul.allow_tf32) if ctx.device.type == "cuda" else None,

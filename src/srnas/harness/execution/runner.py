@@ -22,7 +22,7 @@ import torch
 from srnas.config import config_hash
 from srnas.context import RunContext
 from srnas.datasets.paths import DataRootLike
-from srnas.harness.execution.config import resolve_config
+from srnas.harness.execution.config import applied_defaults, resolve_config
 from srnas.harness.execution.env import git_state, provenance
 from srnas.harness.execution.lease import DEFAULT_STALE_AFTER_S, acquire, lease_path, read_lease
 from srnas.harness.execution.pipeline import (
@@ -164,6 +164,7 @@ def _run_leased(method: Method, config: dict[str, Any], seed: int, results: Path
         "seed": seed,
         "config_hash": chash,
         "config": config,
+        "defaults_applied": applied_defaults(method, config),  # outside the hash: a changed default stays visible
         "paper_label": method.paper_label,
         "reported_variant": method.reported_variant(config["variant"]),
         "genotype": result.genotype,
