@@ -33,9 +33,10 @@ from srnas.methods.base import CandidateObjective, Genotype, Method, SearchResul
 from srnas.nas.proxy import proxy_score
 from srnas.nas.separation import candidate_separation
 from srnas.nas.budget import search_budget
+from srnas.seeding import numpy_stream
 from srnas.train import fit
 
-_ARCH_STREAM, _CANDIDATE_STREAM = 1, 2  # independent RNG streams per seed
+_ARCH_STREAM, _CANDIDATE_STREAM = 1, 2  # independent RNG streams per seed (srnas.seeding.numpy_stream)
 
 _SETTINGS = {
     # supernet_steps: weight-sharing training steps; candidates: N; tiles: held-out LR tiles for scoring
@@ -69,7 +70,7 @@ class SampledArchitecture(nn.Module):
         self.register_buffer("draws", torch.zeros((), dtype=torch.long))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        arch = self.space.sample(np.random.default_rng([self.seed, _ARCH_STREAM, int(self.draws)]))
+        arch = self.space.sample(numpy_stream(self.seed, _ARCH_STREAM, int(self.draws)))
         self.draws += 1
         return self.supernet(x, arch)
 
@@ -143,7 +144,7 @@ class RandomSearchMethod(Method):
             raise TypeError(f"method {space_name!r} exposes no weight-sharing search space")
         mode = _OPTIONAL.read(config, "search.random_ws.mode")
         if mode == "architecture":
-            arch = space.sample(np.random.default_rng([seed, _CANDIDATE_STREAM]))
+            arch = space.sample(numpy_stream(seed, _CANDIDATE_STREAM))
             genotype = {"space": space_name, "genotype": space.genotype(arch)}
             info = {"space": space_name, "mode": "random architecture (uniform draw, no supernet, no selection)",
                     "budget": search_budget(0, int(config["train"]["batch"]), int(config["train"]["lr_patch"]), 0),
@@ -167,7 +168,7 @@ class RandomSearchMethod(Method):
         summary = fit(SampledArchitecture(supernet, space, seed), train_part, training, seed, ctx, phase="search")
 
         tiles = val_part.tiles(int(settings["val_patch"]), settings["val_max_tiles"])
-        rng = np.random.default_rng([seed, _CANDIDATE_STREAM])
+        rng = numpy_stream(seed, _CANDIDATE_STREAM)
         candidates, per_tile = [], []
         for _ in range(int(settings["candidates"])):
             arch = space.sample(rng)

@@ -58,3 +58,35 @@ def test_the_darts_loop_draws_its_architecture_batches_from_the_configured_strea
     argv = ["run", "trilevel", "--profile", "smoke", "--seeds", "0", "--results", str(tmp_path), "--quiet"]
     assert main(argv + (["--set", f"search.arch_batches={mode}"] if mode else [])) == 0
     assert expected in seeds and ({7919} if mode else {stream_seed(0, "arch-batches")}).isdisjoint(seeds)
+
+
+def test_the_integer_keyed_and_sequential_helpers_keep_the_recorded_bits():
+    """RSWS's streams were np.random.default_rng([seed, *key]) and DeCoNAS's sampler a CPU generator seeded
+    with the run seed when their records were made; the helpers that replace them draw the same values."""
+    from srnas.seeding import numpy_stream, sequential_generator
+
+    for key in [(2,), (1, 0), (1, 57)]:
+        assert np.array_equal(numpy_stream(7, *key).integers(0, 1 << 30, 16), np.random.default_rng([7, *key]).integers(0, 1 << 30, 16))
+    assert torch.equal(torch.rand(8, generator=sequential_generator(9)), torch.rand(8, generator=torch.Generator().manual_seed(9)))
+
+
+def test_no_plugin_makes_its_own_random_generator():
+    """Issue 24: four seeding conventions had grown in the plugins. Every generator a plugin draws from now
+    comes from srnas.seeding (named streams, integer-keyed numpy streams, the one sequential sampler); a
+    plugin that builds one itself is named here with the line to change."""
+    import ast
+    import inspect
+    from pathlib import Path
+
+    from srnas.methods import get_method, list_methods
+
+    makers = {"default_rng", "Generator", "RandomState", "SeedSequence"}
+    found = []
+    for name in list_methods():
+        source = Path(inspect.getfile(type(get_method(name))))
+        files = sorted(source.parent.glob("*.py")) if source.parent.name != "methods" else [source]
+        for path in files:
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in makers:
+                    found.append(f"{path.name}:{node.lineno} ({name}): {node.func.attr}(...); draw from srnas.seeding instead")
+    assert not found, "\n".join(found)

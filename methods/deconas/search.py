@@ -35,6 +35,7 @@ from srnas.nas.separation import candidate_separation
 from srnas.nas.enas import EnasSchedule, run_enas
 from srnas.nas.proxy import proxy_score
 from srnas.nas.reinforce import Reinforce
+from srnas.seeding import sequential_generator
 
 #: the reward's PSNR (srnas.nas.proxy): BT.601 luma of float SR, per image, ``scale`` border pixels dropped
 REWARD_PSNR = proxy_score("deconas-reward")
@@ -161,7 +162,7 @@ class DeCoNASSearch:
         self.child_opt = torch.optim.Adam(self.supernet.parameters(), lr=self.st.child_lr)
         halve = max(self.st.child_lr_halve_every_epochs * self.st.steps_per_epoch, 1)
         self.child_sched = torch.optim.lr_scheduler.StepLR(self.child_opt, step_size=halve, gamma=0.5)
-        self.sampler = torch.Generator().manual_seed(seed)
+        self.sampler = sequential_generator(seed)  # every draw in turn, checkpointed (srnas.seeding)
 
     def penalty_of(self, arc: Arc) -> float:
         return complexity_fraction(arc, self.L, self.channels, self.st.complexity)  # type: ignore[arg-type]

@@ -1,4 +1,6 @@
-"""Seeding and determinism: one call before anything random happens in a run."""
+"""Seeding and determinism: one call before anything random happens in a run, and the random streams every
+plugin draws from (named streams, integer-keyed numpy streams, one sequential sampler) -- no plugin makes its
+own generator (tests/test_seeding_streams.py reads their sources)."""
 from __future__ import annotations
 
 import os
@@ -67,6 +69,25 @@ def stream_seed(seed: int, stream: str, *index: int) -> int:
 def stream_generator(seed: int, stream: str, *index: int) -> torch.Generator:
     """A CPU torch generator seeded with :func:`stream_seed` (the controllers sample on the CPU: #23)."""
     return torch.Generator().manual_seed(stream_seed(seed, stream, *index))
+
+
+def numpy_stream(seed: int, *key: int) -> np.random.Generator:
+    """A numpy generator on the integer-keyed stream (seed, key...): ``np.random.default_rng([seed, *key])``.
+
+    Random search's streams since its first records (its candidates: (seed, 2), drawn in order; the
+    architecture of the k-th supernet step: (seed, 1, k), one draw each). Integer keys, not names, so that
+    those records keep their bits; like :func:`stream_seed`, a stream depends on no other stream."""
+    return np.random.default_rng([seed, *key])
+
+
+def sequential_generator(seed: int) -> torch.Generator:
+    """One CPU torch generator that every draw of a search takes in turn (DeCoNAS's sampler: child arcs,
+    controller samples and derivation candidates, as the official code draws from its one RNG).
+
+    Unlike a named stream, each draw depends on every draw before it: the search checkpoints the generator's
+    state with its weights, so a resumed search draws what an uninterrupted one would. Prefer
+    :func:`stream_generator` in a new plugin; this one keeps DeCoNAS's records' bits."""
+    return torch.Generator().manual_seed(seed)
 
 
 ARCH_BATCHES = ("offset-7919", "named")
