@@ -257,3 +257,19 @@ def test_check_json_judges_and_exits_1_only_on_an_unmet_expectation(tmp_path, ca
     _write_bicubic(results2, "canonical", 33.36)
     assert main(["check", "--results", str(results2), "--reported", str(csv_path)]) == 1
     assert "EXPECTATION NOT MET: p/bicubic/x2/Set5/psnr" in capsys.readouterr().out
+
+
+def test_the_committed_verdicts_page_is_what_check_writes_from_the_committed_records(tmp_path, capsys):
+    """`srnas check` regenerates results/verdicts.md and .json from the committed records; a page left
+    behind by later records (it had kept reasons naming 11 searched HiNAS records after 16 were on file)
+    is a stale page a researcher would read first. Written to a scratch page, compared byte for byte."""
+    from pathlib import Path
+
+    from srnas.cli import main
+
+    results = Path(__file__).resolve().parents[1] / "results"
+    assert main(["check", "--results", str(results), "--page", str(tmp_path / "verdicts.md")]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "verdicts.md").read_text() == (results / "verdicts.md").read_text(), \
+        "results/verdicts.md is stale: run `srnas check` and commit the page"
+    assert (tmp_path / "verdicts.json").read_text() == (results / "verdicts.json").read_text()
