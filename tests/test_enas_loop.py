@@ -93,3 +93,12 @@ def test_a_dry_run_times_both_kinds_and_stops_before_derivation():
     assert entry["plan"] == {"child": 6, "controller": 4}
     assert [c for c in toy.calls if c[0] in ("child", "controller")] == [("child", 0), ("child", 1), ("controller", 0), ("controller", 1)]
     assert set(entry["kinds"]) == {"child", "controller"}
+
+
+def test_a_checkpoint_of_the_old_per_plugin_loop_is_named_with_the_fix(tmp_path):
+    from srnas.errors import SrnasError
+
+    ctx = RunContext(run_dir=tmp_path, quiet=True)
+    ctx.save_checkpoint("search", {"epoch": 1, "history": [], "supernet": {}, "sampler": None})  # DeCoNAS's former layout
+    with pytest.raises(SrnasError, match=r"search\.pt: a search checkpoint from an older version .* delete it"):
+        run_enas(Toy(), SCHEDULE, ctx, "toy")

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import torch
 
 from srnas.context import RunContext
+from srnas.errors import SrnasError
 
 
 class EnasStrategy(Protocol):
@@ -89,6 +90,10 @@ def run_enas(strategy: EnasStrategy, schedule: EnasSchedule, ctx: RunContext, de
     run = EnasRun()
     state = ctx.load_checkpoint(CHECKPOINT)
     if state is not None:
+        if not isinstance(state, dict) or "strategy" not in state:
+            # a checkpoint of the plugin's own loop from before the shared one: resuming it would mix codes
+            raise SrnasError(f"{ctx.checkpoint_path(CHECKPOINT)}: a search checkpoint from an older version of this search "
+                             "(no 'strategy' entry); delete it to start the search afresh")
         strategy.load_state_dict(state["strategy"])
         run = EnasRun(list(state["history"]), float(state["seconds"]), int(state["epoch"]))
         ctx.log(f"[search] resumed at epoch {run.resumed_at}/{schedule.epochs}")
