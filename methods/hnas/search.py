@@ -47,6 +47,15 @@ OPTIONAL = OptionalKeys({"options": {"reward_psnr": "per-image", "search_bn_stat
 REWARD_PSNR = {"per-image": proxy_score("hnas-reward").psnr, "batch": proxy_score("hnas-reward-batch").psnr}
 
 
+def reward_psnr_of(config: dict[str, Any]) -> str:
+    """``options.reward_psnr``, checked once against :data:`REWARD_PSNR` (the search, its alternation and the
+    candidate objective all read it through here)."""
+    name = OPTIONAL.read(config, "options.reward_psnr")
+    if name not in REWARD_PSNR:
+        raise ValueError(f"options.reward_psnr must be one of {', '.join(REWARD_PSNR)}, not {name!r}")
+    return name
+
+
 def track_running_stats(module: torch.nn.Module) -> None:
     """Give every BatchNorm running statistics again (``options.search_bn_stats: running``, the code):
     updated in train mode, used in eval mode (derivation)."""
@@ -124,9 +133,7 @@ def reward_objective(config: dict[str, Any], scale: int) -> CandidateObjective:
     architecture charged its own MACs (the paper's meaning; ``flops_cost: official``'s stale hooks have no
     counterpart for a fixed candidate), so the objective-matched random search ranks as this reward does."""
     s = config["search"]
-    reward_psnr = OPTIONAL.read(config, "options.reward_psnr")
-    if reward_psnr not in REWARD_PSNR:
-        raise ValueError(f"options.reward_psnr must be one of {', '.join(REWARD_PSNR)}, not {reward_psnr!r}")
+    reward_psnr = reward_psnr_of(config)
     psnr_fn, shave, lam = REWARD_PSNR[reward_psnr], scale + int(s["reward_shave_extra"]), float(s["lambda"])
     cost = ArchCost(MacTable(make_space(config), scale, int(s["channels"]), int(s["cost_lr_size"])), float(s["cost_per_mac"]),
                     "sampled", s.get("cost_decimals"))
@@ -159,7 +166,7 @@ class HNASAlternation:
         self.weights_data, self.controller_data, self.seed, self.device = weights_data, controller_data, seed, device
         self.s, self.batch, self.lr_patch = s, int(s["batch"]), int(s["lr_patch"])
         self.lam, self.position_weight = float(s["lambda"]), float(opts["position_weight"])
-        self.psnr_fn = REWARD_PSNR[OPTIONAL.read(config, "options.reward_psnr")]
+        self.psnr_fn = REWARD_PSNR[reward_psnr_of(config)]
         self.reward_shave = scale + int(s["reward_shave_extra"])
         # the code keeps the supernet in train mode for the controller epoch (BN: batch statistics, running
         # statistics updated); with batch-only BN, eval mode computes the same
@@ -255,9 +262,7 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
     table = MacTable(space, scale, int(s["channels"]), int(s["cost_lr_size"]))
     cost = ArchCost(table, float(s["cost_per_mac"]), opts["flops_cost"], s.get("cost_decimals"))
     lam = float(s["lambda"])
-    reward_psnr = OPTIONAL.read(config, "options.reward_psnr")
-    if reward_psnr not in REWARD_PSNR:
-        raise ValueError(f"options.reward_psnr must be one of {', '.join(REWARD_PSNR)}, not {reward_psnr!r}")
+    reward_psnr = reward_psnr_of(config)
     psnr_fn = REWARD_PSNR[reward_psnr]
     started = time.perf_counter()
     alternation = HNASAlternation(net, controller, reinforce, cost, table, weights_data, controller_data, config, scale, seed, device)

@@ -25,7 +25,8 @@ from srnas.errors import SrnasError
 
 
 class EnasStrategy(Protocol):
-    """A plugin's part of the alternation. Steps are numbered over the whole search (epoch x steps per epoch
+    """A plugin's part of the alternation (a structural type: the methods below are the contract, implemented
+    by HNASAlternation and DeCoNASSearch). Steps are numbered over the whole search (epoch x steps per epoch
     + index), the numbering every data batch and random stream of the suite's RL searches is keyed by."""
 
     def start_child_epoch(self, epoch: int) -> None:
@@ -33,25 +34,22 @@ class EnasStrategy(Protocol):
 
     def child_step(self, step: int) -> torch.Tensor:
         """One shared-weight update on one drawn architecture; returns the detached loss (read per epoch)."""
-        ...
 
     def start_controller_epoch(self, epoch: int) -> None:
         """Before an epoch's controller steps (baseline reset, learning-rate decay, supernet mode)."""
 
     def controller_step(self, step: int) -> dict[str, float]:
         """One REINFORCE update on one drawn architecture; returns what the epoch's history row averages."""
-        ...
 
     def epoch_row(self, epoch: int, child_losses: list[float], controller_logs: list[dict[str, float]]) -> dict[str, Any]:
         """The history row of a finished epoch (``epoch`` counted from 0; the row names it from 1)."""
-        ...
 
     def state_dict(self) -> dict[str, Any]:
         """Everything a resumed search needs to continue bit-identically (weights, optimisers, controller,
         baseline, any sequential random generator)."""
-        ...
 
-    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` saved, before the loop continues from the saved epoch."""
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ different rule -- a sum of two metrics, keep-best rather than ranking -- and sta
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 import torch
 
@@ -58,9 +58,6 @@ class ProxyScore:
         mse = (sq.mean() if self.reduce == "batch" else sq.flatten(1).mean(1)).clamp_min(1e-10)
         out = 10 * torch.log10(255.0**2 / mse) if self.quantize else -10 * torch.log10(mse)
         return out.view(1) if self.reduce == "batch" else out
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 PROXY_SCORES: dict[str, ProxyScore] = {

@@ -16,6 +16,27 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from srnas.harness.reporting.aggregate import Group, stat  # noqa: E402
 
+def _panels(n: int) -> tuple[Any, Any]:
+    """A figure of ``n`` panels, two per row."""
+    ncols = min(n, 2)
+    nrows = -(-n // ncols)
+    return plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.9 * nrows), squeeze=False)
+
+
+def _finish(fig: Any, axes: Any, used: int, handles: dict[str, Artist], legend_title: str, title: str, path: Path) -> Path:
+    """Hide the unused panels, put the legend outside them (it never hides a point), title, write, close."""
+    for ax in list(axes.flat)[used:]:
+        ax.set_visible(False)
+    fig.legend(list(handles.values()), list(handles), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8,
+               title=legend_title, title_fontsize=8, frameon=False)
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
 AXES = {
     "macs": ("MACs at {input}", lambda g: g.records[0]["cost"]["macs"][0]["macs"]),
     "params": ("parameters", lambda g: g.records[0]["cost"]["params"]),
@@ -38,9 +59,7 @@ def plot_psnr_vs(groups: Sequence[Group], x: str, path: Path, title: str) -> Pat
     colours = list(cast(ListedColormap, plt.get_cmap("tab20")).colors)  # type: ignore[arg-type]  # tab20 is a list of RGB tuples
     markers = "osD^v<>PXh"
     style = {id(g): (colours[i % len(colours)], markers[i % len(markers)]) for i, g in enumerate(groups)}
-    ncols = min(len(datasets), 2)
-    nrows = -(-len(datasets) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.9 * nrows), squeeze=False)
+    fig, axes = _panels(len(datasets))
     handles: dict[str, Artist] = {}
     for ax, dataset in zip(axes.flat, datasets):
         for g in groups:
@@ -61,16 +80,7 @@ def plot_psnr_vs(groups: Sequence[Group], x: str, path: Path, title: str) -> Pat
         ax.set_ylabel("PSNR (dB)")
         ax.tick_params(axis="x", labelrotation=30, labelsize=8)
         ax.grid(True, which="both", alpha=0.3)
-    for ax in list(axes.flat)[len(datasets):]:
-        ax.set_visible(False)
-    fig.legend(list(handles.values()), list(handles), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8,
-               title="method [config] (seeds)", title_fontsize=8, frameon=False)
-    fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _finish(fig, axes, len(datasets), handles, "method [config] (seeds)", title, path)
 
 
 def plot_size_lines(data: dict[str, Any], path: Path) -> Path | None:
@@ -80,9 +90,7 @@ def plot_size_lines(data: dict[str, Any], path: Path) -> Path | None:
     spaces = [sp for sp in data["spaces"] if sp.get("size_fit") and sp["size_fit"].get("points")]
     if not spaces:
         return None
-    ncols = min(len(spaces), 2)
-    nrows = -(-len(spaces) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.9 * nrows), squeeze=False)
+    fig, axes = _panels(len(spaces))
     colours = list(cast(ListedColormap, plt.get_cmap("tab10")).colors)  # type: ignore[arg-type]  # tab10 is a list of RGB tuples
     handles: dict[str, Artist] = {}
     # one colour per condition on every panel (a space without an objective row keeps the others' colours)
@@ -110,13 +118,5 @@ def plot_size_lines(data: dict[str, Any], path: Path) -> Path | None:
         ax.set_xlabel("parameters")
         ax.set_ylabel(f"{data['focus']} PSNR (dB)")
         ax.grid(True, which="both", alpha=0.3)
-    for ax in list(axes.flat)[len(spaces):]:
-        ax.set_visible(False)
-    fig.legend(list(handles.values()), list(handles), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8,
-               title="runs (X: row mean, log-mean params)", title_fontsize=8, frameon=False)
-    fig.suptitle(f"Equal-budget comparison x{data['scale']}: PSNR against size, one line per space")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _finish(fig, axes, len(spaces), handles, "runs (X: row mean, log-mean params)",
+                   f"Equal-budget comparison x{data['scale']}: PSNR against size, one line per space", path)
