@@ -151,3 +151,25 @@ def test_architecture_optimizer_is_adam_by_default_and_adamw_decouples_the_decay
     assert not torch.equal(coupled, alpha_after({"lr": 0.05, "weight_decay": 0.5, "optimizer": "adamw"}))
     with pytest.raises(ValueError, match="arch.optimizer"):
         alpha_after({"lr": 0.05, "optimizer": "sgd"})
+
+
+def test_an_attempt_killed_while_writing_a_checkpoint_is_still_counted(tmp_path, monkeypatch):
+    """The attempt count goes to disk before the checkpoint: an attempt killed mid-write (after the clock,
+    before the checkpoint file) is counted by the next one. Written the other way round, a kill between the
+    two writes left a resumed record saying it took one attempt (tests/test_sweep.py caught it in CI)."""
+    import srnas.context as context_module
+    from srnas.context import RunContext
+
+    ctx = RunContext(run_dir=tmp_path, quiet=True)
+    ctx.save_checkpoint("train", {"step": 1})  # attempt 1 reaches a checkpoint
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    second = RunContext(run_dir=tmp_path, quiet=True)
+    assert second.attempts == 2
+    monkeypatch.setattr(context_module.torch, "save", killed)
+    with pytest.raises(KeyboardInterrupt):
+        second.save_checkpoint("train", {"step": 2})
+    monkeypatch.undo()
+    assert RunContext(run_dir=tmp_path, quiet=True).attempts == 3
