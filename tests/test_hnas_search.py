@@ -113,3 +113,18 @@ def test_the_psnr_only_probe_rewards_psnr_only_and_its_frozen_twin_differs_only_
     assert frozen["search"]["controller_lr"] == 0.0 and only["search"]["controller_lr"] > 0
     thawed = {**frozen, "variant": only["variant"], "search": {**frozen["search"], "controller_lr": only["search"]["controller_lr"]}}
     assert thawed == only
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"derive_score": "ssim"}, "derive_score must be 'psnr'"),
+    ({"derive_score": "reward", "derive_resample_per_forward": True}, "reward needs one architecture per candidate"),
+])
+def test_a_bad_derivation_option_fails_before_the_search_trains(options, message):
+    """The derivation's options are read when the search starts: they once failed after the whole search."""
+    method, config = _config(**options)
+    ctx = RunContext(quiet=True)
+    steps = []
+    ctx.progress = lambda total, desc, initial=0: steps.append(desc)  # type: ignore[method-assign]
+    with pytest.raises(ValueError, match=message):
+        method.search(_tiny_data(), config, 0, ctx)
+    assert steps == []  # no loop started

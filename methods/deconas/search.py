@@ -219,19 +219,24 @@ class DeCoNASSearch:
         self.reinforce.load_state_dict(state["reinforce"])
         self.sampler.set_state(state["sampler"])
 
-    def derive(self) -> tuple[Arc, list[dict[str, Any]]]:
-        """Score ``derive_samples`` distinct sampled arcs on the held-out tiles; best first."""
+    def derivation_size(self) -> int:
+        return self.st.derive_samples
+
+    def derive(self, progress: Any = None) -> tuple[Arc, list[dict[str, Any]]]:
+        """Score ``derive_samples`` distinct sampled arcs on the held-out tiles; best first. ``progress`` (a
+        progress bar) is advanced after each draw, a repeated arc (not scored again) included."""
         self.supernet.eval()
         seen: dict[tuple[int, ...], dict[str, Any]] = {}
         self.derive_tile_scores: list[list[float]] = []
         for _ in range(self.st.derive_samples):
             arc = self.sample_arc()
-            if tuple(arc) in seen:
-                continue
-            self.derive_tile_scores.append(_tile_scores(self.supernet, arc, self.derive_batches, self.scale, self.ctx.device))
-            psnr = float(np.mean(self.derive_tile_scores[-1]))
-            p_cb = self.penalty_of(arc)
-            seen[tuple(arc)] = {"arc": arc, "val_psnr": psnr, "p_cb": p_cb, "reward": psnr - self.st.penalty * p_cb}
+            if tuple(arc) not in seen:
+                self.derive_tile_scores.append(_tile_scores(self.supernet, arc, self.derive_batches, self.scale, self.ctx.device))
+                psnr = float(np.mean(self.derive_tile_scores[-1]))
+                p_cb = self.penalty_of(arc)
+                seen[tuple(arc)] = {"arc": arc, "val_psnr": psnr, "p_cb": p_cb, "reward": psnr - self.st.penalty * p_cb}
+            if progress is not None:
+                progress.update(1)
         key = "val_psnr" if self.st.derive_by == "psnr" else "reward"
         ranked = sorted(seen.values(), key=lambda r: -r[key])
         return ranked[0]["arc"], ranked
@@ -248,7 +253,7 @@ class DeCoNASSearch:
         schedule = EnasSchedule(st.epochs, st.steps_per_epoch, st.controller_steps, st.controller_start_epoch)
         loop = run_enas(self, schedule, self.ctx, "search")
         history, spent = loop.history, loop.seconds
-        best, ranked = self.derive()
+        best, ranked = loop.derived
         info = {
             "history": history,
             "derived": {k: v for k, v in ranked[0].items() if k != "arc"},

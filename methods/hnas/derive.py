@@ -21,8 +21,10 @@ def best_of_n(
     score: Callable[[ArchProvider], float],
     n: int,
     resample_per_forward: bool = False,
+    progress: Any = None,
 ) -> tuple[Genotype, list[dict[str, Any]]]:
-    """Return (best genotype, per-candidate log) over ``n`` candidates (higher score is better)."""
+    """Return (best genotype, per-candidate log) over ``n`` candidates (higher score is better); ``progress``
+    (a progress bar) is advanced after each candidate."""
     if n < 1:
         raise ValueError("derivation needs at least one candidate")
     log: list[dict[str, Any]] = []
@@ -41,5 +43,7 @@ def best_of_n(
             fixed = sample()
             value = score(lambda: fixed)
             log.append({"genotype": fixed, "score": float(value), "architectures_mixed": 1})
+        if progress is not None:
+            progress.update(1)
     best = max(range(n), key=lambda i: log[i]["score"])  # first of equal scores
     return log[best]["genotype"], log

@@ -171,6 +171,12 @@ class HNASAlternation:
         # the code keeps the supernet in train mode for the controller epoch (BN: batch statistics, running
         # statistics updated); with batch-only BN, eval mode computes the same
         self.controller_mode_train = OPTIONAL.read(config, "options.search_bn_stats") == "running"
+        self.scale, self.resample_per_forward = scale, bool(opts["derive_resample_per_forward"])
+        self.derive_score = OPTIONAL.read(config, "options.derive_score")
+        if self.derive_score not in ("psnr", "reward"):  # checked before the search, not after it
+            raise ValueError(f"options.derive_score must be 'psnr' (the code: best validation PSNR) or 'reward', not {self.derive_score!r}")
+        if self.derive_score == "reward" and self.resample_per_forward:
+            raise ValueError("options.derive_score: reward needs one architecture per candidate (derive_resample_per_forward: false)")
         weight_cfg = weight_training(config)
         self.opt = make_optimizer(net.parameters(), weight_cfg)
         self.sched = make_schedule(self.opt, weight_cfg, weight_cfg["steps"])
@@ -225,6 +231,35 @@ class HNASAlternation:
             "position_cost_moments": _moments([x["position"] for x in logs], [x["cost"] for x in logs]),
         }
 
+    def derivation_size(self) -> int:
+        return int(self.s["derive_candidates"])
+
+    def derive(self, progress: Any) -> dict[str, Any]:
+        """Best of N architectures drawn from the trained policy ("derive", i), each scored with one fixed
+        architecture (unless ``derive_resample_per_forward``, the code) on held-out tiles of the controller split,
+        ranked by PSNR or by the reward (``options.derive_score``)."""
+        tiles = self.controller_data.tiles(int(self.s["derive_lr_patch"]), int(self.s["derive_tiles"]) or None)
+        per_tile: list[list[float]] = []
+        psnr_score = validation_scorer(self.net, tiles, self.scale, self.batch, self.device, self.psnr_fn, per_tile)
+        draws = iter(range(10**9))
+        self.controller.eval()
+
+        def sample() -> Genotype:
+            with torch.no_grad():
+                return self.controller(generator=stream_generator(self.seed, "derive", next(draws))).genotype
+
+        psnrs: list[float] = []
+        if self.derive_score == "reward":  # rank by the search's own objective, so lambda reaches the derived net
+            def score(provider: ArchProvider) -> float:
+                genotype = provider()
+                psnrs.append(psnr_score(lambda: genotype))
+                # each candidate is charged its own MACs, whatever flops_cost charged during the search
+                return self.lam * psnrs[-1] - (1 - self.lam) * self.cost.own(genotype)
+        else:
+            score = psnr_score
+        best, candidates = best_of_n(sample, score, self.derivation_size(), self.resample_per_forward, progress)
+        return {"best": best, "candidates": candidates, "psnrs": psnrs, "per_tile": per_tile, "tiles": len(tiles)}
+
     def state_dict(self) -> dict[str, Any]:
         return {"net": self.net.state_dict(), "opt": self.opt.state_dict(), "sched": self.sched.state_dict(),
                 "reinforce": self.reinforce.state_dict(), "cost_seen": self.cost.seen}
@@ -263,38 +298,11 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
     cost = ArchCost(table, float(s["cost_per_mac"]), opts["flops_cost"], s.get("cost_decimals"))
     lam = float(s["lambda"])
     reward_psnr = reward_psnr_of(config)
-    psnr_fn = REWARD_PSNR[reward_psnr]
     started = time.perf_counter()
     alternation = HNASAlternation(net, controller, reinforce, cost, table, weights_data, controller_data, config, scale, seed, device)
-    history = run_enas(alternation, EnasSchedule(epochs, w_steps, c_steps), ctx, "hnas search").history
-
-    # 3) derivation: best of N sampled architectures on held-out tiles, one architecture per evaluation
-    tiles = controller_data.tiles(int(s["derive_lr_patch"]), int(s["derive_tiles"]) or None)
-    per_tile: list[list[float]] = []
-    psnr_score = validation_scorer(net, tiles, scale, int(s["batch"]), device, psnr_fn, per_tile)
-    derive_score = OPTIONAL.read(config, "options.derive_score")
-    if derive_score not in ("psnr", "reward"):
-        raise ValueError(f"options.derive_score must be 'psnr' (the code: best validation PSNR) or 'reward', not {derive_score!r}")
-    draws = iter(range(10**9))
-    controller.eval()
-
-    def sample() -> Genotype:
-        with torch.no_grad():
-            return controller(generator=stream_generator(seed, "derive", next(draws))).genotype
-
-    if derive_score == "reward":  # rank by the search's own objective, so lambda reaches the derived net
-        if opts["derive_resample_per_forward"]:
-            raise ValueError("options.derive_score: reward needs one architecture per candidate (derive_resample_per_forward: false)")
-        psnrs: list[float] = []
-
-        def score(provider: ArchProvider) -> float:
-            genotype = provider()
-            psnrs.append(psnr_score(lambda: genotype))
-            # each candidate is charged its own MACs, whatever flops_cost charged during the search
-            return lam * psnrs[-1] - (1 - lam) * cost.own(genotype)
-    else:
-        score = psnr_score
-    best, candidates = best_of_n(sample, score, int(s["derive_candidates"]), bool(opts["derive_resample_per_forward"]))
+    loop = run_enas(alternation, EnasSchedule(epochs, w_steps, c_steps), ctx, "hnas search")
+    history, derived = loop.history, loop.derived
+    best, candidates, psnrs, derive_score = derived["best"], derived["candidates"], derived["psnrs"], alternation.derive_score
     genotype = {**best, "layers": space.layers}
     with torch.no_grad():
         final_mode = controller(greedy=True).genotype
@@ -309,7 +317,7 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
                        for i, c in enumerate(candidates)],
         "derive_score": derive_score,
         # do the held-out tiles separate the candidates' PSNRs by more than the score's own noise?
-        "validation_noise": candidate_separation(per_tile),
+        "validation_noise": candidate_separation(derived["per_tile"]),
         "history": history,
         # does the charged cost follow the scored architecture's upsampling position (the main MAC driver)?
         "position_cost_r": r,
@@ -317,7 +325,7 @@ def run_search(data: PatchSource, config: dict[str, Any], seed: int, ctx: RunCon
         "initial_architecture": architecture_of(initial_mode),
         "final_architecture": architecture_of(final_mode),
         "reward_psnr": reward_psnr,
-        "validation_tiles": len(tiles),
+        "validation_tiles": derived["tiles"],
         "search_seconds_this_session": round(time.perf_counter() - started, 1),
     }
     return SearchResult(genotype=genotype, info=info)

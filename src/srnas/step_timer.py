@@ -32,6 +32,7 @@ class StepTimer:
         self.kind: str | None = None  # the kind of the steps being timed now (a loop that mixes kinds says so)
         self.planned = False  # a loop that gave its plan runs one sample of every kind itself: never stopped here
         self._seen: dict[str, int] = {}
+        self._stop_at: dict[str, int] = {}  # a planned kind the timer itself ends (see stop_after)
         self._sync()
         self._t = time.perf_counter()
 
@@ -45,6 +46,11 @@ class StepTimer:
     def set_kind(self, kind: str) -> None:
         self.kind = kind
 
+    def stop_after(self, kind: str, steps: int) -> None:
+        """End the loop (:class:`DryRunStop`) once ``steps`` steps of ``kind`` have run, warm-up included: for a
+        phase that cannot be cut short by its loop (a derivation scoring its candidates one after another), so
+        the phase runs unchanged and is timed on its first steps only."""
+        self._stop_at[kind] = int(steps)
     def stop(self) -> None:
         """A planned loop that has timed what it needs ends here (what follows it is not projected)."""
         raise DryRunStop(self.desc)
@@ -63,6 +69,10 @@ class StepTimer:
             if seen > self.warmup:  # the first step of each kind warms it up (allocations, autotuning)
                 self.entry["kinds"].setdefault(self.kind, []).append(self.times[-1])
                 self.entry["step_s"].append(self.times[-1])
+            else:  # kept: a kind that occurs only once has no other time (projected from it, as an upper bound)
+                self.entry.setdefault("warmup_kinds", {}).setdefault(self.kind, []).append(self.times[-1])
+            if seen >= self._stop_at.get(self.kind, seen + 1):
+                raise DryRunStop(self.desc)
             return
         if len(self.times) > self.warmup:
             self.entry["step_s"].append(self.times[-1])

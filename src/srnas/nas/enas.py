@@ -2,10 +2,12 @@
 
 Per epoch: ``child_steps`` shared-weight steps, each on an architecture the controller draws, then (from
 ``controller_start_epoch`` on) ``controller_steps`` REINFORCE steps, each scoring one drawn architecture on
-held-out data. After the last epoch the plugin derives its architecture (best of N: its own rule).
+held-out data. After the last epoch the strategy derives its architecture (best of N candidates, each scored on
+held-out tiles: its own rule), one progress step per candidate.
 
-The loop owns what every such search needs and no plugin should rewrite: the progress bar with its two
-step kinds (a dry run times both and projects each with its own count, then stops before derivation),
+The loop owns what every such search needs and no plugin should rewrite: the progress bar with its three
+step kinds (child, controller, derive: a dry run times each and projects each with its own count -- a
+derivation scores its candidates on thousands of held-out tiles, so it is not free; it was once left out),
 checkpoint/resume per epoch (the strategy's state, the history, the loop seconds), the history rows, and the
 losses kept on the device and read once per epoch (one host sync per epoch instead of one per step). What
 differs between the methods -- the architecture draw and its random stream, the reward, the baseline and
@@ -51,6 +53,13 @@ class EnasStrategy(Protocol):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` saved, before the loop continues from the saved epoch."""
 
+    def derivation_size(self) -> int:
+        """How many candidates the derivation scores (each one progress step of kind ``derive``)."""
+
+    def derive(self, progress: Any) -> Any:
+        """Score the candidates after the last epoch, calling ``progress.update(1)`` after each; returns the
+        plugin's derivation (kept in :attr:`EnasRun.derived`)."""
+
 
 @dataclass(frozen=True)
 class EnasSchedule:
@@ -75,16 +84,18 @@ class EnasRun:
     history: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     resumed_at: int = 0
+    derived: Any = None  # what the strategy's derive() returned
 
 
 CHECKPOINT = "search"
 
 
 def run_enas(strategy: EnasStrategy, schedule: EnasSchedule, ctx: RunContext, desc: str) -> EnasRun:
-    """Run (or resume) the alternation; a dry run stops here after timing both kinds of step.
+    """Run (or resume) the alternation, then the derivation; a dry run stops here after timing each kind of step.
 
     The state is saved after every epoch, the last included, so a run killed during derivation resumes
-    straight to it. ``desc`` names the loop's progress bar and its dry-run projection."""
+    straight to it. ``desc`` names the loop's progress bar and its dry-run projection; the bar counts the
+    derivation's candidates too, so a unit's progress and ETA do not end before its derivation does."""
     run = EnasRun()
     state = ctx.load_checkpoint(CHECKPOINT)
     if state is not None:
@@ -96,15 +107,21 @@ def run_enas(strategy: EnasStrategy, schedule: EnasSchedule, ctx: RunContext, de
         run = EnasRun(list(state["history"]), float(state["seconds"]), int(state["epoch"]))
         ctx.log(f"[search] resumed at epoch {run.resumed_at}/{schedule.epochs}")
     per_epoch = [schedule.steps_in(e) for e in range(schedule.epochs)]
-    bar = ctx.progress(sum(per_epoch), desc, initial=sum(per_epoch[: run.resumed_at]))
+    candidates = strategy.derivation_size()
+    bar = ctx.progress(sum(per_epoch) + candidates, desc, initial=sum(per_epoch[: run.resumed_at]))
     if ctx.dry_run:
-        # time a few steps of each kind, each projected with its own count; derivation is not projected
+        # time a few steps of each kind, each projected with its own count (one warm-up step each)
         n = ctx.dry_run + 1
         bar.plan({"child": schedule.epochs * schedule.child_steps,
-                  "controller": sum(schedule.controller_steps_in(e) for e in range(schedule.epochs))})
+                  "controller": sum(schedule.controller_steps_in(e) for e in range(schedule.epochs)),
+                  "derive": candidates})
         epoch = run.resumed_at
         _epoch(strategy, schedule, epoch, bar, child=min(n, schedule.child_steps),
                controller=min(n, schedule.controller_steps) if schedule.controller_steps > 0 else 0)
+        # the derivation runs as it would after the last epoch; the timer ends it after n candidates
+        bar.set_kind("derive")
+        bar.stop_after("derive", n)
+        strategy.derive(bar)
         bar.stop()
     for epoch in range(run.resumed_at, schedule.epochs):
         started = time.perf_counter()
@@ -116,6 +133,8 @@ def run_enas(strategy: EnasStrategy, schedule: EnasSchedule, ctx: RunContext, de
         ctx.report(**{k: v for k, v in row.items() if isinstance(v, float) and math.isfinite(v)})
         ctx.save_checkpoint(CHECKPOINT, {"epoch": epoch + 1, "history": run.history, "seconds": run.seconds,
                                          "strategy": strategy.state_dict()})
+    bar.set_kind("derive")
+    run.derived = strategy.derive(bar)
     bar.close()
     return run
 

@@ -32,15 +32,33 @@ def summarise(log: dict[str, Any]) -> dict[str, Any]:
             "projected_s": median * e["total_steps"],
         }
         if "plan" in e:  # stratified: every kind's median x its own count
-            kinds = {k: {"count": c, "timed_steps": len(e["kinds"].get(k, [])),
-                         "median_step_s": statistics.median(e["kinds"][k]) if e["kinds"].get(k) else None}
+            kinds = {k: _kind(c, e["kinds"].get(k, []), e.get("warmup_kinds", {}).get(k, []))
                      for k, c in e["plan"].items() if c}
             out[desc]["kinds"] = kinds
             out[desc]["projected_s"] = sum(v["median_step_s"] * v["count"] for v in kinds.values() if v["median_step_s"] is not None)
             untimed = [k for k, v in kinds.items() if v["median_step_s"] is None]
+            notes = []
             if untimed:
-                out[desc]["note"] = f"not timed (projection excludes them): {', '.join(untimed)}"
+                notes.append(f"not timed (projection excludes them): {', '.join(untimed)}")
+            from_warmup = [k for k, v in kinds.items() if v.get("from_warmup")]
+            if from_warmup:
+                notes.append(f"projected from their warm-up step (an upper bound: the kind ran too few times to time it "
+                             f"after one): {', '.join(from_warmup)}")
+            if notes:
+                out[desc]["note"] = "; ".join(notes)
     return out
+
+
+def _kind(count: int, timed: list[float], warmup: list[float]) -> dict[str, Any]:
+    """One step kind of a stratified loop: its count, its timed steps and their median. A kind that ran only its
+    warm-up step (one that occurs once in the schedule, e.g. HiNAS's single validation without a checkpoint)
+    is projected from that step, marked ``from_warmup``: it includes one-off costs, so it bounds from above
+    rather than leaving the kind out of the projection (it once read "0 timed of 1" and counted nothing)."""
+    if timed:
+        return {"count": count, "timed_steps": len(timed), "median_step_s": statistics.median(timed)}
+    if warmup:
+        return {"count": count, "timed_steps": 0, "median_step_s": statistics.median(warmup), "from_warmup": True}
+    return {"count": count, "timed_steps": 0, "median_step_s": None}
 
 
 def _hr_pixels(name: str, data_root: Any) -> int | None:
@@ -170,7 +188,10 @@ def dry_run_method(name: str, scale: int, profile: str, variant: str = "default"
     try:  # the run's own phases (harness.execution.pipeline); each loop stops itself after its timed steps
         result, _, _ = search_phase(method, config, seed, ctx, lazy)
     except DryRunStop:
-        notes.append("search stopped after its timed steps; the derivation after the search loop is not projected")
+        derives = any("derive" in (e.get("plan") or {}) for e in ctx.dry_log.values())
+        notes.append("search stopped after its timed steps; " + (
+            "its derivation's candidates were timed as the loop's 'derive' steps" if derives else
+            "a derivation after the search loop that reports no steps of its own is not projected"))
         representative = method.representative_genotype(config, scale)
         if representative is not None:
             published, genotype = representative

@@ -76,7 +76,8 @@ def timed_kinds(rec: dict[str, Any]) -> str:
     parts, unstratified = [], False
     for desc, loop in (rec.get("loops") or {}).items():
         if loop.get("kinds"):
-            kinds = ", ".join(f"{k} {v['timed_steps']} timed of {v['count']}" for k, v in loop["kinds"].items())
+            kinds = ", ".join(f"{k} warm-up step only, of {v['count']} (an upper bound)" if v.get("from_warmup")
+                              else f"{k} {v['timed_steps']} timed of {v['count']}" for k, v in loop["kinds"].items())
             parts.append(f"{desc}: by kind ({kinds})")
         else:
             unstratified = True
