@@ -34,6 +34,15 @@ def wrapped_gradient_score(hr: torch.Tensor) -> float:
 PATCH_FILTERS = {"deconas-code": (wrapped_gradient_score, 51.065)}
 
 
+def tile_grid(h: int, w: int, patch: int) -> tuple[list[int], list[int]]:
+    """Top-left rows and columns of the non-overlapping ``patch`` tiles of an ``h`` x ``w`` LR image, the last
+    ones aligned to the border (none if the image is smaller than a tile): the validation tiles of
+    :meth:`PatchSource.tiles`, counted without cutting them (a search's tile count follows its images' size)."""
+    if h < patch or w < patch:
+        return [], []
+    return sorted({*range(0, h - patch + 1, patch), h - patch}), sorted({*range(0, w - patch + 1, patch), w - patch})
+
+
 @dataclass
 class PatchSource:
     """Paired (LR, HR) uint8 training images at one scale, held in memory as CHW tensors."""
@@ -196,10 +205,7 @@ class PatchSource:
         s, p = self.scale, lr_patch
         for lr, hr in zip(self.lr, self.hr):
             _, h, w = lr.shape
-            if h < p or w < p:
-                continue
-            ys = sorted({*range(0, h - p + 1, p), h - p})
-            xs = sorted({*range(0, w - p + 1, p), w - p})
+            ys, xs = tile_grid(h, w, p)
             for y in ys:
                 for x in xs:
                     if max_tiles and len(out) >= max_tiles:

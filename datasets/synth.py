@@ -4,6 +4,12 @@ and names (HR 0001-0900 in ``DIV2K_{train,valid}_HR``, and the official LR folde
 smooth random images (264x360 by default: large enough for every paper's largest training patch, 64 LR px at x4), and links the benchmark sets of the current data root beside them, so DEST is
 a complete data root: the DIV2K loader, the papers' splits, caches and paper-profile dry runs are tested
 on a CPU without the real data.
+
+``--size div2k`` writes images of DIV2K's own frame (:data:`DIV2K_FRAME`) instead: the searches' validation
+and derivation cut their held-out tiles from these images, so only at this size does a dry run time them at
+DIV2K's tile counts (the default size has ~29x fewer pixels: HiNAS's paper validation would score 360 tiles
+instead of ~7,000). With ``--distinct N`` only N images per split are drawn and the other names are hard
+links to them (1.1 s and 5.4 MB per drawn image at this size on the 2-core CPU; 900 would take ~16 min and 5 GB).
 """
 from __future__ import annotations
 
@@ -18,6 +24,10 @@ from srnas.datasets.make_manifests import DIV2K_SPLITS
 from srnas.protocol.imresize import imresize
 
 BENCHMARK_SETS = ("Set5", "Set14", "B100", "Urban100")
+#: DIV2K's HR frame, H x W: the images are 2K frames, 2040 px on the long side (0801.png is 2040x1356); the
+#: short side varies by image, so a stand-in of this size has DIV2K's tile counts up to that spread. Both
+#: sides are multiples of 12, as every stand-in size must be.
+DIV2K_FRAME = (1356, 2040)
 #: written beside the stand-in's split folders (``DIV2K/STAND_IN.json``): what it is and its image size
 STAND_IN_MARK = "STAND_IN.json"
 #: linked into the stand-in root: the benchmark sets and T91 (the short/compare profiles' training set), so a
@@ -62,7 +72,8 @@ def synth_div2k(dest: Path, size: tuple[int, int] = (264, 360), seed: int = 0, l
                 Image.fromarray(imresize(img, 1 / s)).save(lr_dir / f"{i:04d}x{s}.png", compress_level=1)
     # a mark the dry run reads: projections made on this root say their validation ran on stand-in sizes
     (dest / "DIV2K" / STAND_IN_MARK).write_text(json.dumps(
-        {"kind": "synthetic DIV2K stand-in", "hr_size": [h, w], "seed": seed, "written_by": "srnas data synth div2k"}, indent=1))
+        {"kind": "synthetic DIV2K stand-in", "hr_size": [h, w], "seed": seed, "distinct": distinct,
+         "div2k_frame": (h, w) == DIV2K_FRAME, "written_by": "srnas data synth div2k"}, indent=1))
     if link_from is not None:
         for name in LINKED_SETS:
             src, dst = Path(link_from) / name, dest / name

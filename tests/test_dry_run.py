@@ -175,3 +175,49 @@ def test_projection_table_gives_a_ratio_only_for_a_gpu_projection(tmp_path):
     rec["loops"]["search"]["data_stall_fraction"] = 0.001
     (folder / "cuda-x-1.json").write_text(json.dumps(rec))
     assert "| < 1 % / - |" in render_projections(tmp_path)
+
+
+def test_the_div2k_frame_stand_in_has_div2ks_tile_counts(tmp_path, capsys):
+    """`srnas data synth div2k --size div2k` writes DIV2K's own frame, so the searches' held-out tiles come in
+    DIV2K's numbers: HiNAS's paper validation (40 images, 64 px LR tiles at x2) scores 9 tiles per image of the
+    default stand-in but 176 per DIV2K frame -- the 360 vs 7,040 the synth docstring names -- and the projection
+    page tells the two stand-ins apart."""
+    from srnas.datasets.patches import tile_grid
+    from srnas.datasets.synth import DIV2K_FRAME, STAND_IN_MARK
+    from srnas.harness.reporting.projections import _data
+
+    from srnas.harness.execution.config import resolve_config
+
+    patch = resolve_config(get_method("hinas"), "paper", 2)["search"]["val_patch"]
+    per_image = {size: (lambda g: len(g[0]) * len(g[1]))(tile_grid(size[0] // 2, size[1] // 2, patch))
+                 for size in ((264, 360), DIV2K_FRAME)}
+    assert per_image == {(264, 360): 9, DIV2K_FRAME: 176}
+    assert round(DIV2K_FRAME[0] * DIV2K_FRAME[1] / (264 * 360)) == 29
+    # the RL derivations' tile counts are capped, and the small stand-in already fills the caps at x2 (HNAS:
+    # 1,000 tiles of 48 px from the controller split's 480 images; DeCoNAS: 256 from its 80 held-out images)
+    hnas = resolve_config(get_method("hnas"), "paper", 2)["search"]
+    deconas = resolve_config(get_method("deconas"), "paper", 2)["search"]
+    for images, patch, cap in ((round(800 * hnas["split"][1]), hnas["derive_lr_patch"], hnas["derive_tiles"]),
+                               (round(800 * deconas["val_fraction"]), deconas["val_patch"], deconas["derive_tiles"])):
+        ys, xs = tile_grid(132, 180, patch)
+        assert (images, cap) in ((480, 1000), (80, 256)) and images * len(ys) * len(xs) >= cap
+
+    assert main(["data", "synth", "div2k", "--size", "div2k", "--distinct", "1", "--dest", str(tmp_path)]) == 0
+    assert "1356x2040, 1 drawn per split, the rest hard links" in capsys.readouterr().out
+    hr = tmp_path / "DIV2K" / "DIV2K_train_HR"
+    assert len(list(hr.iterdir())) == 800 and (hr / "0800.png").stat().st_ino == (hr / "0001.png").stat().st_ino
+    with Image.open(hr / "0001.png") as im:
+        assert (im.height, im.width) == DIV2K_FRAME
+    mark = json.loads((tmp_path / "DIV2K" / STAND_IN_MARK).read_text())
+    assert mark["div2k_frame"] and mark["distinct"] == 1
+    described = {"set": "DIV2K_train", "images": 800, "mean_hr_pixels": DIV2K_FRAME[0] * DIV2K_FRAME[1]}
+    assert "at DIV2K's frame size: DIV2K's tile counts" in _data({"train_data": {**described, "stand_in": mark}})
+    small = {**mark, "hr_size": [264, 360]}
+    assert "validation under-projected (29x fewer pixels than DIV2K's frame)" in _data({"train_data": {**described, "stand_in": small}})
+
+
+@pytest.mark.parametrize("args, message", [(["--size", "big"], "expected HxW, e.g. 96x120, or div2k"),
+                                           (["--distinct", "0"], "draw at least one image per split")])
+def test_synth_refuses_a_bad_size_or_count(tmp_path, capsys, args, message):
+    assert main(["data", "synth", "div2k", "--dest", str(tmp_path), *args]) == 2
+    assert message in capsys.readouterr().err

@@ -33,7 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     y = sub.add_parser("synth", help="write a synthetic stand-in of a set that cannot ship (DIV2K's exact layout)")
     y.add_argument("dataset", choices=("div2k",))
     y.add_argument("--dest", required=True, help="folder to write (it becomes a data root: the benchmark sets are linked in)")
-    y.add_argument("--size", default="264x360", help="HxW of every HR image (multiples of 12)")
+    y.add_argument("--size", default="264x360", help="HxW of every HR image (multiples of 12), or 'div2k' for DIV2K's own "
+                   "frame (1356x2040): a dry run then times validation and derivation at DIV2K's tile counts")
+    y.add_argument("--distinct", type=int, default=None, metavar="N",
+                   help="draw only N images per split and hard-link the other names to them (fast and small at --size div2k)")
     y.add_argument("--data-root", default=None, help="where to link Set5/Set14/B100/Urban100 and T91 from (default: the data root)")
 
 
@@ -74,21 +77,24 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _synth(args: argparse.Namespace) -> int:
-    from srnas.datasets.synth import synth_div2k
+    from srnas.datasets.synth import DIV2K_FRAME, synth_div2k
 
     try:
-        h, w = (int(v) for v in args.size.lower().split("x"))
+        h, w = DIV2K_FRAME if args.size.lower() == "div2k" else (int(v) for v in args.size.lower().split("x"))
     except ValueError:
-        raise SrnasError(f"--size {args.size}: expected HxW, e.g. 96x120") from None
+        raise SrnasError(f"--size {args.size}: expected HxW, e.g. 96x120, or div2k") from None
+    if args.distinct is not None and args.distinct < 1:
+        raise SrnasError(f"--distinct {args.distinct}: draw at least one image per split")
     try:
         link = data_root(args.data_root)
     except SrnasError:
         link = None
     try:
-        dest = synth_div2k(Path(args.dest), (h, w), link_from=link)
+        dest = synth_div2k(Path(args.dest), (h, w), link_from=link, distinct=args.distinct)
     except ValueError as exc:
         raise SrnasError(str(exc)) from None
-    print(f"wrote a DIV2K stand-in (900 HR + x2/x3/x4 LR, {h}x{w}) under {dest}/DIV2K"
+    drawn = f", {args.distinct} drawn per split, the rest hard links" if args.distinct else ""
+    print(f"wrote a DIV2K stand-in (900 HR + x2/x3/x4 LR, {h}x{w}{drawn}) under {dest}/DIV2K"
           + (f"; benchmark sets linked from {link}" if link else "") + f". Use it with --data-root {dest}")
     return 0
 

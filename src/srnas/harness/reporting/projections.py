@@ -93,8 +93,16 @@ def _data(record: dict[str, Any]) -> str:
     if not data:
         return "not recorded" if "train_data" not in record else "-"
     text = f"{data['set']} ({data['images']} images, {data['mean_hr_pixels'] / 1e6:.2f} MP mean)"
-    if data.get("stand_in"):
-        text += "; synthetic stand-in: validation under-projected"
+    stand_in = data.get("stand_in")
+    if stand_in:
+        from srnas.datasets.synth import DIV2K_FRAME
+
+        h, w = stand_in.get("hr_size") or (0, 0)
+        if h * w >= DIV2K_FRAME[0] * DIV2K_FRAME[1]:
+            text += "; synthetic stand-in at DIV2K's frame size: DIV2K's tile counts"
+        else:
+            short = DIV2K_FRAME[0] * DIV2K_FRAME[1] / max(h * w, 1)
+            text += f"; synthetic stand-in: validation under-projected ({short:.0f}x fewer pixels than DIV2K's frame)"
     return text
 
 
@@ -122,18 +130,20 @@ def render_projections(results: str | Path, claims_path: str | Path | None = Non
         "A projection made on a CPU is not comparable with a GPU-hour claim; only a projection on a GPU gets a ratio.",
         "`config`: whether today's resolved config of that unit hashes as the projected one (a stale projection is not",
         "today's cost). `timed steps`: every loop now times each kind of step (DARTS: warm-up, architecture+weight,",
-        "with a validation; RL: child and controller steps; final training: plain steps and steps that save a checkpoint,",
-        "as does a DARTS step that saves one) and projects each with its own count. A record made before that timed the",
+        "with a validation; RL: child and controller steps and the derivation's candidates; final training: plain steps",
+        "and steps that save a checkpoint, as does a DARTS step that saves one) and projects each with its own count; a",
+        "kind that occurs once is projected from its warm-up step (an upper bound). A record made before that timed the",
         "first steps of a loop only, so a loop that mixes kinds was projected from its first kind: such a row is a bound,",
-        "not a plan, and says so.",
+        "not a plan, and says so. An RL row without a `derive` kind was made before derivations were timed: its search",
+        "hours leave the derivation out.",
         "`data stall`: the share of a loop's step time spent making batches. A record made before the data clock",
         "followed the searches into the parts of the training set they draw from (`split`, `at_scale`) never heard a",
         "search loop: its search stall is unknown, shown as `not clocked` (it once read 0 %); its step times, and so its",
         "hours, always included the data time.",
         "`training data`: the set the loops ran on, its mean HR image size, and whether it is the synthetic DIV2K stand-in",
-        "(`srnas data synth` marks it). Validation and derivation inside the searches are timed on these images: the",
-        "stand-in's have about 30x fewer pixels than DIV2K's, so there they are under-projected (README); on the real",
-        "DIV2K they are DIV2K's own tiles.",
+        "(`srnas data synth` marks it). Validation and derivation inside the searches cut their tiles from these images:",
+        "the default stand-in's have 29x fewer pixels than DIV2K's frame, so there validation is under-projected; on the",
+        "stand-in at DIV2K's frame (`srnas data synth div2k --size div2k`) and on the real DIV2K they come in DIV2K's numbers.",
         "",
         "| method | variant | scale | device | config | timed steps | batch x LR patch (search / train) | search h | train h | eval h | total h | peak memory | data stall (search / train) | training data | claimed search cost | projected search / claim | commit (dirty) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
