@@ -143,7 +143,7 @@ def test_every_plugins_paper_schedule_dry_runs_on_the_stand_in(method, div2k, tm
         assert f"final training timed on {representative[0]}, the paper's published architecture" in " ".join(rec["notes"])
     assert main(["table", "--projections", "--results", str(tmp_path)]) == 0
     page = (tmp_path / "tables" / "projections_paper.md").read_text()
-    assert f"| {method} | default | x2 | cpu |" in page and "CPU: not comparable" in page
+    assert f"| {method} | default | x2 | cpu ({rec['env']['cpu']}) |" in page and "CPU: not comparable" in page
     assert "synthetic stand-in: validation under-projected" in page
 
 
@@ -159,7 +159,8 @@ def test_projection_table_gives_a_ratio_only_for_a_gpu_projection(tmp_path):
     (folder / "cuda-x-1.json").write_text(json.dumps(rec))
     page = render_projections(tmp_path)
     # HiNAS claims 3.5 GPU-hours on a GTX 1080Ti: 7 h projected on that GPU model is 2.00x the claim
-    assert "| hinas | default | x4 | cuda:0 |" in page and "| - x - / - x - | 7.00 |" in page
+    # the device cell names the GPU that timed it
+    assert "| hinas | default | x4 | cuda:0 (NVIDIA GeForce GTX 1080 Ti) |" in page and "| - x - / - x - | 7.00 |" in page
     assert "3.5 GPU-hours (1x GTX 1080Ti) | 2.00x |" in page
     # on another GPU model the hours are stated but never divided by the claim
     rec["env"] = {"gpu": "NVIDIA H100 80GB HBM3"}

@@ -25,4 +25,4 @@ def test_the_gpu_script_runs_every_step_and_names_a_failed_one(tmp_path):
     assert rec["train_data"]["stand_in"]["hr_size"] == [96, 120] and rec["train_data"]["stand_in"]["distinct"] == 2
     assert list(results.glob("runs/bicubic/default/x2/smoke/seed0-*.json"))  # the step after the failed one ran
     page = (results / "tables" / "projections_paper.md").read_text()
-    assert "| trilevel | default | x2 | cpu | current |" in page
+    assert f"| trilevel | default | x2 | cpu ({rec['env']['cpu']}) | current |" in page

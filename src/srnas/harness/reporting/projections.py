@@ -106,6 +106,14 @@ def _data(record: dict[str, Any]) -> str:
     return text
 
 
+def _device(record: dict[str, Any]) -> str:
+    """The device cell: the torch device and the processor model that timed it (step times, and so hours, are
+    only comparable on the same model: this table's CPU rows once came from an Intel Xeon, now from an AMD EPYC)."""
+    env = record.get("env") or {}
+    model = env.get("gpu") if str(record.get("device", "")).startswith("cuda") else env.get("cpu")
+    return f"{record.get('device')} ({model})" if model else str(record.get("device"))
+
+
 def _stall(record: dict[str, Any], kind: str, loop: dict[str, Any] | None) -> str:
     """A loop's data-stall cell: ``-`` without the loop, ``not clocked`` for a search loop of a record made
     before the clock heard the training set's parts (``data_clock: "parts"``), ``< 1 %`` for a share that
@@ -172,7 +180,7 @@ def render_projections(results: str | Path, claims_path: str | Path | None = Non
         cfg = r.get("config", {})
         shapes = " / ".join(f"{cfg.get(k, {}).get('batch', '-')} x {cfg.get(k, {}).get('lr_patch', '-')}" for k in ("search", "train"))
         lines.append(
-            f"| {r['method']} | {r['variant']} | x{r['scale']} | {r.get('device')} | {freshness(r)} | {timed_kinds(r)} | {shapes} | {fmt(search)} | {fmt(train)} | {fmt(eval_h)} | "
+            f"| {r['method']} | {r['variant']} | x{r['scale']} | {_device(r)} | {freshness(r)} | {timed_kinds(r)} | {shapes} | {fmt(search)} | {fmt(train)} | {fmt(eval_h)} | "
             f"{fmt(r.get('projected_total_hours'))} | {mem_s} | {stall} | {_data(r)} | {claim} | {ratio} | {str(git.get('commit', ''))[:7]} ({git.get('dirty')}) |"
         )
     if not recs:
