@@ -12,9 +12,13 @@
 # Everything lands under $OUT (the device tool brings it back): results/ (records, page) and log. On this
 # project's CPU machines the same script runs with DEVICE=cpu and smaller settings (tests/test_gpu_script.py).
 #
-#   benchmarks/gpu_paper_path.sh                      # on the GPU machine: DEVICE=cuda, every paper method
-#   DEVICE=cpu SIZE=48x60 DISTINCT=2 DRY_RUN_METHODS=trilevel DRY_RUN_STEPS=1 SMOKE_METHODS=bicubic \
-#       OUT=/tmp/out benchmarks/gpu_paper_path.sh    # what the test runs
+# The whole call keeps inside BUDGET_S (default 540 s, under the device tool's 600 s a call): a step gets at most
+# what is left of it less a reserve for the page, a step with nothing left is skipped and named, so a slow
+# machine still brings back the page of what finished.
+#
+#   OUT=$OUT benchmarks/gpu_paper_path.sh            # on the GPU machine: DEVICE=cuda, every paper method
+#   DEVICE=cpu SIZE=96x120 DISTINCT=2 DRY_RUN_METHODS=trilevel DRY_RUN_STEPS=1 SMOKE_METHODS=bicubic \
+#       OUT=/tmp/out benchmarks/gpu_paper_path.sh    # about what the test runs (20 s here)
 set -u -o pipefail
 
 OUT=${OUT:?set OUT to the folder the results go to}
@@ -26,6 +30,8 @@ DRY_RUN_STEPS=${DRY_RUN_STEPS:-5}
 DRY_RUN_LIMIT_S=${DRY_RUN_LIMIT_S:-110}
 SMOKE_METHODS=${SMOKE_METHODS:-all}
 SMOKE_LIMIT_S=${SMOKE_LIMIT_S:-60}
+BUDGET_S=${BUDGET_S:-540}               # the whole call; the page step keeps RESERVE_S of it
+RESERVE_S=${RESERVE_S:-30}
 WORK=${WORK:-$(mktemp -d)}
 PY=${PY:-python3}
 export SRNAS_CACHE=${SRNAS_CACHE:-$WORK/cache} PYTHONUNBUFFERED=1
@@ -35,12 +41,21 @@ failed=()
 
 step() {  # step NAME LIMIT_S CMD...: run one step with its own limit, log it, remember a failure and go on
     local name=$1 limit=$2; shift 2
+    local left=$((BUDGET_S - SECONDS))
+    [ "$name" = projections ] || left=$((left - RESERVE_S))
+    if [ "$left" -lt 5 ]; then
+        echo "== $name: skipped, the call's budget of ${BUDGET_S}s is spent" | tee -a "$LOG"
+        failed+=("$name (skipped: budget)")
+        return 1
+    fi
+    [ "$limit" -le "$left" ] || limit=$left
     echo "== $name (limit ${limit}s): $*" | tee -a "$LOG"
     local t0=$SECONDS
     timeout "$limit" "$@" 2>&1 | tee -a "$LOG"
     local rc=${PIPESTATUS[0]}
     echo "== $name: exit $rc after $((SECONDS - t0)) s" | tee -a "$LOG"
     [ "$rc" -eq 0 ] || failed+=("$name (exit $rc)")
+    return "$rc"
 }
 
 # the suite itself: installed without dependencies (the GPU image has them; nothing can be fetched there)
