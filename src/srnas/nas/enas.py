@@ -7,7 +7,7 @@ held-out tiles: its own rule), one progress step per candidate.
 
 The loop owns what every such search needs and no plugin should rewrite: the progress bar with its three
 step kinds (child, controller, derive: a dry run times each and projects each with its own count -- a
-derivation scores its candidates on thousands of held-out tiles, so it is not free; it was once left out),
+derivation scores each candidate on up to a thousand held-out tiles, so it is not free; it was once left out),
 checkpoint/resume per epoch (the strategy's state, the history, the loop seconds), the history rows, and the
 losses kept on the device and read once per epoch (one host sync per epoch instead of one per step). What
 differs between the methods -- the architecture draw and its random stream, the reward, the baseline and
