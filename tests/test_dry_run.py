@@ -144,7 +144,7 @@ def test_every_plugins_paper_schedule_dry_runs_on_the_stand_in(method, div2k, tm
     assert main(["table", "--projections", "--results", str(tmp_path)]) == 0
     page = (tmp_path / "tables" / "projections_paper.md").read_text()
     assert f"| {method} | default | x2 | cpu ({rec['env']['cpu']}) |" in page and "CPU: not comparable" in page
-    assert "synthetic stand-in: validation under-projected" in page
+    assert "synthetic stand-in, " in page and "a validation over every held-out tile is under-projected" in page
 
 
 def test_projection_table_gives_a_ratio_only_for_a_gpu_projection(tmp_path):
@@ -214,7 +214,8 @@ def test_the_div2k_frame_stand_in_has_div2ks_tile_counts(tmp_path, capsys):
     described = {"set": "DIV2K_train", "images": 800, "mean_hr_pixels": DIV2K_FRAME[0] * DIV2K_FRAME[1]}
     assert "at DIV2K's frame size: DIV2K's tile counts" in _data({"train_data": {**described, "stand_in": mark}})
     small = {**mark, "hr_size": [264, 360]}
-    assert "validation under-projected (29x fewer pixels than DIV2K's frame)" in _data({"train_data": {**described, "stand_in": small}})
+    assert ("29x fewer pixels than DIV2K's frame: a validation over every held-out tile is under-projected"
+            in _data({"train_data": {**described, "stand_in": small}}))
 
 
 @pytest.mark.parametrize("args, message", [(["--size", "big"], "expected HxW, e.g. 96x120, or div2k"),

@@ -84,9 +84,10 @@ def _hr_pixels(name: str, data_root: Any) -> int | None:
 
 def _training_data(lazy: Any, data_root: Any) -> dict[str, Any] | None:
     """What a projection's loops ran on: the set, its image count, mean HR pixels, and whether the set is the
-    synthetic DIV2K stand-in (``srnas data synth`` marks it). Validation and derivation inside the searches
-    score tiles of these images, so their time scales with the images' size: on the stand-in (about 30x
-    fewer pixels than DIV2K) it is under-projected, on the real set it is the set's own."""
+    synthetic DIV2K stand-in (``srnas data synth`` marks it, with its size). Validation and derivation inside the
+    searches score tiles of these images, so a validation over every tile scales with the images' size: on the
+    default stand-in (29x fewer pixels than DIV2K's frame) it is under-projected, on the frame-size stand-in and
+    the real set it is DIV2K's own."""
     import json
     from pathlib import Path
 

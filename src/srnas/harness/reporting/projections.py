@@ -102,7 +102,10 @@ def _data(record: dict[str, Any]) -> str:
             text += "; synthetic stand-in at DIV2K's frame size: DIV2K's tile counts"
         else:
             short = DIV2K_FRAME[0] * DIV2K_FRAME[1] / max(h * w, 1)
-            text += f"; synthetic stand-in: validation under-projected ({short:.0f}x fewer pixels than DIV2K's frame)"
+            # only work over every held-out tile grows with the images (HiNAS's validation); capped tile counts
+            # (the RL derivations) and fixed-size batches do not, so the cell says which work it concerns
+            text += (f"; synthetic stand-in, {short:.0f}x fewer pixels than DIV2K's frame: a validation over every "
+                     "held-out tile is under-projected")
     return text
 
 
@@ -150,8 +153,10 @@ def render_projections(results: str | Path, claims_path: str | Path | None = Non
         "hours, always included the data time.",
         "`training data`: the set the loops ran on, its mean HR image size, and whether it is the synthetic DIV2K stand-in",
         "(`srnas data synth` marks it). Validation and derivation inside the searches cut their tiles from these images:",
-        "the default stand-in's have 29x fewer pixels than DIV2K's frame, so there validation is under-projected; on the",
-        "stand-in at DIV2K's frame (`srnas data synth div2k --size div2k`) and on the real DIV2K they come in DIV2K's numbers.",
+        "the default stand-in's have 29x fewer pixels than DIV2K's frame, so there a validation over every held-out tile",
+        "(HiNAS) is under-projected, while capped tile counts (the RL derivations: HNAS 1,000, DeCoNAS 256, filled at x2)",
+        "are not; on the stand-in at DIV2K's frame (`srnas data synth div2k --size div2k`) and on the real DIV2K every",
+        "count is DIV2K's.",
         "",
         "| method | variant | scale | device | config | timed steps | batch x LR patch (search / train) | search h | train h | eval h | total h | peak memory | data stall (search / train) | training data | claimed search cost | projected search / claim | commit (dirty) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
