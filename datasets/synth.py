@@ -28,6 +28,8 @@ BENCHMARK_SETS = ("Set5", "Set14", "B100", "Urban100")
 #: short side varies by image, so a stand-in of this size has DIV2K's tile counts up to that spread. Both
 #: sides are multiples of 12, as every stand-in size must be.
 DIV2K_FRAME = (1356, 2040)
+#: the default stand-in size, H x W: large enough for every paper's largest training patch (64 LR px at x4)
+DEFAULT_SIZE = (264, 360)
 #: written beside the stand-in's split folders (``DIV2K/STAND_IN.json``): what it is and its image size
 STAND_IN_MARK = "STAND_IN.json"
 #: linked into the stand-in root: the benchmark sets and T91 (the short/compare profiles' training set), so a
@@ -41,7 +43,7 @@ def _image(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return imresize(coarse, 8)[:h, :w]
 
 
-def synth_div2k(dest: Path, size: tuple[int, int] = (264, 360), seed: int = 0, link_from: Path | None = None,
+def synth_div2k(dest: Path, size: tuple[int, int] = DEFAULT_SIZE, seed: int = 0, link_from: Path | None = None,
                 distinct: int | None = None) -> Path:
     """Write the DIV2K stand-in under ``dest/DIV2K`` (sizes are multiples of 12, so every scale divides them).
 

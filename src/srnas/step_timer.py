@@ -51,6 +51,7 @@ class StepTimer:
         phase that cannot be cut short by its loop (a derivation scoring its candidates one after another), so
         the phase runs unchanged and is timed on its first steps only."""
         self._stop_at[kind] = int(steps)
+
     def stop(self) -> None:
         """A planned loop that has timed what it needs ends here (what follows it is not projected)."""
         raise DryRunStop(self.desc)

@@ -8,6 +8,7 @@ from pathlib import Path
 from srnas.datasets import DATASETS, data_root, download_div2k, get_spec, verify_set
 from srnas.datasets.paths import DataRoot, supplied_folder
 from srnas.datasets.registry import load_manifest
+from srnas.datasets.synth import DEFAULT_SIZE
 from srnas.errors import SrnasError
 
 # Sets whose manifests carry checksums, i.e. the ones that ship in shared/datasets.
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     y = sub.add_parser("synth", help="write a synthetic stand-in of a set that cannot ship (DIV2K's exact layout)")
     y.add_argument("dataset", choices=("div2k",))
     y.add_argument("--dest", required=True, help="folder to write (it becomes a data root: the benchmark sets are linked in)")
-    y.add_argument("--size", default="264x360", help="HxW of every HR image (multiples of 12), or 'div2k' for DIV2K's own "
+    y.add_argument("--size", default="x".join(map(str, DEFAULT_SIZE)), help="HxW of every HR image (multiples of 12), or 'div2k' for DIV2K's own "
                    "frame (1356x2040): a dry run then times validation and derivation at DIV2K's tile counts")
     y.add_argument("--distinct", type=int, default=None, metavar="N",
                    help="draw only N images per split and hard-link the other names to them (fast and small at --size div2k)")

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from srnas.datasets.synth import DEFAULT_SIZE, DIV2K_FRAME
 from srnas.harness.reporting.claims import gpu_class, load_claims
 
 
@@ -95,18 +96,21 @@ def _data(record: dict[str, Any]) -> str:
     text = f"{data['set']} ({data['images']} images, {data['mean_hr_pixels'] / 1e6:.2f} MP mean)"
     stand_in = data.get("stand_in")
     if stand_in:
-        from srnas.datasets.synth import DIV2K_FRAME
-
-        h, w = stand_in.get("hr_size") or (0, 0)
-        if h * w >= DIV2K_FRAME[0] * DIV2K_FRAME[1]:
+        short = _pixel_shortfall(stand_in.get("hr_size") or (0, 0))
+        if short <= 1:
             text += "; synthetic stand-in at DIV2K's frame size: DIV2K's tile counts"
         else:
-            short = DIV2K_FRAME[0] * DIV2K_FRAME[1] / max(h * w, 1)
             # only work over every held-out tile grows with the images (HiNAS's validation); capped tile counts
             # (the RL derivations) and fixed-size batches do not, so the cell says which work it concerns
             text += (f"; synthetic stand-in, {short:.0f}x fewer pixels than DIV2K's frame: a validation over every "
                      "held-out tile is under-projected")
     return text
+
+
+def _pixel_shortfall(size: Any) -> float:
+    """How many times fewer pixels an HR image of ``size`` (H, W) has than DIV2K's frame."""
+    h, w = size
+    return DIV2K_FRAME[0] * DIV2K_FRAME[1] / max(h * w, 1)
 
 
 def _device(record: dict[str, Any]) -> str:
@@ -153,10 +157,10 @@ def render_projections(results: str | Path, claims_path: str | Path | None = Non
         "hours, always included the data time.",
         "`training data`: the set the loops ran on, its mean HR image size, and whether it is the synthetic DIV2K stand-in",
         "(`srnas data synth` marks it). Validation and derivation inside the searches cut their tiles from these images:",
-        "the default stand-in's have 29x fewer pixels than DIV2K's frame, so there a validation over every held-out tile",
-        "(HiNAS) is under-projected, while capped tile counts (the RL derivations: HNAS 1,000, DeCoNAS 256, filled at x2)",
-        "are not; on the stand-in at DIV2K's frame (`srnas data synth div2k --size div2k`) and on the real DIV2K every",
-        "count is DIV2K's.",
+        f"the default stand-in's have {_pixel_shortfall(DEFAULT_SIZE):.0f}x fewer pixels than DIV2K's frame, so there a "
+        "validation over every held-out tile is under-projected,",
+        "while a tile count capped below what the stand-in holds (the RL derivations', README) is not; on the stand-in at",
+        "DIV2K's frame (`srnas data synth div2k --size div2k`) and on the real DIV2K every count is DIV2K's.",
         "",
         "| method | variant | scale | device | config | timed steps | batch x LR patch (search / train) | search h | train h | eval h | total h | peak memory | data stall (search / train) | training data | claimed search cost | projected search / claim | commit (dirty) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
